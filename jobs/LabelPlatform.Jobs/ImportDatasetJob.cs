@@ -1,0 +1,24 @@
+using Hangfire;
+using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Jobs;
+
+namespace LabelPlatform.Jobs;
+
+/// <summary>Hangfire entry point for dataset imports. Takes a job run id; everything else lives in the run's parameters.</summary>
+public sealed class ImportDatasetJob(JobExecutor executor, DatasetImporter importer)
+{
+    /// <summary>
+    /// Reentrant: a retry after a crash resumes the same run; content already committed counts as done.
+    /// Hangfire retries only unexpected failures; bad input ends the run as Failed at once.
+    /// </summary>
+    [AutomaticRetry(Attempts = 2, DelaysInSeconds = [10, 60])]
+    [JobDisplayName("Import dataset (job run {0})")]
+    public Task RunAsync(long jobRunId, CancellationToken cancellationToken) =>
+        executor.RunAsync(jobRunId, async (run, progress, ct) =>
+        {
+            var summary = await importer.RunAsync(run, progress, ct);
+            return (summary, $"Imported {summary.Accepted:N0} images ({summary.Duplicates:N0} duplicates, {summary.Rejected:N0} rejected) into {summary.Classes:N0} classes");
+        }, IsExpected, cancellationToken);
+
+    internal static bool IsExpected(Exception ex) => ex is ImportSourceException;
+}

@@ -1,0 +1,78 @@
+using Hangfire;
+using Hangfire.Storage.SQLite;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Jobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace LabelPlatform.Jobs;
+
+public sealed class PlatformHangfireOptions
+{
+    public const string Section = "Hangfire";
+
+    /// <summary>Whether this process executes jobs (the web app by default; turn off when separate workers run them).</summary>
+    public bool RunServer { get; set; } = true;
+
+    /// <summary>Jobs executed at once by this process. Each job parallelises inside, so few workers suffice.</summary>
+    public int WorkerCount { get; set; } = 2;
+
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a job fetched by a process that then died stays invisible before another process retries it.</summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>Creates the Hangfire storage; tests swap it for in-memory storage.</summary>
+public sealed class JobStorageFactory(Func<IServiceProvider, JobStorage> create)
+{
+    public JobStorage Create(IServiceProvider services) => create(services);
+
+    /// <summary>Hangfire's own SQLite file beside the platform database (kept apart so neither locks the other).</summary>
+    public static JobStorage Sqlite(IServiceProvider services)
+    {
+        var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var options = services.GetRequiredService<IOptions<PlatformHangfireOptions>>().Value;
+        Directory.CreateDirectory(storage.RootPath);
+        return new SQLiteStorage(storage.HangfireDatabasePath, new SQLiteStorageOptions
+        {
+            QueuePollInterval = options.QueuePollInterval,
+            InvisibilityTimeout = options.InvisibilityTimeout,
+        });
+    }
+}
+
+public static class JobsServiceCollectionExtensions
+{
+    /// <summary>Hangfire client (and, when <see cref="PlatformHangfireOptions.RunServer"/>, a server) plus the job classes.</summary>
+    public static IServiceCollection AddPlatformJobs(this IServiceCollection services, IConfiguration configuration, bool? runServer = null)
+    {
+        services.AddOptions<PlatformHangfireOptions>().Bind(configuration.GetSection(PlatformHangfireOptions.Section));
+        services.TryAddSingleton(new JobStorageFactory(JobStorageFactory.Sqlite));
+        // Registered before AddHangfire so the DI container, not Hangfire's global JobStorage.Current, owns the storage
+        // (several hosts in one process, as in tests, each keep their own).
+        services.TryAddSingleton(sp => sp.GetRequiredService<JobStorageFactory>().Create(sp));
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
+
+        var serve = runServer ?? configuration.GetSection(PlatformHangfireOptions.Section).GetValue(nameof(PlatformHangfireOptions.RunServer), true);
+        if (serve)
+        {
+            services.AddHangfireServer((sp, server) =>
+            {
+                var options = sp.GetRequiredService<IOptions<PlatformHangfireOptions>>().Value;
+                server.WorkerCount = Math.Max(1, options.WorkerCount);
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+        }
+
+        services.AddSingleton<IJobScheduler, HangfireJobScheduler>();
+        services.AddTransient<ImportDatasetJob>();
+        return services;
+    }
+}

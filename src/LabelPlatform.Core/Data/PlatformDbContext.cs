@@ -1,0 +1,96 @@
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Core.Jobs;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Core.Data;
+
+public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : IdentityDbContext<PlatformUser>(options)
+{
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<ImageClass> ImageClasses => Set<ImageClass>();
+    public DbSet<DatasetImage> Images => Set<DatasetImage>();
+    public DbSet<RejectedFile> RejectedFiles => Set<RejectedFile>();
+    public DbSet<JobRun> JobRuns => Set<JobRun>();
+    public DbSet<JobRunItemError> JobRunItemErrors => Set<JobRunItemError>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<Dataset>(e =>
+        {
+            e.Property(d => d.Name).HasMaxLength(100);
+            e.HasIndex(d => d.Name).IsUnique();
+            e.Property(d => d.Description).HasMaxLength(2000);
+        });
+
+        builder.Entity<ImageClass>(e =>
+        {
+            e.Property(c => c.Name).HasMaxLength(200);
+            e.HasIndex(c => new { c.DatasetId, c.Name }).IsUnique();
+            // At most one noise/background class per dataset.
+            e.HasIndex(c => c.DatasetId).IsUnique().HasFilter("\"IsNoise\" = 1").HasDatabaseName("IX_ImageClasses_OneNoiseClass");
+            e.HasOne(c => c.Dataset).WithMany(d => d.Classes).HasForeignKey(c => c.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<DatasetImage>(e =>
+        {
+            e.ToTable("Images");
+            e.Property(i => i.Sha256).HasMaxLength(64).IsFixedLength();
+            e.Property(i => i.Format).HasMaxLength(16);
+            e.Property(i => i.Origin).HasMaxLength(2048);
+            // Content identity within a dataset: the same bytes are kept once.
+            e.HasIndex(i => new { i.DatasetId, i.Sha256 }).IsUnique();
+            e.HasIndex(i => new { i.DatasetId, i.SourceClassId });
+            e.HasOne(i => i.Dataset).WithMany(d => d.Images).HasForeignKey(i => i.DatasetId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(i => i.SourceClass).WithMany().HasForeignKey(i => i.SourceClassId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        builder.Entity<RejectedFile>(e =>
+        {
+            e.Property(r => r.Origin).HasMaxLength(2048);
+            e.Property(r => r.Reason).HasMaxLength(1000);
+            e.Property(r => r.Sha256).HasMaxLength(64);
+            // One row per origin: a re-run updates the reason instead of piling up copies.
+            e.HasIndex(r => new { r.DatasetId, r.Origin }).IsUnique();
+            e.HasOne<Dataset>().WithMany().HasForeignKey(r => r.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<JobRun>(e =>
+        {
+            e.Property(j => j.Kind).HasMaxLength(32);
+            e.Property(j => j.Message).HasMaxLength(1000);
+            e.Property(j => j.Error).HasMaxLength(4000);
+            e.Property(j => j.StartedBy).HasMaxLength(256);
+            e.Property(j => j.HangfireJobId).HasMaxLength(64);
+            e.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
+            e.HasIndex(j => j.CreatedAt);
+            e.HasIndex(j => new { j.State, j.Kind });
+            e.Ignore(j => j.IsFinished);
+            e.Ignore(j => j.ProgressFraction);
+        });
+
+        builder.Entity<JobRunItemError>(e =>
+        {
+            e.Property(x => x.Item).HasMaxLength(2048);
+            e.Property(x => x.Message).HasMaxLength(1000);
+            e.HasOne<JobRun>().WithMany().HasForeignKey(x => x.JobRunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<PlatformUser>(e => e.Property(u => u.DisplayName).HasMaxLength(200));
+
+        if (Database.IsSqlite())
+        {
+            // SQLite cannot order or compare DateTimeOffset natively; store UTC ticks so ORDER BY and ranges work.
+            foreach (var entity in builder.Model.GetEntityTypes())
+            {
+                foreach (var property in entity.GetProperties().Where(p => p.ClrType == typeof(DateTimeOffset) || p.ClrType == typeof(DateTimeOffset?)))
+                {
+                    property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace LabelPlatform.Core.Data;
+
+/// <summary>
+/// Where the platform keeps its state. Everything lives under <see cref="DataDirectory"/> (outside wwwroot) unless a
+/// connection string says otherwise. Bound from the "Storage" section; override with Storage__DataDirectory.
+/// </summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Data directory; relative paths are resolved against the content root.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Optional explicit connection string for the platform database; default: a SQLite file in the data directory.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Resolved absolute data directory (set at start-up).</summary>
+    public string RootPath { get; set; } = "";
+
+    public string DatabasePath => Path.Combine(RootPath, "labelplatform.db");
+    public string HangfireDatabasePath => Path.Combine(RootPath, "hangfire.db");
+    public string ImagesPath => Path.Combine(RootPath, "images");
+    public string ThumbnailsPath => Path.Combine(RootPath, "thumbs");
+    public string UploadsPath => Path.Combine(RootPath, "uploads");
+    public string StagingPath => Path.Combine(RootPath, "staging");
+
+    public string EffectiveConnectionString =>
+        string.IsNullOrWhiteSpace(ConnectionString) ? $"Data Source={DatabasePath};Default Timeout=30" : ConnectionString;
+
+    public static string ResolveRoot(string dataDirectory, string contentRoot) =>
+        Path.GetFullPath(Path.IsPathRooted(dataDirectory) ? dataDirectory : Path.Combine(contentRoot, dataDirectory));
+}

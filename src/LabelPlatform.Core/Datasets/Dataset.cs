@@ -1,0 +1,74 @@
+namespace LabelPlatform.Core.Datasets;
+
+/// <summary>A named collection of images with its own class taxonomy.</summary>
+public class Dataset
+{
+    public int Id { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+
+    public List<ImageClass> Classes { get; set; } = [];
+    public List<DatasetImage> Images { get; set; } = [];
+}
+
+/// <summary>One class of a dataset's taxonomy. At most one class per dataset is the noise/background class.</summary>
+public class ImageClass
+{
+    public int Id { get; set; }
+    public int DatasetId { get; set; }
+    public Dataset? Dataset { get; set; }
+    public required string Name { get; set; }
+    public bool IsNoise { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public enum ImageSource
+{
+    Import = 0,
+    Upload = 1,
+    Crawl = 2,
+}
+
+/// <summary>
+/// An accepted image of a dataset. The bytes live in the content-addressed store under <see cref="Sha256"/>;
+/// <see cref="SourceClassId"/> is the label the image came with (e.g. its folder) and is never edited by labellers:
+/// human labels are kept apart as their own events.
+/// </summary>
+public class DatasetImage
+{
+    public long Id { get; set; }
+    public int DatasetId { get; set; }
+    public Dataset? Dataset { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the file's bytes.</summary>
+    public required string Sha256 { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+
+    /// <summary>Format identified from the content (JPEG, PNG, GIF, BMP, WEBP), never from the file name.</summary>
+    public required string Format { get; set; }
+    public long Bytes { get; set; }
+    public ImageSource Source { get; set; }
+
+    /// <summary>Where the file came from: a path relative to the import root, an archive entry, or a URL.</summary>
+    public required string Origin { get; set; }
+    public int? SourceClassId { get; set; }
+    public ImageClass? SourceClass { get; set; }
+    public long? JobRunId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A file that was offered to a dataset and refused, with the reason shown to people.</summary>
+public class RejectedFile
+{
+    public long Id { get; set; }
+    public int DatasetId { get; set; }
+    public required string Origin { get; set; }
+    public required string Reason { get; set; }
+    public long? Bytes { get; set; }
+    public string? Sha256 { get; set; }
+    public long? JobRunId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,360 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Images;
+using LabelPlatform.Core.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LabelPlatform.Core.Datasets.Import;
+
+/// <summary>
+/// Imports a folder-per-class tree (directly, or extracted from an uploaded or downloaded archive) into a dataset.
+/// Files are checked and stored in parallel; one writer commits them in batches, so a killed import resumes from its
+/// last batch and a re-run adds nothing (content already in the dataset counts as a duplicate).
+/// </summary>
+public sealed class DatasetImporter(
+    IDbContextFactory<PlatformDbContext> contexts,
+    DatasetService datasets,
+    ImageValidator validator,
+    ImageStore store,
+    ArchiveExtractor extractor,
+    ArchiveDownloader downloader,
+    IOptions<ImportOptions> importOptions,
+    IOptions<StorageOptions> storageOptions,
+    TimeProvider clock,
+    ILogger<DatasetImporter> logger)
+{
+    private readonly ImportOptions _options = importOptions.Value;
+
+    /// <summary>Runs the import described by the job run's parameters, reporting into <paramref name="progress"/>.</summary>
+    public async Task<ImportSummary> RunAsync(JobRun run, JobProgress progress, CancellationToken cancellationToken)
+    {
+        var parameters = JobRunService.ReadParameters<ImportParameters>(run);
+        var datasetId = run.DatasetId ?? throw new ImportSourceException("the import names no dataset");
+        var stopwatch = Stopwatch.StartNew();
+        var staging = Path.Combine(storageOptions.Value.StagingPath, $"run-{run.Id}");
+        try
+        {
+            string root;
+            string originPrefix = "";
+            IReadOnlyList<SkippedEntry> skipped = [];
+            switch (parameters.Source)
+            {
+                case ImportSources.Folder:
+                    root = CheckFolder(parameters.Path);
+                    break;
+                case ImportSources.Archive:
+                    (root, skipped) = await ExtractAsync(parameters.Path ?? throw new ImportSourceException("no archive was uploaded"), staging, progress, cancellationToken);
+                    originPrefix = (parameters.ArchiveName ?? Path.GetFileName(parameters.Path)) + "!/";
+                    break;
+                case ImportSources.Url:
+                    var downloaded = Path.Combine(staging, "download.archive");
+                    progress.SetMessage("Downloading archive");
+                    await progress.FlushAsync(force: true, cancellationToken);
+                    await downloader.DownloadAsync(parameters.Url ?? "", parameters.Sha256, downloaded, null, cancellationToken);
+                    (root, skipped) = await ExtractAsync(downloaded, Path.Combine(staging, "files"), progress, cancellationToken);
+                    originPrefix = (parameters.ArchiveName ?? parameters.Url) + "!/";
+                    break;
+                default:
+                    throw new ImportSourceException($"unknown import source '{parameters.Source}'");
+            }
+
+            await ImportFolderAsync(run.Id, datasetId, root, originPrefix, parameters.NoiseClass, skipped, progress, cancellationToken);
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var classes = await db.ImageClasses.CountAsync(c => c.DatasetId == datasetId, cancellationToken);
+            var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstAsync(cancellationToken);
+            return new ImportSummary(run.Id, name, classes, progress.Processed, progress.Succeeded, progress.Duplicates, progress.Failed, stopwatch.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            if (parameters.Source != ImportSources.Folder && !cancellationToken.IsCancellationRequested)
+            {
+                TryDelete(staging);
+            }
+        }
+    }
+
+    private string CheckFolder(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new ImportSourceException("no folder was given");
+        }
+
+        var full = Path.GetFullPath(path);
+        if (!Directory.Exists(full))
+        {
+            throw new ImportSourceException($"folder '{path}' does not exist on the server");
+        }
+
+        if (_options.AllowedFolders.Count > 0 && !_options.AllowedFolders.Any(a => full.StartsWith(Path.GetFullPath(a), StringComparison.Ordinal)))
+        {
+            throw new ImportSourceException($"folder '{path}' is outside the folders imports may read (Import:AllowedFolders)");
+        }
+
+        return full;
+    }
+
+    private async Task<(string Root, IReadOnlyList<SkippedEntry> Skipped)> ExtractAsync(string archive, string destination, JobProgress progress, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(archive))
+        {
+            throw new ImportSourceException("the archive file is missing on the server");
+        }
+
+        progress.SetMessage("Extracting archive");
+        await progress.FlushAsync(force: true, cancellationToken);
+        // A resumed job extracts again from scratch: entries are cheap to rewrite and it never trusts a half-written folder.
+        TryDelete(destination);
+        var skipped = await extractor.ExtractAsync(archive, destination, cancellationToken);
+
+        // An archive of "caltech/<class>/..." has one wrapping folder; the classes are inside it.
+        var root = destination;
+        while (Directory.GetFiles(root).Length == 0 && Directory.GetDirectories(root) is [var only] && !IsJunk(Path.GetFileName(only)))
+        {
+            root = only;
+        }
+
+        return (root, skipped);
+    }
+
+    /// <summary>Imports every file under <paramref name="root"/>: top-level folders are classes, files at the top are unlabelled.</summary>
+    public async Task ImportFolderAsync(long jobRunId, int datasetId, string root, string originPrefix, string? noiseClass,
+        IReadOnlyList<SkippedEntry> skipped, JobProgress progress, CancellationToken cancellationToken)
+    {
+        progress.SetMessage("Listing files");
+        await progress.FlushAsync(force: true, cancellationToken);
+
+        var files = ListFiles(root);
+        // Symbolic links are not followed (no loops, nothing outside the tree): a linked folder is neither a class nor read.
+        var classNames = new DirectoryInfo(root).EnumerateDirectories()
+            .Where(d => !d.Attributes.HasFlag(FileAttributes.ReparsePoint) && !IsJunk(d.Name))
+            .Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
+        var classIds = await datasets.EnsureClassesAsync(datasetId, classNames, noiseClass, cancellationToken);
+        if (!string.IsNullOrEmpty(noiseClass) && !classIds.ContainsKey(noiseClass))
+        {
+            logger.LogWarning("Noise class {NoiseClass} is not a folder of the import", noiseClass);
+        }
+
+        // Content already in the dataset, with the run that added it (a resumed run counts its own earlier work as accepted).
+        var known = new ConcurrentDictionary<string, long?>(StringComparer.Ordinal);
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            await foreach (var row in db.Images.Where(i => i.DatasetId == datasetId).Select(i => new { i.Sha256, i.JobRunId }).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                known[row.Sha256] = row.JobRunId;
+            }
+        }
+
+        progress.SetTotal(files.Count + skipped.Count);
+        progress.SetMessage($"Importing {files.Count:N0} files");
+        await progress.FlushAsync(force: true, cancellationToken);
+
+        var outcomes = Channel.CreateBounded<Outcome>(new BoundedChannelOptions(_options.BatchSize * 4) { SingleReader = true });
+        // If the writer stops (cancelled, database error), the checkers must stop too instead of waiting on a full channel.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writer = WriteAsync(jobRunId, datasetId, outcomes.Reader, known, progress, cancellationToken);
+        _ = writer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        try
+        {
+            foreach (var entry in skipped)
+            {
+                await outcomes.Writer.WriteAsync(new Outcome(originPrefix + entry.Name, null, null, entry.Reason, null, null, false), stop.Token);
+            }
+
+            var parallelism = _options.Parallelism > 0 ? _options.Parallelism : Environment.ProcessorCount;
+            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stop.Token }, async (file, ct) =>
+            {
+                var origin = originPrefix + Path.GetRelativePath(root, file).Replace('\\', '/');
+                var className = ClassOf(root, file);
+                int? classId = className is not null && classIds.TryGetValue(className, out var id) ? id : null;
+                await outcomes.Writer.WriteAsync(await CheckFileAsync(file, origin, classId, known, ct), ct);
+                progress.ThrowIfCancelled();
+            });
+        }
+        finally
+        {
+            outcomes.Writer.TryComplete();
+            await writer;
+        }
+
+        progress.SetMessage($"Imported: {progress.Succeeded:N0} accepted, {progress.Duplicates:N0} duplicates, {progress.Failed:N0} rejected");
+        await progress.FlushAsync(force: true, cancellationToken);
+    }
+
+    private async Task<Outcome> CheckFileAsync(string file, string origin, int? classId, ConcurrentDictionary<string, long?> known, CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        try
+        {
+            var length = new FileInfo(file).Length;
+            if (length > validator.Options.MaxFileBytes)
+            {
+                return new Outcome(origin, null, null, $"file is {length / (1024 * 1024)} MB, over the {validator.Options.MaxFileBytes / (1024 * 1024)} MB cap", length, null, false);
+            }
+
+            bytes = await File.ReadAllBytesAsync(file, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new Outcome(origin, null, null, $"cannot read the file: {ex.Message}", null, null, false);
+        }
+
+        var sha = ImageValidator.Sha256Hex(bytes);
+        if (known.ContainsKey(sha))
+        {
+            // Same bytes already in the dataset: skip the decode.
+            return new Outcome(origin, null, classId, null, bytes.Length, sha, true);
+        }
+
+        var check = validator.Check(bytes);
+        if (!check.Accepted)
+        {
+            return new Outcome(origin, null, classId, check.RejectionReason, bytes.Length, check.Sha256, false);
+        }
+
+        await store.SaveAsync(check.Image!, bytes, cancellationToken);
+        return new Outcome(origin, check.Image, classId, null, bytes.Length, sha, false);
+    }
+
+    private async Task WriteAsync(long jobRunId, int datasetId, ChannelReader<Outcome> reader, ConcurrentDictionary<string, long?> known, JobProgress progress, CancellationToken cancellationToken)
+    {
+        var batch = new List<Outcome>(_options.BatchSize);
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < _options.BatchSize && reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            if (batch.Count >= _options.BatchSize || !reader.TryPeek(out _))
+            {
+                await CommitAsync(jobRunId, datasetId, batch, known, progress, cancellationToken);
+                batch.Clear();
+                await progress.FlushAsync(cancellationToken: cancellationToken);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await CommitAsync(jobRunId, datasetId, batch, known, progress, cancellationToken);
+        }
+    }
+
+    private async Task CommitAsync(long jobRunId, int datasetId, List<Outcome> batch, ConcurrentDictionary<string, long?> known, JobProgress progress, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var counted = new List<Action>(batch.Count);
+        var rejectedOrigins = new List<string>();
+        var acceptedOrigins = new List<string>();
+        foreach (var outcome in batch)
+        {
+            if (outcome.Image is { } image)
+            {
+                if (known.TryAdd(image.Sha256, jobRunId))
+                {
+                    db.Images.Add(new DatasetImage
+                    {
+                        DatasetId = datasetId,
+                        Sha256 = image.Sha256,
+                        Width = image.Width,
+                        Height = image.Height,
+                        Format = image.Format,
+                        Bytes = image.Bytes,
+                        Source = ImageSource.Import,
+                        Origin = outcome.Origin,
+                        SourceClassId = outcome.ClassId,
+                        JobRunId = jobRunId,
+                        CreatedAt = now,
+                    });
+                    acceptedOrigins.Add(outcome.Origin);
+                    counted.Add(progress.Succeed);
+                }
+                else
+                {
+                    counted.Add(progress.Duplicate);
+                }
+            }
+            else if (outcome.IsDuplicate)
+            {
+                var ownEarlierWork = known.TryGetValue(outcome.Sha256!, out var addedBy) && addedBy == jobRunId;
+                counted.Add(ownEarlierWork ? progress.Succeed : progress.Duplicate);
+            }
+            else
+            {
+                db.RejectedFiles.Add(new RejectedFile
+                {
+                    DatasetId = datasetId,
+                    Origin = outcome.Origin,
+                    Reason = outcome.Reason ?? "rejected",
+                    Bytes = outcome.Bytes,
+                    Sha256 = outcome.Sha256,
+                    JobRunId = jobRunId,
+                    CreatedAt = now,
+                });
+                rejectedOrigins.Add(outcome.Origin);
+                var reason = outcome.Reason ?? "rejected";
+                var origin = outcome.Origin;
+                counted.Add(() => progress.Fail(origin, reason));
+            }
+        }
+
+        var stale = rejectedOrigins.Concat(acceptedOrigins).ToList();
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (stale.Count > 0)
+            {
+                // One rejection row per origin: the latest reason replaces an older one; an accepted file clears it.
+                await db.RejectedFiles.Where(r => r.DatasetId == datasetId && stale.Contains(r.Origin)).ExecuteDeleteAsync(cancellationToken);
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        // Counters move only once the batch is durable, so the Jobs page never shows work that a crash would lose.
+        foreach (var count in counted)
+        {
+            count();
+        }
+    }
+
+    private static List<string> ListFiles(string root)
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden | FileAttributes.System };
+        return [.. Directory.EnumerateFiles(root, "*", options)
+            .Where(f => !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(IsJunk))
+            .Where(f => !f.EndsWith(".part", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)];
+    }
+
+    private static string? ClassOf(string root, string file)
+    {
+        var relative = Path.GetRelativePath(root, file).Split(Path.DirectorySeparatorChar);
+        return relative.Length > 1 ? relative[0] : null;
+    }
+
+    /// <summary>Archive and OS clutter that is skipped silently rather than reported as rejected.</summary>
+    private static bool IsJunk(string name) => name.StartsWith('.') || name == "__MACOSX";
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "Could not delete staging folder {Path}", path);
+        }
+    }
+
+    private sealed record Outcome(string Origin, ValidatedImage? Image, int? ClassId, string? Reason, long? Bytes, string? Sha256, bool IsDuplicate);
+}

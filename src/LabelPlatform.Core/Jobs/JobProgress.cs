@@ -1,0 +1,110 @@
+using LabelPlatform.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Core.Jobs;
+
+/// <summary>Raised inside a job when someone pressed Cancel on the Jobs page.</summary>
+public sealed class JobCancelledException() : OperationCanceledException("The job was cancelled");
+
+/// <summary>
+/// Thread-safe progress counters for one run, written to its <see cref="JobRun"/> row at most every
+/// <see cref="FlushInterval"/> (so a 9,000-item job makes a few hundred small updates, not 9,000), and the place where a
+/// job learns that it was cancelled.
+/// </summary>
+public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, long jobRunId)
+{
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly Lock _gate = new();
+    private readonly List<JobRunItemError> _pendingErrors = [];
+    private int _processed, _succeeded, _duplicates, _failed;
+    private int? _total;
+    private string? _message;
+    private DateTimeOffset _lastFlush = DateTimeOffset.MinValue;
+    private volatile bool _cancelRequested;
+
+    public long JobRunId => jobRunId;
+    public int Processed => Volatile.Read(ref _processed);
+    public int Succeeded => Volatile.Read(ref _succeeded);
+    public int Duplicates => Volatile.Read(ref _duplicates);
+    public int Failed => Volatile.Read(ref _failed);
+    public bool CancelRequested => _cancelRequested;
+
+    /// <summary>Starts from what an interrupted earlier attempt already recorded.</summary>
+    public void Restore(JobRun run)
+    {
+        _total = run.Total;
+        _processed = run.Processed;
+        _succeeded = run.Succeeded;
+        _duplicates = run.Duplicates;
+        _failed = run.Failed;
+    }
+
+    public void SetTotal(int total) => _total = total;
+
+    public void SetMessage(string message) => _message = message;
+
+    public void Succeed() { Interlocked.Increment(ref _succeeded); Interlocked.Increment(ref _processed); }
+
+    public void Duplicate() { Interlocked.Increment(ref _duplicates); Interlocked.Increment(ref _processed); }
+
+    public void Fail(string item, string message)
+    {
+        Interlocked.Increment(ref _failed);
+        Interlocked.Increment(ref _processed);
+        lock (_gate)
+        {
+            _pendingErrors.Add(new JobRunItemError { JobRunId = jobRunId, Item = Clip(item, 2048), Message = Clip(message, 1000), CreatedAt = clock.GetUtcNow() });
+        }
+    }
+
+    /// <summary>Writes counters when the interval has passed (or always with <paramref name="force"/>) and throws if the run was cancelled.</summary>
+    public async Task FlushAsync(bool force = false, CancellationToken cancellationToken = default)
+    {
+        List<JobRunItemError> errors;
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (!force && now - _lastFlush < FlushInterval)
+            {
+                ThrowIfCancelled();
+                return;
+            }
+
+            _lastFlush = now;
+            errors = [.. _pendingErrors];
+            _pendingErrors.Clear();
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (errors.Count > 0)
+        {
+            db.JobRunItemErrors.AddRange(errors);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        int processed = Processed, succeeded = Succeeded, duplicates = Duplicates, failed = Failed;
+        var total = _total;
+        var message = _message;
+        await db.JobRuns.Where(j => j.Id == jobRunId).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Total, total)
+            .SetProperty(j => j.Processed, processed)
+            .SetProperty(j => j.Succeeded, succeeded)
+            .SetProperty(j => j.Duplicates, duplicates)
+            .SetProperty(j => j.Failed, failed)
+            .SetProperty(j => j.Message, message)
+            .SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        _cancelRequested = await db.JobRuns.Where(j => j.Id == jobRunId).Select(j => j.CancelRequested).FirstOrDefaultAsync(cancellationToken);
+        ThrowIfCancelled();
+    }
+
+    public void ThrowIfCancelled()
+    {
+        if (_cancelRequested)
+        {
+            throw new JobCancelledException();
+        }
+    }
+
+    private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
+}

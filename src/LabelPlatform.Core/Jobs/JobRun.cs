@@ -1,0 +1,62 @@
+namespace LabelPlatform.Core.Jobs;
+
+public enum JobState
+{
+    Queued = 0,
+    Running = 1,
+    Succeeded = 2,
+    Failed = 3,
+    Cancelled = 4,
+}
+
+public static class JobKinds
+{
+    public const string Import = "import";
+}
+
+/// <summary>
+/// The platform's own record of a background job: what it is doing, how far it got and what went wrong.
+/// Hangfire runs the work; this row is what people see and what a restarted job resumes from.
+/// </summary>
+public class JobRun
+{
+    public long Id { get; set; }
+    public required string Kind { get; set; }
+    public JobState State { get; set; }
+    public int? DatasetId { get; set; }
+
+    /// <summary>Kind-specific parameters as JSON (e.g. the import source).</summary>
+    public string ParametersJson { get; set; } = "{}";
+
+    /// <summary>Items to process, when known; null while the job is still counting.</summary>
+    public int? Total { get; set; }
+    public int Processed { get; set; }
+    public int Succeeded { get; set; }
+    public int Duplicates { get; set; }
+    public int Failed { get; set; }
+
+    /// <summary>Short human-readable status line (the current phase, or why the job failed).</summary>
+    public string? Message { get; set; }
+    public string? Error { get; set; }
+    public string? StartedBy { get; set; }
+    public string? HangfireJobId { get; set; }
+    public bool CancelRequested { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset? UpdatedAt { get; set; }
+
+    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+
+    public double? ProgressFraction => Total is > 0 ? Math.Clamp((double)Processed / Total.Value, 0, 1) : null;
+}
+
+/// <summary>One item a job could not process; the job went on.</summary>
+public class JobRunItemError
+{
+    public long Id { get; set; }
+    public long JobRunId { get; set; }
+    public required string Item { get; set; }
+    public required string Message { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using LabelPlatform.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Core.Jobs;
+
+/// <summary>Hands a created <see cref="JobRun"/> to the background job system (Hangfire in the jobs project).</summary>
+public interface IJobScheduler
+{
+    /// <summary>Queues the run and returns the scheduler's job id.</summary>
+    string Enqueue(JobRun run);
+
+    /// <summary>Asks the scheduler to stop the run's job; the job also sees <see cref="JobRun.CancelRequested"/>.</summary>
+    void Cancel(JobRun run);
+}
+
+public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, IJobScheduler scheduler)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Records a run and queues it. The row exists before the job, so the Jobs page shows it at once.</summary>
+    public async Task<JobRun> CreateAndEnqueueAsync(string kind, int? datasetId, object parameters, string? startedBy, CancellationToken cancellationToken = default)
+    {
+        var run = await CreateAsync(kind, datasetId, parameters, startedBy, cancellationToken);
+        var hangfireId = scheduler.Enqueue(run);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.JobRuns.Where(j => j.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, hangfireId), cancellationToken);
+        run.HangfireJobId = hangfireId;
+        return run;
+    }
+
+    /// <summary>Records a run without queueing it (the CLI runs jobs in its own process).</summary>
+    public async Task<JobRun> CreateAsync(string kind, int? datasetId, object parameters, string? startedBy, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var run = new JobRun
+        {
+            Kind = kind,
+            DatasetId = datasetId,
+            ParametersJson = JsonSerializer.Serialize(parameters, Json),
+            StartedBy = startedBy,
+            State = JobState.Queued,
+            CreatedAt = clock.GetUtcNow(),
+        };
+        db.JobRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        return run;
+    }
+
+    public async Task<JobRun?> FindAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.JobRuns.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+    }
+
+    public static T ReadParameters<T>(JobRun run) =>
+        JsonSerializer.Deserialize<T>(run.ParametersJson, Json) ?? throw new InvalidOperationException($"Job run {run.Id} has no parameters");
+
+    /// <summary>
+    /// Marks the run as running. Returns null when there is nothing to do: the run is unknown, finished, or was
+    /// cancelled while queued. A run found Running (its process died) is simply resumed.
+    /// </summary>
+    public async Task<JobRun?> StartAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var run = await db.JobRuns.FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+        if (run is null || run.IsFinished)
+        {
+            return null;
+        }
+
+        if (run.CancelRequested)
+        {
+            run.State = JobState.Cancelled;
+            run.FinishedAt = clock.GetUtcNow();
+            run.Message = "Cancelled before it started";
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        run.Message = run.State == JobState.Running ? "Resumed after an interruption" : "Started";
+        run.State = JobState.Running;
+        run.StartedAt ??= now;
+        run.UpdatedAt = now;
+        run.Error = null;
+        await db.SaveChangesAsync(cancellationToken);
+        return run;
+    }
+
+    public Task CompleteAsync(long id, string? message) => FinishAsync(id, JobState.Succeeded, message, null);
+
+    public Task FailAsync(long id, string error) => FinishAsync(id, JobState.Failed, "Failed", error);
+
+    public Task MarkCancelledAsync(long id) => FinishAsync(id, JobState.Cancelled, "Cancelled", null);
+
+    /// <summary>Asks a run to stop. A queued run is cancelled at once; a running one stops at its next progress report.</summary>
+    public async Task<bool> RequestCancelAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var run = await db.JobRuns.FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+        if (run is null || run.IsFinished)
+        {
+            return false;
+        }
+
+        run.CancelRequested = true;
+        if (run.State == JobState.Queued)
+        {
+            run.State = JobState.Cancelled;
+            run.FinishedAt = clock.GetUtcNow();
+            run.Message = "Cancelled before it started";
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        scheduler.Cancel(run);
+        return true;
+    }
+
+    public JobProgress CreateProgress(long id) => new(contexts, clock, id);
+
+    private async Task FinishAsync(long id, JobState state, string? message, string? error)
+    {
+        // Not cancellable: the outcome must be recorded even while the host shuts down.
+        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+        var now = clock.GetUtcNow();
+        await db.JobRuns.Where(j => j.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.State, state)
+            .SetProperty(j => j.Message, message)
+            .SetProperty(j => j.Error, error == null ? null : error.Length > 4000 ? error.Substring(0, 4000) : error)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.UpdatedAt, now), CancellationToken.None);
+    }
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Text.Json;
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Jobs;
+
+namespace LabelPlatform.Web.Cli;
+
+/// <summary>`import --dataset NAME --path DIR [--noise-class NAME] [--json]`: a folder-per-class import, run in this process.</summary>
+internal static class ImportCommand
+{
+    private static readonly JsonSerializerOptions JsonOutput = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = false };
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var dataset = new Option<string>("--dataset") { Description = "Dataset name (created when missing)", Required = true };
+        var path = new Option<DirectoryInfo>("--path") { Description = "Folder with one sub-folder per class (e.g. Caltech 101's 101_ObjectCategories)", Required = true };
+        var noise = new Option<string?>("--noise-class") { Description = "Class (folder) to flag as noise/background, e.g. BACKGROUND_Google" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object with the totals on stdout" };
+        var command = new Command("import", "Import a folder-per-class tree of images into a dataset") { dataset, path, noise, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var name = parse.GetValue(dataset)!;
+            var folder = parse.GetValue(path)!;
+            if (!DatasetService.IsValidName(name))
+            {
+                await stderr.WriteLineAsync($"error: '{name}' is not a valid dataset name (letters, digits, '-', '_', '.')");
+                return 2;
+            }
+
+            if (!folder.Exists)
+            {
+                await stderr.WriteLineAsync($"error: folder '{folder.FullName}' does not exist");
+                return 2;
+            }
+
+            using var host = await PlatformCli.StartHostAsync(cancellationToken);
+            var services = host.Services;
+            var target = await services.GetRequiredService<DatasetService>().GetOrCreateAsync(name, null, "cli", cancellationToken);
+            var runs = services.GetRequiredService<JobRunService>();
+            var run = await runs.CreateAsync(JobKinds.Import, target.Id, new ImportParameters
+            {
+                Source = ImportSources.Folder,
+                Path = folder.FullName,
+                NoiseClass = parse.GetValue(noise),
+            }, $"cli:{Environment.UserName}", cancellationToken);
+
+            var importer = services.GetRequiredService<DatasetImporter>();
+            ImportSummary? summary;
+            try
+            {
+                summary = await services.GetRequiredService<JobExecutor>().RunAsync(run.Id,
+                    async (r, progress, ct) =>
+                    {
+                        var result = await importer.RunAsync(r, progress, ct);
+                        return (result, $"Imported {result.Accepted:N0} images ({result.Duplicates:N0} duplicates, {result.Rejected:N0} rejected)");
+                    },
+                    ex => ex is ImportSourceException, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await runs.MarkCancelledAsync(run.Id);
+                await stderr.WriteLineAsync($"import interrupted; job run {run.Id} marked cancelled (a re-run skips what was stored)");
+                return 130;
+            }
+
+            if (summary is null)
+            {
+                var failed = await runs.FindAsync(run.Id, CancellationToken.None);
+                await stderr.WriteLineAsync($"error: import failed: {failed?.Error ?? failed?.Message ?? "unknown"}");
+                return 1;
+            }
+
+            if (parse.GetValue(json))
+            {
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    dataset = summary.Dataset,
+                    job_run_id = summary.JobRunId,
+                    classes = summary.Classes,
+                    total = summary.Total,
+                    accepted = summary.Accepted,
+                    duplicates = summary.Duplicates,
+                    rejected = summary.Rejected,
+                    seconds = Math.Round(summary.Seconds, 2),
+                    images_per_second = Math.Round(summary.ImagesPerSecond, 1),
+                }, JsonOutput));
+            }
+            else
+            {
+                await stdout.WriteLineAsync($"Dataset {summary.Dataset}: {summary.Classes} classes; {summary.Accepted:N0} accepted, {summary.Duplicates:N0} duplicates, {summary.Rejected:N0} rejected of {summary.Total:N0} files in {summary.Seconds:0.0} s ({summary.ImagesPerSecond:0} files/s). Job run {summary.JobRunId}.");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

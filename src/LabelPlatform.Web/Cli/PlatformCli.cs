@@ -1,0 +1,51 @@
+using System.CommandLine;
+using LabelPlatform.Core;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Jobs;
+using LabelPlatform.Web.Hosting;
+
+namespace LabelPlatform.Web.Cli;
+
+/// <summary>
+/// Verbs on the web executable for headless and scripted use. They build the same services as the web app (same
+/// configuration, database and data directory) but start no web server and no job server.
+/// </summary>
+public static class PlatformCli
+{
+    private static readonly HashSet<string> Verbs = ["import", "--help", "-h", "-?", "help"];
+
+    public static bool IsCliInvocation(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        stdout ??= Console.Out;
+        stderr ??= Console.Error;
+        var root = new RootCommand("LabelPlatform: visual search dataset platform. Without a verb the web app starts (see README).");
+        root.Subcommands.Add(ImportCommand.Create(stdout, stderr));
+        if (args is ["help", .. var rest])
+        {
+            args = [.. rest, "--help"];
+        }
+
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    /// <summary>A host with the platform's services and logs on stderr, so stdout carries only the verb's output.</summary>
+    internal static async Task<IHost> StartHostAsync(CancellationToken cancellationToken)
+    {
+        var contentRoot = ContentRoot.Locate();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot, Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Hangfire", LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddPlatformCore(builder.Configuration, contentRoot);
+        builder.Services.AddPlatformJobs(builder.Configuration, runServer: false);
+        var host = builder.Build();
+        await DatabaseInitializer.InitializeAsync(host.Services, cancellationToken);
+        return host;
+    }
+}

@@ -1,0 +1,137 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using LabelPlatform.Core;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Jobs;
+using LabelPlatform.Web.Endpoints;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LabelPlatform.Web.Hosting;
+
+public static class PlatformHosting
+{
+    /// <summary>Everything the web app needs: core services, jobs, identity, pages and health checks.</summary>
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddPlatformCore(builder.Configuration, builder.Environment.ContentRootPath);
+        services.AddPlatformJobs(builder.Configuration);
+        services.AddPlatformIdentity();
+        services.AddPlatformPages();
+        services.AddHealthChecks()
+            .AddDbContextCheck<PlatformDbContext>("database")
+            .AddCheck<HangfireStorageHealthCheck>("hangfire");
+        return builder;
+    }
+
+    public static IServiceCollection AddPlatformIdentity(this IServiceCollection services)
+    {
+        new IdentityBuilder(typeof(PlatformUser), typeof(IdentityRole), services).AddSignInManager();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/Account/Login";
+            o.LogoutPath = "/Account/Logout";
+            o.AccessDeniedPath = "/Error";
+            o.Cookie.Name = "LabelPlatform.Auth";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromHours(12);
+            o.Events.OnRedirectToAccessDenied = context =>
+            {
+                // A signed-in user without the role gets a 403 (rendered by the status-code page), not a redirect.
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+            o.Events.OnRedirectToLogin = context =>
+            {
+                if (context.Request.Path.StartsWithSegments("/api"))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    return Task.CompletedTask;
+                }
+
+                context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
+        });
+
+        services.AddAuthorizationBuilder()
+            // Everything needs a signed-in user unless it says otherwise (login page, /health).
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Reviewer, p => p.RequireRole(Roles.Reviewer, Roles.Admin))
+            .AddPolicy(Policies.Labeller, p => p.RequireRole(Roles.Labeller, Roles.Reviewer, Roles.Admin));
+        return services;
+    }
+
+    public static IServiceCollection AddPlatformPages(this IServiceCollection services)
+    {
+        services.AddScoped<UploadLimitsFilter>();
+        services.AddRazorPages(o =>
+        {
+            o.Conventions.AuthorizeFolder("/");
+            o.Conventions.AllowAnonymousToPage("/Account/Login");
+            o.Conventions.AllowAnonymousToPage("/Error");
+            o.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
+            o.Conventions.AuthorizeFolder("/Review", Policies.Reviewer);
+            o.Conventions.AuthorizeFolder("/Label", Policies.Labeller);
+            // Archive uploads may be large: that page alone gets body limits raised to the configured cap.
+            o.Conventions.AddPageApplicationModelConvention("/Admin/Datasets/Import", model =>
+                model.Filters.Add(new ServiceFilterAttribute(typeof(UploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
+        });
+        services.AddAntiforgery(o => o.Cookie.Name = "LabelPlatform.Antiforgery");
+        return services;
+    }
+
+    public static Task InitializePlatformAsync(this WebApplication app) => DatabaseInitializer.InitializeAsync(app.Services, app.Lifetime.ApplicationStopping);
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error");
+        }
+
+        app.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            // Endpoint authorization (the Admin policy) replaces Hangfire's local-requests-only default.
+            Authorization = [],
+            AsyncAuthorization = [],
+            DashboardTitle = "LabelPlatform jobs (Hangfire)",
+            AppPath = "/Admin/Jobs",
+        }).RequireAuthorization(Policies.Admin);
+        app.MapImageEndpoints();
+        app.MapJobEndpoints();
+        app.MapRazorPages();
+        return app;
+    }
+}
+
+/// <summary>Answers /health for Hangfire's storage: it must be reachable for jobs to run.</summary>
+internal sealed class HangfireStorageHealthCheck(JobStorage storage) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var stats = storage.GetMonitoringApi().GetStatistics();
+            return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy($"{stats.Servers} server(s), {stats.Enqueued} enqueued"));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("Hangfire storage unreachable", ex));
+        }
+    }
+}

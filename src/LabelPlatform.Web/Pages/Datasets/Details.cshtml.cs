@@ -1,0 +1,69 @@
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Web.Pages.Datasets;
+
+public class DetailsModel(PlatformDbContext db) : PageModel
+{
+    public const int PageSize = 60;
+    private const int RejectedShown = 200;
+
+    public sealed record ClassRow(int Id, string Name, bool IsNoise, int Images);
+
+    public sealed record Thumbnail(long Id, string? ClassName, string Origin);
+
+    public Dataset Dataset { get; private set; } = null!;
+    public List<ClassRow> Classes { get; private set; } = [];
+    public List<Thumbnail> Thumbnails { get; private set; } = [];
+    public List<RejectedFile> Rejected { get; private set; } = [];
+    public int TotalImages { get; private set; }
+    public int Unlabelled { get; private set; }
+    public int FilteredCount { get; private set; }
+    public int RejectedCount { get; private set; }
+    public int PageNumber { get; private set; }
+    public int PageCount { get; private set; }
+    public int? ClassId { get; private set; }
+    public string? ClassName { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(int id, int? classId, int page = 1, CancellationToken ct = default)
+    {
+        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
+        if (dataset is null)
+        {
+            return NotFound();
+        }
+
+        Dataset = dataset;
+        var counts = await db.Images.Where(i => i.DatasetId == id).GroupBy(i => i.SourceClassId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        Classes = (await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == id).OrderBy(c => c.Name).ToListAsync(ct))
+            .Select(c => new ClassRow(c.Id, c.Name, c.IsNoise, counts.FirstOrDefault(x => x.Key == c.Id)?.Count ?? 0)).ToList();
+        TotalImages = counts.Sum(c => c.Count);
+        Unlabelled = counts.FirstOrDefault(c => c.Key is null)?.Count ?? 0;
+
+        if (classId is not null && Classes.All(c => c.Id != classId))
+        {
+            return NotFound();
+        }
+
+        ClassId = classId;
+        ClassName = Classes.FirstOrDefault(c => c.Id == classId)?.Name;
+        var images = db.Images.AsNoTracking().Where(i => i.DatasetId == id);
+        if (classId is not null)
+        {
+            images = images.Where(i => i.SourceClassId == classId);
+        }
+
+        FilteredCount = classId is null ? TotalImages : Classes.First(c => c.Id == classId).Images;
+        PageCount = Math.Max(1, (FilteredCount + PageSize - 1) / PageSize);
+        PageNumber = Math.Clamp(page, 1, PageCount);
+        Thumbnails = await images.OrderBy(i => i.Id).Skip((PageNumber - 1) * PageSize).Take(PageSize)
+            .Select(i => new Thumbnail(i.Id, i.SourceClass != null ? i.SourceClass.Name : null, i.Origin)).ToListAsync(ct);
+
+        RejectedCount = await db.RejectedFiles.CountAsync(r => r.DatasetId == id, ct);
+        Rejected = await db.RejectedFiles.AsNoTracking().Where(r => r.DatasetId == id).OrderByDescending(r => r.Id).Take(RejectedShown).ToListAsync(ct);
+        return Page();
+    }
+}

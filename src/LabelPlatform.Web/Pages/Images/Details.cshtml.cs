@@ -1,0 +1,34 @@
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Web.Pages.Images;
+
+public class DetailsModel(PlatformDbContext db) : PageModel
+{
+    public DatasetImage Image { get; private set; } = null!;
+    public string DatasetName { get; private set; } = "";
+    public string? ClassName { get; private set; }
+    public bool IsNoise { get; private set; }
+    public long? PreviousId { get; private set; }
+    public long? NextId { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
+    {
+        var image = await db.Images.AsNoTracking().Include(i => i.SourceClass).Include(i => i.Dataset).FirstOrDefaultAsync(i => i.Id == id, ct);
+        if (image is null)
+        {
+            return NotFound();
+        }
+
+        Image = image;
+        DatasetName = image.Dataset!.Name;
+        ClassName = image.SourceClass?.Name;
+        IsNoise = image.SourceClass?.IsNoise == true;
+        PreviousId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id < id).OrderByDescending(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
+        NextId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id > id).OrderBy(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
+        return Page();
+    }
+}
