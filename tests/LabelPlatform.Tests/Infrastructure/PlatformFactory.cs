@@ -1,0 +1,114 @@
+using System.Net;
+using Hangfire;
+using Hangfire.InMemory;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Jobs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Tests.Infrastructure;
+
+/// <summary>
+/// The real web app over real SQLite files in a fresh temp folder, with Hangfire on in-memory storage (its server
+/// runs jobs in-process as in production). Each factory is one isolated platform.
+/// </summary>
+public class PlatformFactory : WebApplicationFactory<Program>
+{
+    public const string AdminEmail = "admin@test.local";
+    public const string AdminPassword = "Admin-Passw0rd!";
+    public const string UserPassword = "User-Passw0rd!";
+
+    private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
+
+    public PlatformFactory()
+    {
+        DataDirectory = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(DataDirectory);
+        _settings["Storage:DataDirectory"] = DataDirectory;
+        _settings["Identity:Admin:Email"] = AdminEmail;
+        _settings["Identity:Admin:Password"] = AdminPassword;
+        _settings["Hangfire:WorkerCount"] = "2";
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Extra configuration (e.g. lower caps); set before the first request.</summary>
+    public PlatformFactory With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(new JobStorageFactory(_ => new InMemoryStorage()));
+        });
+    }
+
+    /// <summary>A client that keeps cookies and does not follow redirects (tests assert on them).</summary>
+    public HttpClient CreateBrowserClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public async Task<string> CreateUserAsync(string email, params string[] roles)
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PlatformUser>>();
+        var user = new PlatformUser { UserName = email, Email = email, EmailConfirmed = true, CreatedAt = DateTimeOffset.UtcNow };
+        var result = await users.CreateAsync(user, UserPassword);
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Description)));
+        if (roles.Length > 0)
+        {
+            Assert.True((await users.AddToRolesAsync(user, roles)).Succeeded);
+        }
+
+        return user.Id;
+    }
+
+    /// <summary>Signs in through the login form, as a browser would; returns the signed-in client.</summary>
+    public async Task<HttpClient> SignInAsync(string email, string password)
+    {
+        var client = CreateBrowserClient();
+        var response = await client.PostFormAsync("/Account/Login", new()
+        {
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
+
+    public Task<HttpClient> SignInAdminAsync() => SignInAsync(AdminEmail, AdminPassword);
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            TryDelete(DataDirectory);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
