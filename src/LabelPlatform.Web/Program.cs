@@ -1,3 +1,4 @@
+using LabelPlatform.Core;
 using LabelPlatform.Web.Cli;
 using LabelPlatform.Web.Hosting;
 

@@ -89,6 +89,11 @@ public sealed class ImageValidator
         }
 
         var name = format.Name.ToUpperInvariant();
+        if (name == "JPEG" && !HasJpegEnd(bytes))
+        {
+            return ImageCheck.Reject("truncated JPEG: no end-of-image marker at the end of the file", sha);
+        }
+
         IImageInfo? info;
         try
         {
@@ -110,11 +115,6 @@ public sealed class ImageValidator
             return ImageCheck.Reject(capReason, sha);
         }
 
-        if (name == "JPEG" && !HasJpegEnd(bytes))
-        {
-            return ImageCheck.Reject("truncated JPEG: no end-of-image marker at the end of the file", sha);
-        }
-
         if (name == "GIF")
         {
             var frames = GifFrameCounter.Count(bytes, _options.MaxGifFrames);
@@ -132,8 +132,9 @@ public sealed class ImageValidator
         try
         {
             using var image = Image.Load<Rgba32>(_allowed, bytes);
+            var (width, height) = (image.Width, image.Height); // before the thumbnail resizes it in place
             var thumbnail = MakeThumbnail(image);
-            return new ImageCheck(new ValidatedImage(sha, name, format.DefaultMimeType, image.Width, image.Height, bytes.LongLength, thumbnail), null, sha);
+            return new ImageCheck(new ValidatedImage(sha, name, format.DefaultMimeType, width, height, bytes.LongLength, thumbnail), null, sha);
         }
         catch (InvalidMemoryOperationException ex)
         {

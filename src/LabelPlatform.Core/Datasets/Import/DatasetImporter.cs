@@ -139,13 +139,19 @@ public sealed class DatasetImporter(
             logger.LogWarning("Noise class {NoiseClass} is not a folder of the import", noiseClass);
         }
 
-        // Content already in the dataset, with the run that added it (a resumed run counts its own earlier work as accepted).
-        var known = new ConcurrentDictionary<string, long?>(StringComparer.Ordinal);
+        // Content already in the dataset. What an interrupted earlier attempt of this same run committed is counted
+        // as accepted when met again, so a resumed run reports the same totals as an uninterrupted one.
+        var known = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var resumed = new HashSet<string>(StringComparer.Ordinal);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             await foreach (var row in db.Images.Where(i => i.DatasetId == datasetId).Select(i => new { i.Sha256, i.JobRunId }).AsAsyncEnumerable().WithCancellation(cancellationToken))
             {
-                known[row.Sha256] = row.JobRunId;
+                known[row.Sha256] = 0;
+                if (row.JobRunId == jobRunId)
+                {
+                    resumed.Add(row.Sha256);
+                }
             }
         }
 
@@ -156,7 +162,7 @@ public sealed class DatasetImporter(
         var outcomes = Channel.CreateBounded<Outcome>(new BoundedChannelOptions(_options.BatchSize * 4) { SingleReader = true });
         // If the writer stops (cancelled, database error), the checkers must stop too instead of waiting on a full channel.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteAsync(jobRunId, datasetId, outcomes.Reader, known, progress, cancellationToken);
+        var writer = WriteAsync(jobRunId, datasetId, outcomes.Reader, known, resumed, progress, cancellationToken);
         _ = writer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
         {
@@ -185,7 +191,7 @@ public sealed class DatasetImporter(
         await progress.FlushAsync(force: true, cancellationToken);
     }
 
-    private async Task<Outcome> CheckFileAsync(string file, string origin, int? classId, ConcurrentDictionary<string, long?> known, CancellationToken cancellationToken)
+    private async Task<Outcome> CheckFileAsync(string file, string origin, int? classId, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -220,7 +226,7 @@ public sealed class DatasetImporter(
         return new Outcome(origin, check.Image, classId, null, bytes.Length, sha, false);
     }
 
-    private async Task WriteAsync(long jobRunId, int datasetId, ChannelReader<Outcome> reader, ConcurrentDictionary<string, long?> known, JobProgress progress, CancellationToken cancellationToken)
+    private async Task WriteAsync(long jobRunId, int datasetId, ChannelReader<Outcome> reader, ConcurrentDictionary<string, byte> known, HashSet<string> resumed, JobProgress progress, CancellationToken cancellationToken)
     {
         var batch = new List<Outcome>(_options.BatchSize);
         while (await reader.WaitToReadAsync(CancellationToken.None))
@@ -232,7 +238,7 @@ public sealed class DatasetImporter(
 
             if (batch.Count >= _options.BatchSize || !reader.TryPeek(out _))
             {
-                await CommitAsync(jobRunId, datasetId, batch, known, progress, cancellationToken);
+                await CommitAsync(jobRunId, datasetId, batch, known, resumed, progress, cancellationToken);
                 batch.Clear();
                 await progress.FlushAsync(cancellationToken: cancellationToken);
             }
@@ -240,11 +246,11 @@ public sealed class DatasetImporter(
 
         if (batch.Count > 0)
         {
-            await CommitAsync(jobRunId, datasetId, batch, known, progress, cancellationToken);
+            await CommitAsync(jobRunId, datasetId, batch, known, resumed, progress, cancellationToken);
         }
     }
 
-    private async Task CommitAsync(long jobRunId, int datasetId, List<Outcome> batch, ConcurrentDictionary<string, long?> known, JobProgress progress, CancellationToken cancellationToken)
+    private async Task CommitAsync(long jobRunId, int datasetId, List<Outcome> batch, ConcurrentDictionary<string, byte> known, HashSet<string> resumed, JobProgress progress, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -255,7 +261,7 @@ public sealed class DatasetImporter(
         {
             if (outcome.Image is { } image)
             {
-                if (known.TryAdd(image.Sha256, jobRunId))
+                if (known.TryAdd(image.Sha256, 0))
                 {
                     db.Images.Add(new DatasetImage
                     {
@@ -281,8 +287,8 @@ public sealed class DatasetImporter(
             }
             else if (outcome.IsDuplicate)
             {
-                var ownEarlierWork = known.TryGetValue(outcome.Sha256!, out var addedBy) && addedBy == jobRunId;
-                counted.Add(ownEarlierWork ? progress.Succeed : progress.Duplicate);
+                // Only the first meeting counts as this run's own earlier work; a second file with the same bytes is a duplicate.
+                counted.Add(resumed.Remove(outcome.Sha256!) ? progress.Succeed : progress.Duplicate);
             }
             else
             {

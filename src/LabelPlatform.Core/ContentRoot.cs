@@ -1,9 +1,9 @@
-namespace LabelPlatform.Web.Hosting;
+namespace LabelPlatform.Core;
 
 /// <summary>
-/// appsettings.json and wwwroot live at the repository root, shared by the web app and the worker. Run from the
-/// repository (`dotnet run --project src/LabelPlatform.Web`) the current folder is that root; run from a build or
-/// publish folder, the copies next to the executable are used.
+/// appsettings.json and wwwroot live at the repository root, shared by the web app, the worker and the CLI. Run from
+/// the repository (`dotnet run --project src/LabelPlatform.Web`) the current folder is that root; run from a build or
+/// publish folder, the copies next to the executable are used. LABELPLATFORM_CONTENT_ROOT overrides both.
 /// </summary>
 public static class ContentRoot
 {
@@ -20,5 +20,5 @@ public static class ContentRoot
     }
 
     private static bool IsRoot(string directory) =>
-        File.Exists(Path.Combine(directory, "appsettings.json")) && Directory.Exists(Path.Combine(directory, "wwwroot"));
+        File.Exists(Path.Combine(directory, "appsettings.json")) && File.Exists(Path.Combine(directory, "LabelPlatform.sln"));
 }

@@ -1,0 +1,111 @@
+using LabelPlatform.Core;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Jobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LabelPlatform.Tests.Infrastructure;
+
+/// <summary>The core services alone (no web, no Hangfire) over a real SQLite file in a temp folder.</summary>
+public sealed class CorePlatform : IAsyncDisposable
+{
+    private CorePlatform(ServiceProvider services, string dataDirectory)
+    {
+        Services = services;
+        DataDirectory = dataDirectory;
+    }
+
+    public ServiceProvider Services { get; }
+    public string DataDirectory { get; }
+    public List<string> Logs { get; } = [];
+
+    public static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings = null)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+        var all = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory,
+            ["Identity:Admin:Email"] = "admin@core.test",
+            ["Identity:Admin:Password"] = "Admin-Passw0rd!",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            all[key] = value;
+        }
+
+        var logs = new List<string>();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+        var services = new ServiceCollection()
+            .AddLogging(b => b.AddProvider(new ListLoggerProvider(logs)))
+            .AddSingleton<IJobScheduler, RecordingScheduler>();
+        services.AddPlatformCore(configuration, dataDirectory);
+        var provider = services.BuildServiceProvider();
+        await DatabaseInitializer.InitializeAsync(provider);
+        var platform = new CorePlatform(provider, dataDirectory);
+        platform.Logs.AddRange(logs);
+        return platform;
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Runs a folder import the way the CLI does (job run + executor) and returns the finished run.</summary>
+    public async Task<(ImportSummary? Summary, JobRun Run)> ImportFolderAsync(string dataset, string folder, string? noiseClass = null)
+    {
+        var target = await Get<DatasetService>().GetOrCreateAsync(dataset, null, "test");
+        var runs = Get<JobRunService>();
+        var run = await runs.CreateAsync(JobKinds.Import, target.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder, NoiseClass = noiseClass }, "test");
+        var importer = Get<DatasetImporter>();
+        var summary = await Get<JobExecutor>().RunAsync(run.Id, async (r, p, ct) => (await importer.RunAsync(r, p, ct), "done"), ex => ex is ImportSourceException, CancellationToken.None);
+        return (summary, (await runs.FindAsync(run.Id))!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class RecordingScheduler : IJobScheduler
+    {
+        public string Enqueue(JobRun run) => $"test-{run.Id}";
+
+        public void Cancel(JobRun run)
+        {
+        }
+    }
+}
+
+/// <summary>Collects log lines so tests can assert on what was (and was not) logged.</summary>
+public sealed class ListLoggerProvider(List<string> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new ListLogger(lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class ListLogger(List<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (lines)
+            {
+                lines.Add($"{logLevel}: {formatter(state, exception)}");
+            }
+        }
+    }
+}
