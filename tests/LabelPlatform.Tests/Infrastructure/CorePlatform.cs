@@ -104,7 +104,7 @@ public sealed class ListLoggerProvider(List<string> lines) : ILoggerProvider
         {
             lock (lines)
             {
-                lines.Add($"{logLevel}: {formatter(state, exception)}");
+                lines.Add($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
             }
         }
     }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace LabelPlatform.Tests.Infrastructure;
 
@@ -35,6 +36,9 @@ public class PlatformFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
 
+    /// <summary>Everything the app logged (Information and up), for diagnosing a failed assertion.</summary>
+    public List<string> Logs { get; } = [];
+
     /// <summary>Extra configuration (e.g. lower caps); set before the first request.</summary>
     public PlatformFactory With(string key, string? value)
     {
@@ -50,6 +54,7 @@ public class PlatformFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureLogging(logging => logging.AddProvider(new ListLoggerProvider(Logs)));
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(new JobStorageFactory(_ => new InMemoryStorage()));

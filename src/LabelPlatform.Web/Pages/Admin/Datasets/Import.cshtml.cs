@@ -150,15 +150,18 @@ public class ImportModel(PlatformDbContext db, JobRunService runs, IOptions<Stor
         return Redirect($"/Admin/Jobs/Details/{run.Id}");
     }
 
-    /// <summary>Three forms share one page: only the posted form's input is validated.</summary>
+    /// <summary>
+    /// Three forms share one page: only the posted form's input is judged, and it is validated explicitly because
+    /// MVC skips validation of an input model when the request carried none of its fields.
+    /// </summary>
     private bool Validate(object input, string prefix)
     {
-        foreach (var key in ModelState.Keys.Where(k => !k.StartsWith(prefix + ".", StringComparison.Ordinal) && k != nameof(DatasetId)).ToList())
+        foreach (var key in ModelState.Keys.Where(k => k != nameof(DatasetId)).ToList())
         {
             ModelState.Remove(key);
         }
 
-        return ModelState.IsValid && input is not null;
+        return TryValidateModel(input, prefix);
     }
 
     private async Task<bool> LoadAsync(CancellationToken ct)

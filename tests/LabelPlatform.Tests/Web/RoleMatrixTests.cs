@@ -1,0 +1,217 @@
+using System.Net;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Core.Jobs;
+using LabelPlatform.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Tests.Web;
+
+/// <summary>One platform with a user per role, a dataset, an image and a job run, shared by the matrix rows.</summary>
+public sealed class RoleMatrixFixture : IAsyncLifetime
+{
+    public PlatformFactory Factory { get; } = new();
+    public Dictionary<string, HttpClient> Clients { get; } = [];
+    public int DatasetId { get; private set; }
+    public long ImageId { get; private set; }
+    public long JobRunId { get; private set; }
+    public string LabellerId { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Clients["Anonymous"] = Factory.CreateBrowserClient();
+        Clients[Roles.Admin] = await Factory.SignInAdminAsync();
+        await Factory.CreateUserAsync("reviewer@test.local", Roles.Reviewer);
+        LabellerId = await Factory.CreateUserAsync("labeller@test.local", Roles.Labeller);
+        Clients[Roles.Reviewer] = await Factory.SignInAsync("reviewer@test.local", PlatformFactory.UserPassword);
+        Clients[Roles.Labeller] = await Factory.SignInAsync("labeller@test.local", PlatformFactory.UserPassword);
+
+        using var scope = Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+        var dataset = new Dataset { Name = "matrix", CreatedAt = DateTimeOffset.UtcNow };
+        db.Datasets.Add(dataset);
+        await db.SaveChangesAsync();
+        var image = new DatasetImage { DatasetId = dataset.Id, Sha256 = new string('a', 64), Format = "JPEG", Origin = "x.jpg", Width = 1, Height = 1, Bytes = 1, CreatedAt = DateTimeOffset.UtcNow };
+        // A finished run, so the cancel handler has nothing to stop and no job runs behind the matrix's back.
+        var run = new JobRun { Kind = JobKinds.Import, State = JobState.Succeeded, DatasetId = dataset.Id, CreatedAt = DateTimeOffset.UtcNow };
+        db.AddRange(image, run);
+        await db.SaveChangesAsync();
+        (DatasetId, ImageId, JobRunId) = (dataset.Id, image.Id, run.Id);
+    }
+
+    public string Expand(string path) => path
+        .Replace("{dataset}", DatasetId.ToString(), StringComparison.Ordinal)
+        .Replace("{image}", ImageId.ToString(), StringComparison.Ordinal)
+        .Replace("{run}", JobRunId.ToString(), StringComparison.Ordinal)
+        .Replace("{labeller}", LabellerId, StringComparison.Ordinal);
+
+    public Task DisposeAsync()
+    {
+        Factory.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Every page and handler x {anonymous, Labeller, Reviewer, Admin}: 200 (or the handler's own redirect), a redirect
+/// to the login page, or 403. A test below checks that every Razor page in the app appears here.
+/// </summary>
+public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatrixFixture>
+{
+    private const string Ok = "200", Login = "login", Forbidden = "403", Redirect = "302";
+    private const string Anonymous = "Anonymous", Labeller = Roles.Labeller, Reviewer = Roles.Reviewer, Admin = Roles.Admin;
+
+    // page -> expected for anonymous, labeller, reviewer, admin
+    private static readonly (string Path, string Anonymous, string Labeller, string Reviewer, string Admin)[] Pages =
+    [
+        ("/", Login, Ok, Ok, Ok),
+        ("/Account/Login", Ok, Ok, Ok, Ok),
+        ("/Account/Logout", Login, Ok, Ok, Ok),
+        ("/Error", Ok, Ok, Ok, Ok),
+        ("/Datasets", Login, Ok, Ok, Ok),
+        ("/Datasets/Details/{dataset}", Login, Ok, Ok, Ok),
+        ("/Images/Details/{image}", Login, Ok, Ok, Ok),
+        ("/Label", Login, Ok, Ok, Ok),
+        ("/Review", Login, Forbidden, Ok, Ok),
+        ("/Admin/Datasets/Create", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Datasets/Import?datasetId={dataset}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Jobs", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Jobs/Details/{run}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Users", Login, Forbidden, Forbidden, Ok),
+        ("/hangfire", Login, Forbidden, Forbidden, Ok),
+        ("/health", Ok, Ok, Ok, Ok),
+        ("/api/jobs/status?ids={run}", "401", Forbidden, Forbidden, Ok),
+    ];
+
+    // POST handlers, sent with a valid antiforgery token. Admin's answer: the page re-rendered with validation
+    // errors (200) or the handler's post-redirect-get (302).
+    private static readonly (string Path, Dictionary<string, string> Form, string Anonymous, string Others, string Admin)[] Handlers =
+    [
+        ("/Account/Login", new() { ["Input.Email"] = "nobody@test.local", ["Input.Password"] = "wrong-password" }, Ok, Ok, Ok),
+        ("/Account/Logout", [], Login, Redirect, Redirect),
+        ("/Admin/Datasets/Create", new() { ["Input.Name"] = "" }, Login, Forbidden, Ok),
+        ("/Admin/Datasets/Import?handler=Folder&datasetId={dataset}", new() { ["Folder.Path"] = "" }, Login, Forbidden, Ok),
+        ("/Admin/Datasets/Import?handler=Url&datasetId={dataset}", new() { ["Remote.Url"] = "not a url" }, Login, Forbidden, Ok),
+        ("/Admin/Datasets/Import?handler=Upload&datasetId={dataset}", [], Login, Forbidden, Ok),
+        ("/Admin/Jobs/Details/{run}?handler=Cancel", [], Login, Forbidden, Redirect),
+        ("/Admin/Users?handler=Create", new() { ["Input.Email"] = "" }, Login, Forbidden, Ok),
+        ("/Admin/Users?handler=Roles", new() { ["userId"] = "{labeller}", ["roles"] = Roles.Labeller }, Login, Forbidden, Redirect),
+        ("/Admin/Users?handler=Unlock", new() { ["userId"] = "{labeller}" }, Login, Forbidden, Redirect),
+    ];
+
+    public static TheoryData<string, string, string> PageCases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var p in Pages)
+        {
+            data.Add(p.Path, Anonymous, p.Anonymous);
+            data.Add(p.Path, Labeller, p.Labeller);
+            data.Add(p.Path, Reviewer, p.Reviewer);
+            data.Add(p.Path, Admin, p.Admin);
+        }
+
+        return data;
+    }
+
+    public static TheoryData<int, string, string> HandlerCases()
+    {
+        var data = new TheoryData<int, string, string>();
+        for (var i = 0; i < Handlers.Length; i++)
+        {
+            var h = Handlers[i];
+            data.Add(i, Anonymous, h.Anonymous);
+            data.Add(i, Labeller, h.Others);
+            data.Add(i, Reviewer, h.Others);
+            data.Add(i, Admin, h.Admin);
+        }
+
+        return data;
+    }
+
+    public static TheoryData<int> HandlerIndexes()
+    {
+        var data = new TheoryData<int>();
+        for (var i = 0; i < Handlers.Length; i++)
+        {
+            data.Add(i);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PageCases))]
+    public async Task Get_page(string path, string role, string expected)
+    {
+        var response = await fixture.Clients[role].GetAsync(fixture.Expand(path));
+        AssertOutcome(expected, response, $"GET {path} as {role}");
+    }
+
+    [Theory]
+    [MemberData(nameof(HandlerCases))]
+    public async Task Post_handler_with_antiforgery_token(int index, string role, string expected)
+    {
+        var handler = Handlers[index];
+        if (handler.Path == "/Account/Logout" && role != Anonymous)
+        {
+            // Signing out would break the shared client for the other rows: use a fresh sign-in.
+            var email = role == Admin ? PlatformFactory.AdminEmail : $"{role.ToLowerInvariant()}@test.local";
+            var password = role == Admin ? PlatformFactory.AdminPassword : PlatformFactory.UserPassword;
+            var own = await fixture.Factory.SignInAsync(email, password);
+            AssertOutcome(expected, await own.PostFormAsync(handler.Path, [], tokenPage: "/"), $"POST {handler.Path} as {role}");
+            return;
+        }
+
+        var client = fixture.Clients[role];
+        // A token is issued for the user who asks: take it from a page that role may open.
+        var tokenPage = role == Anonymous ? "/Account/Login" : "/Account/Logout";
+        var form = handler.Form.ToDictionary(kv => kv.Key, kv => fixture.Expand(kv.Value));
+        var response = await client.PostFormAsync(fixture.Expand(handler.Path), form, tokenPage);
+        AssertOutcome(expected, response, $"POST {handler.Path} as {role}");
+    }
+
+    [Theory]
+    [MemberData(nameof(HandlerIndexes))]
+    public async Task Post_without_antiforgery_token_is_refused_with_400(int index)
+    {
+        var handler = Handlers[index];
+        // The admin passes authorisation everywhere, so the missing token is what is judged.
+        var client = handler.Path.StartsWith("/Account/Login", StringComparison.Ordinal) ? fixture.Clients[Anonymous] : fixture.Clients[Admin];
+        var form = new FormUrlEncodedContent(handler.Form.ToDictionary(kv => kv.Key, kv => fixture.Expand(kv.Value)));
+        var response = await client.PostAsync(fixture.Expand(handler.Path), form);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public void Every_razor_page_is_in_the_matrix()
+    {
+        var pages = fixture.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Select(e => e.Metadata.GetMetadata<PageActionDescriptor>()?.ViewEnginePath)
+            .Where(p => p is not null).Select(p => p!).Distinct().ToList();
+        Assert.NotEmpty(pages);
+        var covered = Pages.Select(p => p.Path.Split('?')[0]).ToList();
+        foreach (var page in pages)
+        {
+            var route = page == "/Index" ? "/" : page.EndsWith("/Index", StringComparison.Ordinal) ? page[..^"/Index".Length] : page;
+            Assert.True(covered.Any(c => c == route || c.StartsWith(route + "/", StringComparison.Ordinal)), $"Page {page} is missing from the role matrix");
+        }
+    }
+
+    private static void AssertOutcome(string expected, HttpResponseMessage response, string what)
+    {
+        var status = (int)response.StatusCode;
+        switch (expected)
+        {
+            case Login:
+                Assert.True(status == 302 && response.Headers.Location?.OriginalString.Contains("/Account/Login", StringComparison.Ordinal) == true,
+                    $"{what}: expected a redirect to the login page, got {status} {response.Headers.Location}");
+                break;
+            default:
+                Assert.True(expected == status.ToString(), $"{what}: expected {expected}, got {status} {response.Headers.Location}");
+                break;
+        }
+    }
+}
