@@ -12,15 +12,17 @@ namespace LabelPlatform.Tests.Infrastructure;
 /// <summary>The core services alone (no web, no Hangfire) over a real SQLite file in a temp folder.</summary>
 public sealed class CorePlatform : IAsyncDisposable
 {
-    private CorePlatform(ServiceProvider services, string dataDirectory)
+    private CorePlatform(ServiceProvider services, string dataDirectory, List<string> logs)
     {
         Services = services;
         DataDirectory = dataDirectory;
+        Logs = logs;
     }
 
     public ServiceProvider Services { get; }
     public string DataDirectory { get; }
-    public List<string> Logs { get; } = [];
+    /// <summary>Everything logged since start (Information and up), live.</summary>
+    public List<string> Logs { get; }
 
     public static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings = null)
     {
@@ -44,9 +46,7 @@ public sealed class CorePlatform : IAsyncDisposable
         services.AddPlatformCore(configuration, dataDirectory);
         var provider = services.BuildServiceProvider();
         await DatabaseInitializer.InitializeAsync(provider);
-        var platform = new CorePlatform(provider, dataDirectory);
-        platform.Logs.AddRange(logs);
-        return platform;
+        return new CorePlatform(provider, dataDirectory, logs);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
