@@ -11,7 +11,7 @@ internal static class ImportCommand
 {
     private static readonly JsonSerializerOptions JsonOutput = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = false };
 
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? settings)
     {
         var dataset = new Option<string>("--dataset") { Description = "Dataset name (created when missing)", Required = true };
         var path = new Option<DirectoryInfo>("--path") { Description = "Folder with one sub-folder per class (e.g. Caltech 101's 101_ObjectCategories)", Required = true };
@@ -34,7 +34,7 @@ internal static class ImportCommand
                 return 2;
             }
 
-            using var host = await PlatformCli.StartHostAsync(cancellationToken);
+            using var host = await PlatformCli.StartHostAsync(settings, cancellationToken);
             var services = host.Services;
             var target = await services.GetRequiredService<DatasetService>().GetOrCreateAsync(name, null, "cli", cancellationToken);
             var runs = services.GetRequiredService<JobRunService>();

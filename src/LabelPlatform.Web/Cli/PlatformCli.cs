@@ -16,12 +16,13 @@ public static class PlatformCli
 
     public static bool IsCliInvocation(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    /// <param name="settings">Configuration laid over appsettings.json and the environment (tests use it for their data folder).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         stdout ??= Console.Out;
         stderr ??= Console.Error;
         var root = new RootCommand("LabelPlatform: visual search dataset platform. Without a verb the web app starts (see README).");
-        root.Subcommands.Add(ImportCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ImportCommand.Create(stdout, stderr, settings));
         if (args is ["help", .. var rest])
         {
             args = [.. rest, "--help"];
@@ -32,10 +33,15 @@ public static class PlatformCli
     }
 
     /// <summary>A host with the platform's services and logs on stderr, so stdout carries only the verb's output.</summary>
-    internal static async Task<IHost> StartHostAsync(CancellationToken cancellationToken)
+    internal static async Task<IHost> StartHostAsync(IReadOnlyDictionary<string, string?>? settings, CancellationToken cancellationToken)
     {
         var contentRoot = ContentRoot.Locate();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot, Args = [] });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);

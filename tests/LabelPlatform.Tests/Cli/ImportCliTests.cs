@@ -1,0 +1,94 @@
+using System.Text.Json;
+using LabelPlatform.Tests.Infrastructure;
+using LabelPlatform.Web.Cli;
+
+namespace LabelPlatform.Tests.Cli;
+
+public class ImportCliTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+
+    private Dictionary<string, string?> Settings => new()
+    {
+        ["Storage:DataDirectory"] = _data,
+        ["Identity:Admin:Password"] = "Admin-Passw0rd!",
+    };
+
+    [Fact]
+    public async Task Import_json_reports_classes_and_counts_and_a_rerun_accepts_nothing()
+    {
+        using var folder = new ImportFolder().AddCaltech("accordion", 5).AddCaltech("BACKGROUND_Google", 3).AddCaltech("anchor", 4).Add("anchor/broken.jpg", TestImages.TruncatedJpeg());
+
+        var (code, first, _) = await RunAsync("import", "--dataset", "cli-test", "--path", folder.Root, "--noise-class", "BACKGROUND_Google", "--json");
+        var (code2, second, _) = await RunAsync("import", "--dataset", "cli-test", "--path", folder.Root, "--json");
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, code2);
+        Assert.Equal(3, first.GetProperty("classes").GetInt32());
+        Assert.Equal(12, first.GetProperty("accepted").GetInt32());
+        Assert.Equal(0, first.GetProperty("duplicates").GetInt32());
+        Assert.Equal(1, first.GetProperty("rejected").GetInt32());
+        Assert.True(first.GetProperty("images_per_second").GetDouble() > 0);
+        Assert.Equal(0, second.GetProperty("accepted").GetInt32());
+        Assert.Equal(12, second.GetProperty("duplicates").GetInt32());
+        Assert.Equal(1, second.GetProperty("rejected").GetInt32());
+    }
+
+    [Fact]
+    public async Task Missing_folder_and_bad_dataset_name_fail_with_a_message_and_nonzero_exit()
+    {
+        var (missingCode, _, missingErr) = await RunRawAsync("import", "--dataset", "x", "--path", "/no/such/dir");
+        var (nameCode, _, nameErr) = await RunRawAsync("import", "--dataset", "bad name!", "--path", Path.GetTempPath());
+        var (argCode, _, argErr) = await RunRawAsync("import", "--path", Path.GetTempPath());
+
+        Assert.Equal(2, missingCode);
+        Assert.Contains("does not exist", missingErr, StringComparison.Ordinal);
+        Assert.Equal(2, nameCode);
+        Assert.Contains("not a valid dataset name", nameErr, StringComparison.Ordinal);
+        Assert.NotEqual(0, argCode);
+        Assert.Contains("--dataset", argErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_lists_the_import_verb()
+    {
+        var (code, output, _) = await RunRawAsync("--help");
+        var (importCode, importHelp, _) = await RunRawAsync("import", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("import", output, StringComparison.Ordinal);
+        Assert.Equal(0, importCode);
+        Assert.Contains("--noise-class", importHelp, StringComparison.Ordinal);
+        Assert.Contains("--json", importHelp, StringComparison.Ordinal);
+        Assert.True(PlatformCli.IsCliInvocation(["import"]));
+        Assert.False(PlatformCli.IsCliInvocation(["--urls", "http://127.0.0.1:5000"]));
+    }
+
+    private async Task<(int Code, JsonElement Json, string Stderr)> RunAsync(params string[] args)
+    {
+        var (code, stdout, stderr) = await RunRawAsync(args);
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        // --json prints exactly one JSON object on stdout; logs go to stderr.
+        return (code, JsonDocument.Parse(stdout.Trim()).RootElement.Clone(), stderr);
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunRawAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await PlatformCli.RunAsync(args, stdout, stderr, Settings);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
