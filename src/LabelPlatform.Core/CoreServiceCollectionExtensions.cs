@@ -34,6 +34,7 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<ImageValidationOptions>().Bind(configuration.GetSection(ImageValidationOptions.Section));
         services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
         services.AddOptions<AdminAccountOptions>().Bind(configuration.GetSection(AdminAccountOptions.Section));
+        services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section));
 
         // A factory for jobs (many short contexts from several threads) and a scoped context for pages and Identity.
         services.AddPooledDbContextFactory<PlatformDbContext>(ConfigureDb);

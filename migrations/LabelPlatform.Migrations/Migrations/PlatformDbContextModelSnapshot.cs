@@ -284,6 +284,13 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Message")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");

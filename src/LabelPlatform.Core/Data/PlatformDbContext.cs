@@ -65,6 +65,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.Property(j => j.Error).HasMaxLength(4000);
             e.Property(j => j.StartedBy).HasMaxLength(256);
             e.Property(j => j.HangfireJobId).HasMaxLength(64);
+            e.Property(j => j.LeaseOwner).HasMaxLength(200);
             e.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
             e.HasIndex(j => j.CreatedAt);
             e.HasIndex(j => new { j.State, j.Kind });

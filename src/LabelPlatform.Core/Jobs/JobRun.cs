@@ -46,9 +46,26 @@ public class JobRun
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
 
+    /// <summary>
+    /// Which process executes the run, until when. Hangfire may hand the same job to a second worker (a job that
+    /// outlives the storage's invisibility timeout, or one whose worker died); the lease makes sure only one executes
+    /// it, and that a dead worker's run is taken over once its lease has lapsed.
+    /// </summary>
+    public string? LeaseOwner { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 
     public double? ProgressFraction => Total is > 0 ? Math.Clamp((double)Processed / Total.Value, 0, 1) : null;
+}
+
+/// <summary>Bound from "Jobs".</summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>How long a run stays claimed without a heartbeat; a dead worker's run is resumed after this.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>One item a job could not process; the job went on.</summary>

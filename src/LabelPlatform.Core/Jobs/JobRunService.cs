@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LabelPlatform.Core.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace LabelPlatform.Core.Jobs;
 
@@ -14,7 +15,7 @@ public interface IJobScheduler
     void Cancel(JobRun run);
 }
 
-public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, IJobScheduler scheduler)
+public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, IJobScheduler scheduler, IOptions<JobOptions> options)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -56,37 +57,69 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
     public static T ReadParameters<T>(JobRun run) =>
         JsonSerializer.Deserialize<T>(run.ParametersJson, Json) ?? throw new InvalidOperationException($"Job run {run.Id} has no parameters");
 
+    public enum StartOutcome
+    {
+        /// <summary>The run is claimed by the caller and marked Running.</summary>
+        Started,
+
+        /// <summary>Unknown, finished, or cancelled while queued: nothing to do.</summary>
+        NothingToDo,
+
+        /// <summary>Another live process holds the run's lease; try again later.</summary>
+        HeldElsewhere,
+    }
+
     /// <summary>
-    /// Marks the run as running. Returns null when there is nothing to do: the run is unknown, finished, or was
-    /// cancelled while queued. A run found Running (its process died) is simply resumed.
+    /// Claims the run for <paramref name="owner"/> and marks it running. A run found Running whose lease has lapsed
+    /// (its process died) is taken over and resumed.
     /// </summary>
-    public async Task<JobRun?> StartAsync(long id, CancellationToken cancellationToken = default)
+    public async Task<(StartOutcome Outcome, JobRun? Run)> StartAsync(long id, string owner, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var run = await db.JobRuns.FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
-        if (run is null || run.IsFinished)
+        var existing = await db.JobRuns.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+        if (existing is null || existing.IsFinished)
         {
-            return null;
-        }
-
-        if (run.CancelRequested)
-        {
-            run.State = JobState.Cancelled;
-            run.FinishedAt = clock.GetUtcNow();
-            run.Message = "Cancelled before it started";
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
+            return (StartOutcome.NothingToDo, null);
         }
 
         var now = clock.GetUtcNow();
+        if (existing.CancelRequested)
+        {
+            await FinishAsync(id, JobState.Cancelled, "Cancelled before it started", null);
+            return (StartOutcome.NothingToDo, null);
+        }
+
+        // Atomic claim: only one process can move the lease to itself.
+        var until = now + options.Value.LeaseDuration;
+        var claimed = await db.JobRuns
+            .Where(j => j.Id == id && j.State != JobState.Succeeded && j.State != JobState.Failed && j.State != JobState.Cancelled)
+            .Where(j => j.LeaseOwner == null || j.LeaseOwner == owner || j.LeaseExpiresAt < now)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseOwner, owner).SetProperty(j => j.LeaseExpiresAt, until), cancellationToken);
+        if (claimed == 0)
+        {
+            return (StartOutcome.HeldElsewhere, null);
+        }
+
+        var run = await db.JobRuns.FirstAsync(j => j.Id == id, cancellationToken);
         run.Message = run.State == JobState.Running ? "Resumed after an interruption" : "Started";
         run.State = JobState.Running;
         run.StartedAt ??= now;
         run.UpdatedAt = now;
         run.Error = null;
         await db.SaveChangesAsync(cancellationToken);
-        return run;
+        return (StartOutcome.Started, run);
     }
+
+    /// <summary>Extends the caller's lease; false when it was lost (another process took the run over).</summary>
+    public async Task<bool> RenewLeaseAsync(long id, string owner, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var until = clock.GetUtcNow() + options.Value.LeaseDuration;
+        return await db.JobRuns.Where(j => j.Id == id && j.LeaseOwner == owner)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, until), cancellationToken) == 1;
+    }
+
+    public TimeSpan LeaseDuration => options.Value.LeaseDuration;
 
     public Task CompleteAsync(long id, string? message) => FinishAsync(id, JobState.Succeeded, message, null);
 
@@ -129,6 +162,8 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
             .SetProperty(j => j.Message, message)
             .SetProperty(j => j.Error, error == null ? null : error.Length > 4000 ? error.Substring(0, 4000) : error)
             .SetProperty(j => j.FinishedAt, now)
-            .SetProperty(j => j.UpdatedAt, now), CancellationToken.None);
+            .SetProperty(j => j.UpdatedAt, now)
+            .SetProperty(j => j.LeaseOwner, (string?)null)
+            .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
     }
 }

@@ -90,7 +90,9 @@ namespace LabelPlatform.Migrations.Migrations
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     StartedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     FinishedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    LeaseExpiresAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using LabelPlatform.Core;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Jobs;
+using LabelPlatform.Jobs;
+using LabelPlatform.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Tests.Jobs;
+
+/// <summary>
+/// The standalone worker process runs jobs queued by another process through the shared SQLite files, and a worker
+/// killed with SIGKILL mid-import loses nothing: the next worker resumes the same run and ends with one row per image.
+/// </summary>
+public class WorkerProcessTests : IDisposable
+{
+    private const string ClassName = "airplanes"; // 800 images: long enough to kill the worker half-way
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+    private readonly List<Process> _workers = [];
+
+    private Dictionary<string, string?> Settings => new()
+    {
+        ["Storage:DataDirectory"] = _data,
+        ["Identity:Admin:Password"] = "Admin-Passw0rd!",
+        ["Hangfire:QueuePollInterval"] = "00:00:00.250",
+        // A job fetched by a worker that died becomes visible again after this long.
+        ["Hangfire:InvisibilityTimeout"] = "00:00:03",
+        ["Import:BatchSize"] = "10",
+        ["Import:Parallelism"] = "1",
+        ["Jobs:LeaseDuration"] = "00:00:03",
+    };
+
+    [Fact]
+    public async Task Killed_worker_mid_import_is_resumed_by_another_worker_without_loss_or_duplicates()
+    {
+        using var folder = new ImportFolder().AddCaltech(ClassName, 800);
+        await using var client = BuildClientServices();
+        await DatabaseInitializer.InitializeAsync(client);
+        var dataset = await client.GetRequiredService<DatasetService>().GetOrCreateAsync("worker-test", null, "test");
+        var runs = client.GetRequiredService<JobRunService>();
+        var run = await runs.CreateAndEnqueueAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder.Root }, "test");
+
+        var first = StartWorker();
+        var progressed = await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.Processed >= 50, TimeSpan.FromSeconds(60));
+        Assert.True(progressed, "the first worker never made progress");
+        first.Kill(entireProcessTree: true); // SIGKILL: no chance to clean up
+        await first.WaitForExitAsync();
+        var atKill = (await runs.FindAsync(run.Id))!;
+        Assert.Equal(JobState.Running, atKill.State);
+        Assert.True(atKill.Processed < 800, "the import finished before the worker was killed; the test proved nothing");
+
+        StartWorker();
+        var finished = await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(90));
+        Assert.True(finished, "the second worker did not finish the run");
+
+        var done = (await runs.FindAsync(run.Id))!;
+        Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
+        Assert.Equal((800, 0, 0), (done.Succeeded, done.Duplicates, done.Failed));
+        await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        Assert.Equal(800, await db.Images.CountAsync(i => i.DatasetId == dataset.Id));
+        Assert.Equal(800, await db.Images.Where(i => i.DatasetId == dataset.Id).Select(i => i.Origin).Distinct().CountAsync());
+    }
+
+    private ServiceProvider BuildClientServices()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddPlatformCore(configuration, _data);
+        services.AddPlatformJobs(configuration, runServer: false);
+        return services.BuildServiceProvider();
+    }
+
+    private Process StartWorker()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "LabelPlatform.Worker.dll");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start)!;
+        // Drain the pipes so a chatty worker never blocks on a full buffer.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _workers.Add(process);
+        return process;
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        foreach (var worker in _workers.Where(w => !w.HasExited))
+        {
+            worker.Kill(entireProcessTree: true);
+            worker.WaitForExit(5000);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
