@@ -8,10 +8,10 @@ namespace LabelPlatform.Jobs;
 public sealed class ImportDatasetJob(JobExecutor executor, DatasetImporter importer)
 {
     /// <summary>
-    /// Reentrant: a retry after a crash resumes the same run; content already committed counts as done.
-    /// Hangfire retries only unexpected failures; bad input ends the run as Failed at once.
+    /// Reentrant: a job requeued after a crash or shutdown resumes the same run; content already committed counts as
+    /// done. No automatic retries: a failed run says why, and re-running the import is safe (it skips stored content).
     /// </summary>
-    [AutomaticRetry(Attempts = 2, DelaysInSeconds = [10, 60])]
+    [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Import dataset (job run {0})")]
     public Task RunAsync(long jobRunId, CancellationToken cancellationToken) =>
         executor.RunAsync(jobRunId, async (run, progress, ct) =>

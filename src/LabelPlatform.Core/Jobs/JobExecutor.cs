@@ -27,7 +27,8 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
 
         using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopHeartbeat = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(jobRunId, owner, work, stopHeartbeat.Token);
+        var watch = new Watch();
+        var heartbeat = HeartbeatAsync(jobRunId, owner, work, watch, stopHeartbeat.Token);
         try
         {
             var (result, message) = await workload(run, runs.CreateProgress(jobRunId), work.Token);
@@ -41,13 +42,20 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
             logger.LogInformation("Job run {JobRunId} cancelled", jobRunId);
             return default;
         }
+        catch (OperationCanceledException) when (watch.CancelRequested)
+        {
+            // Cancel pressed while the work was in a step without progress reports (e.g. a download).
+            await runs.MarkCancelledAsync(jobRunId);
+            logger.LogInformation("Job run {JobRunId} cancelled", jobRunId);
+            return default;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The host is shutting down: leave the run Running; its lease lapses and a retry resumes it.
+            // The host is shutting down: leave the run Running; Hangfire requeues the job and it resumes.
             logger.LogWarning("Job run {JobRunId} interrupted by shutdown; it resumes on the next start", jobRunId);
             throw;
         }
-        catch (OperationCanceledException) when (work.IsCancellationRequested)
+        catch (OperationCanceledException) when (watch.LeaseLost)
         {
             // The lease was lost to another process, which now owns the run: leave the row to it.
             return default;
@@ -92,38 +100,61 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
         }
     }
 
-    /// <summary>Renews the lease every third of its duration; cancels the work if the lease was lost.</summary>
-    private async Task HeartbeatAsync(long jobRunId, string owner, CancellationTokenSource work, CancellationToken stop)
+    /// <summary>
+    /// Renews the lease (every third of its duration, at most every 2 s) and watches for Cancel; stops the work when
+    /// the run was cancelled or the lease was lost.
+    /// </summary>
+    private async Task HeartbeatAsync(long jobRunId, string owner, CancellationTokenSource work, Watch watch, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(runs.LeaseDuration / 3);
+        var interval = runs.LeaseDuration / 3;
+        using var timer = new PeriodicTimer(interval < HeartbeatCeiling ? interval : HeartbeatCeiling);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                bool renewed;
+                JobRunService.LeaseState state;
                 try
                 {
-                    renewed = await runs.RenewLeaseAsync(jobRunId, owner, stop);
+                    state = await runs.RenewLeaseAsync(jobRunId, owner, stop);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    // A busy database: the lease has two more ticks before it lapses.
+                    // A busy database: the lease has more ticks before it lapses.
                     logger.LogWarning(ex, "Job run {JobRunId}: lease renewal failed; retrying", jobRunId);
                     continue;
                 }
 
-                if (!renewed)
+                if (state == JobRunService.LeaseState.Held)
+                {
+                    continue;
+                }
+
+                if (state == JobRunService.LeaseState.Lost)
                 {
                     logger.LogWarning("Job run {JobRunId} lost its lease to another process; stopping this copy", jobRunId);
-                    await work.CancelAsync();
-                    return;
+                    watch.LeaseLost = true;
                 }
+                else
+                {
+                    watch.CancelRequested = true;
+                }
+
+                await work.CancelAsync();
+                return;
             }
         }
         catch (OperationCanceledException)
         {
             // The work ended.
         }
+    }
+
+    private static readonly TimeSpan HeartbeatCeiling = TimeSpan.FromSeconds(2);
+
+    private sealed class Watch
+    {
+        public volatile bool CancelRequested;
+        public volatile bool LeaseLost;
     }
 
     private static async Task StopAsync(CancellationTokenSource stopHeartbeat, Task heartbeat)

@@ -30,16 +30,6 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     public int Failed => Volatile.Read(ref _failed);
     public bool CancelRequested => _cancelRequested;
 
-    /// <summary>Starts from what an interrupted earlier attempt already recorded.</summary>
-    public void Restore(JobRun run)
-    {
-        _total = run.Total;
-        _processed = run.Processed;
-        _succeeded = run.Succeeded;
-        _duplicates = run.Duplicates;
-        _failed = run.Failed;
-    }
-
     public void SetTotal(int total) => _total = total;
 
     public void SetMessage(string message) => _message = message;

@@ -10,9 +10,6 @@ public interface IJobScheduler
 {
     /// <summary>Queues the run and returns the scheduler's job id.</summary>
     string Enqueue(JobRun run);
-
-    /// <summary>Asks the scheduler to stop the run's job; the job also sees <see cref="JobRun.CancelRequested"/>.</summary>
-    void Cancel(JobRun run);
 }
 
 public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, IJobScheduler scheduler, IOptions<JobOptions> options)
@@ -110,13 +107,27 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
         return (StartOutcome.Started, run);
     }
 
-    /// <summary>Extends the caller's lease; false when it was lost (another process took the run over).</summary>
-    public async Task<bool> RenewLeaseAsync(long id, string owner, CancellationToken cancellationToken = default)
+    public enum LeaseState
+    {
+        Held,
+        Lost,
+        CancelRequested,
+    }
+
+    /// <summary>Extends the caller's lease, and says whether the run was lost to another process or cancelled.</summary>
+    public async Task<LeaseState> RenewLeaseAsync(long id, string owner, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var until = clock.GetUtcNow() + options.Value.LeaseDuration;
-        return await db.JobRuns.Where(j => j.Id == id && j.LeaseOwner == owner)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, until), cancellationToken) == 1;
+        var renewed = await db.JobRuns.Where(j => j.Id == id && j.LeaseOwner == owner)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, until), cancellationToken);
+        if (renewed == 0)
+        {
+            return LeaseState.Lost;
+        }
+
+        var cancel = await db.JobRuns.Where(j => j.Id == id).Select(j => j.CancelRequested).FirstAsync(cancellationToken);
+        return cancel ? LeaseState.CancelRequested : LeaseState.Held;
     }
 
     public TimeSpan LeaseDuration => options.Value.LeaseDuration;
@@ -127,7 +138,10 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
 
     public Task MarkCancelledAsync(long id) => FinishAsync(id, JobState.Cancelled, "Cancelled", null);
 
-    /// <summary>Asks a run to stop. A queued run is cancelled at once; a running one stops at its next progress report.</summary>
+    /// <summary>
+    /// Asks a run to stop. A queued run is cancelled at once (its Hangfire job finds nothing to do); a running one
+    /// stops at its next progress report or lease heartbeat, whichever comes first.
+    /// </summary>
     public async Task<bool> RequestCancelAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -146,7 +160,6 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        scheduler.Cancel(run);
         return true;
     }
 

@@ -78,10 +78,6 @@ public sealed class CorePlatform : IAsyncDisposable
     private sealed class RecordingScheduler : IJobScheduler
     {
         public string Enqueue(JobRun run) => $"test-{run.Id}";
-
-        public void Cancel(JobRun run)
-        {
-        }
     }
 }
 

@@ -104,6 +104,7 @@ public class ImportPageTests : IDisposable
         Assert.Equal(["cat", "dog"], classes);
         Assert.False(File.Exists(Path.Combine(_factory.DataDirectory, "escape.jpg")));
         Assert.Empty(Directory.GetFiles(Path.Combine(_factory.DataDirectory, "staging"), "*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_factory.DataDirectory, "uploads")));
     }
 
     [Fact]

@@ -70,9 +70,15 @@ public sealed class DatasetImporter(
         }
         finally
         {
+            // Keep staging and the upload only while a shutdown-interrupted run may still resume from them.
             if (parameters.Source != ImportSources.Folder && !cancellationToken.IsCancellationRequested)
             {
                 TryDelete(staging);
+                if (parameters.Source == ImportSources.Archive && parameters.Path is { } upload
+                    && Path.GetFullPath(upload).StartsWith(storageOptions.Value.UploadsPath + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    TryDeleteFile(upload);
+                }
             }
         }
     }
@@ -359,6 +365,18 @@ public sealed class DatasetImporter(
         catch (IOException ex)
         {
             logger.LogWarning(ex, "Could not delete staging folder {Path}", path);
+        }
+    }
+
+    private void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "Could not delete upload {Path}", path);
         }
     }
 
