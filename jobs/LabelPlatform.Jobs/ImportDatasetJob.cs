@@ -4,7 +4,10 @@ using LabelPlatform.Core.Jobs;
 
 namespace LabelPlatform.Jobs;
 
-/// <summary>Hangfire entry point for dataset imports. Takes a job run id; everything else lives in the run's parameters.</summary>
+/// <summary>
+/// Entry point for dataset imports, from Hangfire and from the CLI alike. Takes a job run id; everything else lives
+/// in the run's parameters.
+/// </summary>
 public sealed class ImportDatasetJob(JobExecutor executor, DatasetImporter importer)
 {
     /// <summary>
@@ -13,11 +16,11 @@ public sealed class ImportDatasetJob(JobExecutor executor, DatasetImporter impor
     /// </summary>
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Import dataset (job run {0})")]
-    public Task RunAsync(long jobRunId, CancellationToken cancellationToken) =>
+    public Task<ImportSummary?> RunAsync(long jobRunId, CancellationToken cancellationToken) =>
         executor.RunAsync(jobRunId, async (run, progress, ct) =>
         {
             var summary = await importer.RunAsync(run, progress, ct);
-            return (summary, $"Imported {summary.Accepted:N0} images ({summary.Duplicates:N0} duplicates, {summary.Rejected:N0} rejected) into {summary.Classes:N0} classes");
+            return (summary, summary.Describe());
         }, IsExpected, cancellationToken);
 
     internal static bool IsExpected(Exception ex) => ex is ImportSourceException;

@@ -54,11 +54,20 @@ public static class JobsServiceCollectionExtensions
         // Registered before AddHangfire so the DI container, not Hangfire's global JobStorage.Current, owns the storage
         // (several hosts in one process, as in tests, each keep their own).
         services.TryAddSingleton(sp => sp.GetRequiredService<JobStorageFactory>().Create(sp));
-        services.AddHangfire((sp, config) => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseStorage(sp.GetRequiredService<JobStorage>()));
+        services.AddHangfire((sp, config) =>
+        {
+            config
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseStorage(sp.GetRequiredService<JobStorage>());
+            // Hangfire's log provider is process-global; a host that shares the process with others (tests) registers
+            // its own so no host logs through another's disposed logger factory.
+            if (sp.GetService<Hangfire.Logging.ILogProvider>() is { } logProvider)
+            {
+                config.UseLogProvider(logProvider);
+            }
+        });
 
         var serve = runServer ?? configuration.GetSection(PlatformHangfireOptions.Section).GetValue(nameof(PlatformHangfireOptions.RunServer), true);
         if (serve)

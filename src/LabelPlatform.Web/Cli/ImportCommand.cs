@@ -3,6 +3,7 @@ using System.Text.Json;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Jobs;
 
 namespace LabelPlatform.Web.Cli;
 
@@ -45,17 +46,10 @@ internal static class ImportCommand
                 NoiseClass = parse.GetValue(noise),
             }, $"cli:{Environment.UserName}", cancellationToken);
 
-            var importer = services.GetRequiredService<DatasetImporter>();
             ImportSummary? summary;
             try
             {
-                summary = await services.GetRequiredService<JobExecutor>().RunAsync(run.Id,
-                    async (r, progress, ct) =>
-                    {
-                        var result = await importer.RunAsync(r, progress, ct);
-                        return (result, $"Imported {result.Accepted:N0} images ({result.Duplicates:N0} duplicates, {result.Rejected:N0} rejected)");
-                    },
-                    ex => ex is ImportSourceException, cancellationToken);
+                summary = await services.GetRequiredService<ImportDatasetJob>().RunAsync(run.Id, cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -88,7 +82,7 @@ internal static class ImportCommand
             }
             else
             {
-                await stdout.WriteLineAsync($"Dataset {summary.Dataset}: {summary.Classes} classes; {summary.Accepted:N0} accepted, {summary.Duplicates:N0} duplicates, {summary.Rejected:N0} rejected of {summary.Total:N0} files in {summary.Seconds:0.0} s ({summary.ImagesPerSecond:0} files/s). Job run {summary.JobRunId}.");
+                await stdout.WriteLineAsync($"{summary.Dataset}: {summary.Describe()}, {summary.Total:N0} files in {summary.Seconds:0.0} s ({summary.ImagesPerSecond:0} files/s). Job run {summary.JobRunId}.");
             }
 
             return 0;

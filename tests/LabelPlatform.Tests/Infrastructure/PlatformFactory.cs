@@ -58,6 +58,7 @@ public class PlatformFactory : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton(new JobStorageFactory(_ => new InMemoryStorage()));
+            services.AddSingleton<Hangfire.Logging.ILogProvider, SilentHangfireLogs>();
         });
     }
 
@@ -115,5 +116,16 @@ public class PlatformFactory : WebApplicationFactory<Program>
         catch (UnauthorizedAccessException)
         {
         }
+    }
+}
+
+/// <summary>Hangfire logs nowhere in tests: its log provider is process-global and test hosts come and go.</summary>
+public sealed class SilentHangfireLogs : Hangfire.Logging.ILogProvider
+{
+    public Hangfire.Logging.ILog GetLogger(string name) => new Silent();
+
+    private sealed class Silent : Hangfire.Logging.ILog
+    {
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
     }
 }

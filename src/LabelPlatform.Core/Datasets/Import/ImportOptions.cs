@@ -59,6 +59,8 @@ public sealed record ImportParameters
 public sealed record ImportSummary(long JobRunId, string Dataset, int Classes, int Total, int Accepted, int Duplicates, int Rejected, double Seconds)
 {
     public double ImagesPerSecond => Seconds > 0 ? Total / Seconds : 0;
+
+    public string Describe() => $"Imported {Accepted:N0} images ({Duplicates:N0} duplicates, {Rejected:N0} rejected) into {Classes:N0} classes";
 }
 
 /// <summary>The import as a whole cannot go on (missing folder, failed download, unreadable archive); the reason is for people.</summary>
