@@ -117,4 +117,28 @@ public class DatasetImporterTests
             Assert.True(Math.Max(thumb.Width, thumb.Height) <= 256);
         }
     }
+
+    [Fact]
+    public async Task Folders_outside_the_allowed_list_are_refused_even_with_a_shared_prefix()
+    {
+        using var allowed = new ImportFolder().Add("c/a.jpg", TestImages.Jpeg());
+        var lookalike = allowed.Root + "-evil";
+        Directory.CreateDirectory(Path.Combine(lookalike, "c"));
+        await File.WriteAllBytesAsync(Path.Combine(lookalike, "c", "b.jpg"), TestImages.Jpeg());
+        try
+        {
+            await using var platform = await CorePlatform.StartAsync(new() { ["Import:AllowedFolders:0"] = allowed.Root });
+
+            var (ok, _) = await platform.ImportFolderAsync("allowed", allowed.Root);
+            var (refused, run) = await platform.ImportFolderAsync("refused", lookalike);
+
+            Assert.Equal(1, ok!.Accepted);
+            Assert.Null(refused);
+            Assert.Contains("outside the folders imports may read", run.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(lookalike, recursive: true);
+        }
+    }
 }

@@ -96,7 +96,8 @@ public sealed class DatasetImporter(
             throw new ImportSourceException($"folder '{path}' does not exist on the server");
         }
 
-        if (_options.AllowedFolders.Count > 0 && !_options.AllowedFolders.Any(a => full.StartsWith(Path.GetFullPath(a), StringComparison.Ordinal)))
+        if (_options.AllowedFolders.Count > 0 && !_options.AllowedFolders.Select(a => Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)))
+                .Any(a => full == a || full.StartsWith(a + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
         {
             throw new ImportSourceException($"folder '{path}' is outside the folders imports may read (Import:AllowedFolders)");
         }
