@@ -78,8 +78,10 @@ public sealed class ArchiveDownloader(IHttpClientFactory httpClients, IOptions<I
         {
             throw new ImportSourceException($"download stopped: not finished within {timeout.TotalSeconds:0} s");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or HttpIOException)
         {
+            // HttpIOException: the connection broke off while the body was read ("response ended prematurely"),
+            // as much a failed download as a refused connection.
             throw new ImportSourceException($"download failed: {ex.Message}", ex);
         }
         finally
