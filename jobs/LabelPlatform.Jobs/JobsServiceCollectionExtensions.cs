@@ -54,6 +54,9 @@ public static class JobsServiceCollectionExtensions
         // Registered before AddHangfire so the DI container, not Hangfire's global JobStorage.Current, owns the storage
         // (several hosts in one process, as in tests, each keep their own).
         services.TryAddSingleton(sp => sp.GetRequiredService<JobStorageFactory>().Create(sp));
+        // Likewise the job activator: Hangfire's default is the global JobActivator.Current, so with two hosts in a
+        // process a job could be built from the other host's services (its database, its data folder).
+        services.TryAddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, config) =>
         {
             config

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
@@ -27,9 +28,9 @@ public sealed record ImageCheck(ValidatedImage? Image, string? RejectionReason, 
 
 /// <summary>
 /// Checks a file with ImageSharp before anything is stored: content-identified format on an allow-list, header-only
-/// Identify, caps on size, dimensions, pixel count, GIF frames and decode memory, then a full decode (which also makes
-/// the thumbnail). ImageSharp 2.1 is the last free line, so it is configured with only the decoders we allow and a
-/// hard allocation limit.
+/// Identify, caps on size, dimensions, pixel count, GIF frames and decode memory, a check that the file is not cut
+/// short, then a full decode (which also makes the thumbnail). ImageSharp 2.1 is the last free line, so it is
+/// configured with only the decoders we allow and a hard allocation limit.
 /// </summary>
 public sealed class ImageValidator
 {
@@ -89,9 +90,10 @@ public sealed class ImageValidator
         }
 
         var name = format.Name.ToUpperInvariant();
-        if (name == "JPEG" && !HasJpegEnd(bytes))
+        // A JPEG cut short often breaks Identify too; name the real cause before the header is read.
+        if (name == "JPEG" && Truncation(name, bytes) is { } cut)
         {
-            return ImageCheck.Reject("truncated JPEG: no end-of-image marker at the end of the file", sha);
+            return ImageCheck.Reject(cut, sha);
         }
 
         IImageInfo? info;
@@ -99,9 +101,11 @@ public sealed class ImageValidator
         {
             info = Image.Identify(_allowed, bytes, out _);
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidImageContentException or NotSupportedException or InvalidMemoryOperationException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception ex)
         {
-            return ImageCheck.Reject($"unreadable {name} header: {ex.Message}", sha);
+            // Hostile headers make ImageSharp 2.1 throw almost anything (NullReference, DivideByZero, InvalidOperation...);
+            // the importer checks files in parallel and one throw would stop the whole import, so every failure is a rejection.
+            return ImageCheck.Reject($"unreadable {name} header: {Describe(ex)}", sha);
         }
 
         if (info is null)
@@ -115,12 +119,18 @@ public sealed class ImageValidator
             return ImageCheck.Reject(capReason, sha);
         }
 
+        var truncated = Truncation(name, bytes);
+        if (truncated is not null)
+        {
+            return ImageCheck.Reject(truncated, sha);
+        }
+
         if (name == "GIF")
         {
             var frames = GifFrameCounter.Count(bytes, _options.MaxGifFrames);
             if (frames < 0)
             {
-                return ImageCheck.Reject("malformed GIF block structure", sha);
+                return ImageCheck.Reject("malformed or truncated GIF: its block structure breaks off or has an unknown block", sha);
             }
 
             if (frames > _options.MaxGifFrames)
@@ -132,19 +142,105 @@ public sealed class ImageValidator
         try
         {
             using var image = Image.Load<Rgba32>(_allowed, bytes);
-            var (width, height) = (image.Width, image.Height); // before the thumbnail resizes it in place
+            // Read the size before MakeThumbnail resizes the image in place.
+            var (width, height) = (image.Width, image.Height);
             var thumbnail = MakeThumbnail(image);
             return new ImageCheck(new ValidatedImage(sha, name, format.DefaultMimeType, width, height, bytes.LongLength, thumbnail), null, sha);
         }
-        catch (InvalidMemoryOperationException ex)
+        catch (Exception ex) when (ex is InvalidMemoryOperationException || ex.InnerException is InvalidMemoryOperationException)
         {
-            return ImageCheck.Reject($"decoding would exceed the {_options.MaxDecodeMegabytes} MB memory cap: {ex.Message}", sha);
+            // ImageSharp wraps the allocator's refusal in an InvalidImageContentException ("possibly degenerate dimensions").
+            return ImageCheck.Reject($"decoding would exceed the {_options.MaxDecodeMegabytes} MB memory cap", sha);
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidImageContentException or NotSupportedException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or EndOfStreamException)
+        catch (Exception ex)
         {
-            return ImageCheck.Reject($"broken {name} data: {ex.Message}", sha);
+            // As for Identify: whatever the decoder throws on bad data rejects this file only.
+            return ImageCheck.Reject($"broken {name} data: {Describe(ex)}", sha);
         }
     }
+
+    /// <summary>The decoder's message, or the exception's type where the message says nothing (NullReferenceException and the like).</summary>
+    private static string Describe(Exception ex) => ex is ImageFormatException or NotSupportedException or ArgumentException or InvalidOperationException or EndOfStreamException
+        ? ex.Message
+        : $"the decoder failed ({ex.GetType().Name}: {ex.Message})";
+
+    /// <summary>
+    /// Why a file of an allowed format is cut short, or null. ImageSharp decodes truncated JPEG, PNG, BMP and WebP files
+    /// without an error (missing rows come out grey or black), so the end of each is checked from its structure.
+    /// </summary>
+    internal static string? Truncation(string format, ReadOnlySpan<byte> bytes) => format switch
+    {
+        "JPEG" when !HasJpegEnd(bytes) => "truncated JPEG: no end-of-image marker at the end of the file",
+        "PNG" when !HasPngEnd(bytes) => "truncated PNG: the file ends before its IEND chunk",
+        "BMP" when BmpMissingBytes(bytes) is > 0 and var missing => $"truncated BMP: the pixel data is {missing:N0} bytes short",
+        "WEBP" when WebpMissingBytes(bytes) is > 0 and var missing => $"truncated WEBP: the file is {missing:N0} bytes shorter than its RIFF header declares",
+        _ => null,
+    };
+
+    /// <summary>Walks the chunks after the signature; true when an IEND chunk is reached with every chunk inside the file.</summary>
+    internal static bool HasPngEnd(ReadOnlySpan<byte> bytes)
+    {
+        long pos = 8;
+        while (pos + 12 <= bytes.Length)
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(bytes[(int)pos..]);
+            var isEnd = bytes.Slice((int)pos + 4, 4).SequenceEqual("IEND"u8);
+            pos += 12L + length; // length, type, data, CRC
+            if (isEnd)
+            {
+                return pos <= bytes.Length;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// For uncompressed BMPs (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS) the pixel array's size follows from the header:
+    /// offset + row stride (padded to 4 bytes) x rows. Returns how many bytes are missing; 0 when complete or not computable
+    /// (RLE and embedded JPEG/PNG compressions have no fixed size).
+    /// </summary>
+    internal static long BmpMissingBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 26)
+        {
+            return 0; // too short to say; the decoder rejects it
+        }
+
+        long offset = BinaryPrimitives.ReadUInt32LittleEndian(bytes[10..]);
+        var headerSize = BinaryPrimitives.ReadUInt32LittleEndian(bytes[14..]);
+        long width, height;
+        int bitsPerPixel;
+        if (headerSize == 12)
+        {
+            // BITMAPCOREHEADER: 16-bit sizes, never compressed.
+            width = BinaryPrimitives.ReadUInt16LittleEndian(bytes[18..]);
+            height = BinaryPrimitives.ReadUInt16LittleEndian(bytes[20..]);
+            bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(bytes[24..]);
+        }
+        else if (headerSize is 40 or 52 or 56 or 108 or 124 && bytes.Length >= 34)
+        {
+            width = BinaryPrimitives.ReadInt32LittleEndian(bytes[18..]);
+            height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(bytes[22..])); // negative: rows stored top-down
+            bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(bytes[28..]);
+            var compression = BinaryPrimitives.ReadUInt32LittleEndian(bytes[30..]);
+            if (compression is not (0 or 3 or 6))
+            {
+                return 0;
+            }
+        }
+        else
+        {
+            return 0;
+        }
+
+        var stride = (width * bitsPerPixel + 31) / 32 * 4;
+        return Math.Max(0, offset + (stride * height) - bytes.Length);
+    }
+
+    /// <summary>The RIFF header's size field counts every byte after it, so a shorter file lost its end.</summary>
+    internal static long WebpMissingBytes(ReadOnlySpan<byte> bytes) =>
+        bytes.Length < 12 ? 0 : Math.Max(0, 8L + BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]) - bytes.Length);
 
     private string? CheckCaps(string format, int width, int height)
     {
@@ -199,5 +295,11 @@ public sealed class ImageValidator
         return output.ToArray();
     }
 
-    private static string Size(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#} MB" : $"{bytes / 1024.0:0.#} KB";
+    // Exact below 1 KB, so a small cap never reads as "0.1 KB".
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes:N0} bytes",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KB",
+        _ => $"{bytes / (1024.0 * 1024):0.#} MB",
+    };
 }

@@ -78,8 +78,10 @@ public sealed class ArchiveDownloader(IHttpClientFactory httpClients, IOptions<I
         {
             throw new ImportSourceException($"download stopped: not finished within {timeout.TotalSeconds:0} s");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
+            // IOException: the connection broke off while the body was read ("response ended prematurely",
+            // "connection reset by peer" under load), or the local disk refused the file: either way a failed download.
             throw new ImportSourceException($"download failed: {ex.Message}", ex);
         }
         finally

@@ -46,7 +46,8 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
     public async Task<IReadOnlyList<SkippedEntry>> ExtractAsync(string archivePath, string destination, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(destination);
-        var root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
+        // Exactly one separator at the end, also when the caller's path has one: SafeTarget compares prefixes.
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination)) + Path.DirectorySeparatorChar;
         var skipped = new List<SkippedEntry>();
         var state = new Budget(_import.MaxExtractedBytes, _import.MaxArchiveEntries);
         switch (Detect(archivePath))
@@ -98,6 +99,9 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
                     continue; // directory
                 }
 
+                // Refused entries count too: they cost a line in the skipped list each.
+                budget.CountEntry();
+
                 // Unix symlinks in zips carry S_IFLNK in the high bits of the external attributes.
                 if (((entry.ExternalAttributes >> 16) & 0xF000) == 0xA000)
                 {
@@ -112,19 +116,22 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
                     continue;
                 }
 
-                budget.CountEntry();
                 try
                 {
                     await using var source = entry.Open();
-                    await CopyCappedAsync(source, target, budget, cancellationToken);
+                    await CopyCappedAsync(source, target, entry.Length, budget, cancellationToken);
                 }
                 catch (InvalidDataException ex)
                 {
                     skipped.Add(new SkippedEntry(entry.FullName, $"corrupt zip entry: {ex.Message}"));
                 }
-                catch (EntryTooLargeException ex)
+                catch (SkipEntryException ex)
                 {
                     skipped.Add(new SkippedEntry(entry.FullName, ex.Message));
+                }
+                catch (Exception ex) when (UnwritableReason(target, ex) is { } why)
+                {
+                    skipped.Add(new SkippedEntry(entry.FullName, why));
                 }
             }
         }
@@ -137,18 +144,16 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
             await using var reader = new TarReader(stream);
             while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
             {
-                if (entry.EntryType is TarEntryType.Directory)
+                if (entry.EntryType is TarEntryType.Directory or TarEntryType.GlobalExtendedAttributes or TarEntryType.ExtendedAttributes)
                 {
                     continue;
                 }
 
+                // Refused entries count too: they cost a line in the skipped list each.
+                budget.CountEntry();
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
                 {
-                    if (entry.EntryType is not (TarEntryType.GlobalExtendedAttributes or TarEntryType.ExtendedAttributes))
-                    {
-                        skipped.Add(new SkippedEntry(entry.Name, $"{entry.EntryType} entries are not extracted (only regular files)"));
-                    }
-
+                    skipped.Add(new SkippedEntry(entry.Name, $"{entry.EntryType} entries are not extracted (only regular files)"));
                     continue;
                 }
 
@@ -159,20 +164,17 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
                     continue;
                 }
 
-                budget.CountEntry();
-                if (entry.DataStream is null)
-                {
-                    await File.WriteAllBytesAsync(target, [], cancellationToken);
-                    continue;
-                }
-
                 try
                 {
-                    await CopyCappedAsync(entry.DataStream, target, budget, cancellationToken);
+                    await CopyCappedAsync(entry.DataStream ?? Stream.Null, target, entry.Length, budget, cancellationToken);
                 }
-                catch (EntryTooLargeException ex)
+                catch (SkipEntryException ex)
                 {
                     skipped.Add(new SkippedEntry(entry.Name, ex.Message));
+                }
+                catch (Exception ex) when (UnwritableReason(target, ex) is { } why)
+                {
+                    skipped.Add(new SkippedEntry(entry.Name, why));
                 }
             }
         }
@@ -207,43 +209,108 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
             return null;
         }
 
-        var full = Path.GetFullPath(Path.Combine(root, Path.Combine([.. segments.Where(s => s != ".")])));
+        string[] kept = [.. segments.Where(s => s != ".")];
+        if (kept.Length == 0)
+        {
+            // "." or "./.": names the import folder itself, not a file in it.
+            reason = "entry has an empty or invalid name";
+            return null;
+        }
+
+        var full = Path.GetFullPath(Path.Combine(root, Path.Combine(kept)));
         if (!full.StartsWith(root, StringComparison.Ordinal))
         {
             reason = "entry path would escape the import folder";
             return null;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        }
+        catch (PathTooLongException)
+        {
+            reason = TooLongReason;
+            return null;
+        }
+        catch (IOException)
+        {
+            // An earlier entry was extracted as a file where this one needs a folder ("a", then "a/b.jpg").
+            reason = PathConflictReason;
+            return null;
+        }
+
         return full;
     }
 
-    private async Task CopyCappedAsync(Stream source, string target, Budget budget, CancellationToken cancellationToken)
+    private const string PathConflictReason = "entry path clashes with an earlier entry (the same name is used for a file and a folder)";
+    private const string TooLongReason = "entry name is too long for the file system";
+
+    /// <summary>
+    /// Why one entry could not be written because of its own name, or null for failures that concern the whole
+    /// extraction (a full disk): those stop it. The entry's name is hostile input, so it must not end the import.
+    /// </summary>
+    private static string? UnwritableReason(string target, Exception ex) => ex switch
+    {
+        PathTooLongException => TooLongReason,
+        // The target (or its temp name) is a folder an earlier entry created ("a/b.jpg", then "a").
+        IOException or UnauthorizedAccessException when Directory.Exists(target) || Directory.Exists(target + ".part") => PathConflictReason,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Copies one entry through a temp file, counting what is actually read against the caps. An entry that yields fewer
+    /// bytes than its header declares is refused: a truncated .tar.gz ends its last entry early without an error.
+    /// </summary>
+    private async Task CopyCappedAsync(Stream source, string target, long declaredLength, Budget budget, CancellationToken cancellationToken)
     {
         var buffer = new byte[81920];
         long written = 0;
         var temp = target + ".part";
-        await using (var output = File.Create(temp))
+        try
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            await using (var output = File.Create(temp))
             {
-                written += read;
-                if (written > _maxEntryBytes)
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
                 {
-                    output.Close();
-                    File.Delete(temp);
-                    // Drain nothing more: the entry is skipped, the archive goes on.
-                    throw new EntryTooLargeException($"entry is larger than the {_maxEntryBytes / (1024 * 1024)} MB file cap");
-                }
+                    written += read;
+                    if (written > _maxEntryBytes)
+                    {
+                        // Drain nothing more: the entry is skipped, the archive goes on.
+                        throw new SkipEntryException($"entry is larger than the {Size(_maxEntryBytes)} file cap");
+                    }
 
-                budget.CountBytes(read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    budget.CountBytes(read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+            }
+
+            if (written != declaredLength)
+            {
+                throw new SkipEntryException($"entry is cut short: {Size(written)} of the {Size(declaredLength)} it declares (truncated or corrupt archive)");
+            }
+
+            File.Move(temp, target, overwrite: true);
+        }
+        finally
+        {
+            // Whatever stopped the copy (a cap, a corrupt entry, cancellation), no partial file stays behind.
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
             }
         }
-
-        File.Move(temp, target, overwrite: true);
     }
+
+    /// <summary>A byte count for people: exact below 1 KB, so small caps never read as "0 MB".</summary>
+    internal static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes:N0} bytes",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KB",
+        < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MB",
+        _ => $"{bytes / (1024.0 * 1024 * 1024):0.#} GB",
+    };
 
     private sealed class Budget(long maxBytes, int maxEntries)
     {
@@ -263,10 +330,11 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
             _bytes += count;
             if (_bytes > maxBytes)
             {
-                throw new ImportSourceException($"archive expands to more than {maxBytes / (1024 * 1024):N0} MB (the cap); extraction stopped");
+                throw new ImportSourceException($"archive expands to more than {Size(maxBytes)} (the cap); extraction stopped");
             }
         }
     }
 
-    private sealed class EntryTooLargeException(string message) : Exception(message);
+    /// <summary>This entry is not extracted (over the file cap, cut short); the archive goes on.</summary>
+    private sealed class SkipEntryException(string message) : Exception(message);
 }
