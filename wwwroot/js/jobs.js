@@ -5,8 +5,26 @@
         return [...document.querySelectorAll(".progress[data-job-id]")]
             .filter(p => p.dataset.finished !== "true").map(p => p.dataset.jobId);
     }
+    // Parts of a page rendered by the server that the status API does not carry (start and finish times, the item
+    // errors): once a run finishes while the page is open, they are fetched again so the page does not show a
+    // succeeded run that never "finished".
+    async function refreshFinishedParts() {
+        const stale = [...document.querySelectorAll("[data-refresh-when-finished][id]")];
+        if (stale.length === 0) return;
+        try {
+            const response = await fetch(location.href, { headers: { "Accept": "text/html" } });
+            if (!response.ok) return;
+            const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+            stale.forEach(el => {
+                const replacement = fresh.getElementById(el.id);
+                if (replacement) el.replaceWith(document.importNode(replacement, true));
+            });
+        } catch { /* the live parts are right already; a manual reload shows the rest */ }
+    }
     function render(s) {
+        let justFinished = false;
         document.querySelectorAll(`.progress[data-job-id="${s.id}"]`).forEach(p => {
+            justFinished ||= s.finished && p.dataset.finished !== "true";
             const pct = Math.round((s.fraction ?? 0) * 100);
             const bar = p.querySelector(".bar");
             bar.style.width = pct + "%";
@@ -28,6 +46,7 @@
         if (s.finished) {
             document.getElementById("cancel-form")?.remove();
         }
+        if (justFinished) refreshFinishedParts();
     }
     async function poll() {
         const ids = pending();
