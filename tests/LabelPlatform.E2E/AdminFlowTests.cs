@@ -1,3 +1,4 @@
+using LabelPlatform.Testing;
 using System.Text.RegularExpressions;
 using LabelPlatform.E2E.Infrastructure;
 using LabelPlatform.E2E.Pages;
@@ -19,7 +20,7 @@ public sealed class AdminFlowTests(BrowserFixture fixture, ITestOutputHelper out
         var name = $"e2e-{Guid.NewGuid():N}"[..12];
 
         var login = await new LoginPage(Page).GotoAsync();
-        await login.SignInAsync(E2EServer.AdminEmail, E2EServer.AdminPassword);
+        await login.SignInAsync(PlatformFactory.AdminEmail, PlatformFactory.AdminPassword);
 
         var datasets = new DatasetsPage(Page);
         await datasets.GotoAsync();

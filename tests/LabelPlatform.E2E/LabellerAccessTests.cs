@@ -1,3 +1,4 @@
+using LabelPlatform.Testing;
 using System.Text.RegularExpressions;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.E2E.Infrastructure;
@@ -64,7 +65,7 @@ public sealed class LabellerAccessTests(BrowserFixture fixture, ITestOutputHelpe
         var email = $"labeller-{Guid.NewGuid():N}@e2e.local";
         await Server.CreateUserAsync(email, Roles.Labeller);
         var login = await new LoginPage(Page).GotoAsync();
-        await login.SignInAsync(email, E2EServer.UserPassword);
+        await login.SignInAsync(email, PlatformFactory.UserPassword);
         // Signed in: the layout names the user.
         await Expect(Page.GetByText(email, new() { Exact = true })).ToBeVisibleAsync();
     }

@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+using LabelPlatform.Tests.Infrastructure;
+
 namespace LabelPlatform.Tests.Datasets;
 
 /// <summary>A Kestrel server on 127.0.0.1 (a free port) that serves well-behaved and misbehaving downloads.</summary>

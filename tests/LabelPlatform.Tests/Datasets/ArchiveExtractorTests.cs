@@ -6,6 +6,8 @@ using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Tests.Images;
 
+using LabelPlatform.Tests.Infrastructure;
+
 namespace LabelPlatform.Tests.Datasets;
 
 public sealed class ArchiveExtractorTests : IDisposable

@@ -80,7 +80,7 @@ public class DatasetImporterTests
     {
         await using var platform = await CorePlatform.StartAsync();
         // Caltech's BACKGROUND_Google/tmp has no extension and is a JPEG.
-        using var folder = new ImportFolder().Add("BACKGROUND_Google/tmp", File.ReadAllBytes(Path.Combine(TestImages.Caltech, "BACKGROUND_Google", "tmp")));
+        using var folder = new ImportFolder().Add("BACKGROUND_Google/tmp", File.ReadAllBytes(Path.Combine(TestImages.CaltechRoot, "BACKGROUND_Google", "tmp")));
 
         var (summary, _) = await platform.ImportFolderAsync("noext", folder.Root);
 

@@ -3,6 +3,8 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.PixelFormats;
 
+using LabelPlatform.Tests.Infrastructure;
+
 namespace LabelPlatform.Tests.Images;
 
 public class GifFrameCounterTests

@@ -1,6 +1,8 @@
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Images;
 
+using LabelPlatform.Tests.Infrastructure;
+
 namespace LabelPlatform.Tests.Images;
 
 public sealed class ImageStoreTests : IDisposable

@@ -7,6 +7,8 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
+using LabelPlatform.Tests.Infrastructure;
+
 namespace LabelPlatform.Tests.Images;
 
 public class ImageValidatorTests

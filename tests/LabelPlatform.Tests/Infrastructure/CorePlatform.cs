@@ -5,6 +5,7 @@ using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Jobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using LabelPlatform.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace LabelPlatform.Tests.Infrastructure;
@@ -78,30 +79,5 @@ public sealed class CorePlatform : IAsyncDisposable
     private sealed class RecordingScheduler : IJobScheduler
     {
         public string Enqueue(JobRun run) => $"test-{run.Id}";
-    }
-}
-
-/// <summary>Collects log lines so tests can assert on what was (and was not) logged.</summary>
-public sealed class ListLoggerProvider(List<string> lines) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new ListLogger(lines);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class ListLogger(List<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (lines)
-            {
-                lines.Add($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
-            }
-        }
     }
 }

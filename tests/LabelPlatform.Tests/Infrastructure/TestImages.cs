@@ -1,38 +1,141 @@
 using System.Buffers.Binary;
+using System.Text;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace LabelPlatform.Tests.Infrastructure;
 
-/// <summary>Good and hostile image files, made in code so tests state exactly what they feed.</summary>
+/// <summary>Test images: well-formed ones encoded by ImageSharp, hostile ones written byte by byte.</summary>
 public static class TestImages
 {
-    public static readonly string Caltech = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "datasets", "caltech101", "101_ObjectCategories"));
+    /// <summary>Caltech 101 in the read-only shared folder beside the repository (../shared), never copied into it.</summary>
+    public static readonly string CaltechRoot = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "datasets", "caltech101", "101_ObjectCategories"));
 
-    public static byte[] Jpeg(int width = 64, int height = 48, byte shade = 120)
+    /// <summary>
+    /// A gradient (not a flat colour, so encoders produce real entropy-coded data) encoded with <paramref name="encoder"/>;
+    /// a different <paramref name="shade"/> gives different bytes (and so a different SHA-256).
+    /// </summary>
+    public static byte[] Encode(IImageEncoder encoder, int width = 64, int height = 48, byte shade = 0)
     {
-        using var image = new Image<Rgb24>(width, height, new Rgb24(shade, (byte)(255 - shade), 60));
+        using var image = new Image<Rgb24>(width, height);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                image[x, y] = new Rgb24((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x + y + shade) % 256));
+            }
+        }
+
         using var stream = new MemoryStream();
-        image.SaveAsJpeg(stream);
+        image.Save(stream, encoder);
         return stream.ToArray();
     }
 
-    public static byte[] Png(int width = 40, int height = 30)
+    public static byte[] Jpeg(int width = 64, int height = 48, byte shade = 0) => Encode(new JpegEncoder { Quality = 90 }, width, height, shade);
+
+    public static byte[] Png(int width = 64, int height = 48, byte shade = 0) => Encode(new PngEncoder(), width, height, shade);
+
+    public static byte[] Gif(int width = 64, int height = 48, byte shade = 0) => Encode(new GifEncoder(), width, height, shade);
+
+    public static byte[] Bmp(int width = 64, int height = 48, byte shade = 0) => Encode(new BmpEncoder(), width, height, shade);
+
+    public static byte[] Webp(int width = 64, int height = 48, byte shade = 0) => Encode(new WebpEncoder(), width, height, shade);
+
+    public static byte[] Tiff(int width = 64, int height = 48, byte shade = 0) => Encode(new TiffEncoder(), width, height, shade);
+
+    /// <summary>The PNG signature and an IHDR chunk (8-bit RGB) declaring the given size; no pixel data follows.</summary>
+    public static byte[] PngHeaderOnly(uint width, uint height)
     {
-        using var image = new Image<Rgba32>(width, height, new Rgba32(10, 200, 90, 255));
         using var stream = new MemoryStream();
-        image.SaveAsPng(stream);
+        stream.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteUInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8; // bit depth
+        ihdr[9] = 2; // colour type: truecolour
+        // compression, filter and interlace methods stay 0
+        WritePngChunk(stream, "IHDR", ihdr);
+        WritePngChunk(stream, "IEND", []);
         return stream.ToArray();
     }
 
-    public static byte[] Tiff()
+    public static void WritePngChunk(Stream stream, string type, ReadOnlySpan<byte> data)
     {
-        using var image = new Image<Rgb24>(16, 16);
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(word, (uint)data.Length);
+        stream.Write(word);
+        var typeAndData = new byte[4 + data.Length];
+        Encoding.ASCII.GetBytes(type, typeAndData);
+        data.CopyTo(typeAndData.AsSpan(4));
+        stream.Write(typeAndData);
+        // PNG chunk CRCs cover the type and the data, not the length.
+        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeAndData));
+        stream.Write(word);
+    }
+
+    /// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) as PNG uses it; System.IO.Hashing is not referenced.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    /// <summary>
+    /// A GIF89a with a 2-colour global table and <paramref name="frames"/> 1x1 frames, each
+    /// "2C 0000 0000 0100 0100 00" + LZW minimum code size 2 + the sub-block "02 44 01" + terminator 00.
+    /// 44 01 is the classic 1-pixel LZW stream: 3-bit codes clear (4), index 0, end (5) packed LSB first.
+    /// </summary>
+    public static byte[] GifWithFrames(int frames, ushort screenWidth = 1, ushort screenHeight = 1, ushort frameWidth = 1, ushort frameHeight = 1, bool trailer = true)
+    {
         using var stream = new MemoryStream();
-        image.Save(stream, new TiffEncoder());
+        stream.Write("GIF89a"u8);
+        WriteUInt16(stream, screenWidth);
+        WriteUInt16(stream, screenHeight);
+        stream.Write([0x80, 0x00, 0x00]); // global colour table of 2 entries, background 0, aspect 0
+        stream.Write([0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF]);
+        for (var i = 0; i < frames; i++)
+        {
+            stream.WriteByte(0x2C);
+            WriteUInt16(stream, 0);
+            WriteUInt16(stream, 0);
+            WriteUInt16(stream, frameWidth);
+            WriteUInt16(stream, frameHeight);
+            stream.Write([0x00, 0x02, 0x02, 0x44, 0x01, 0x00]);
+        }
+
+        if (trailer)
+        {
+            stream.WriteByte(0x3B);
+        }
+
         return stream.ToArray();
     }
+
+    /// <summary>A few real photographs (JPEG, colour and greyscale, various sizes) from the shared Caltech-101 copy.</summary>
+    public static IEnumerable<string> CaltechSamples() =>
+    [
+        Path.Combine(CaltechRoot, "accordion", "image_0001.jpg"),
+        Path.Combine(CaltechRoot, "airplanes", "image_0001.jpg"),
+        Path.Combine(CaltechRoot, "Faces", "image_0001.jpg"),
+        Path.Combine(CaltechRoot, "Leopards", "image_0010.jpg"),
+        Path.Combine(CaltechRoot, "BACKGROUND_Google", "image_0001.jpg"),
+    ];
 
     /// <summary>A valid JPEG cut in half: no end-of-image marker.</summary>
     public static byte[] TruncatedJpeg()
@@ -41,44 +144,11 @@ public static class TestImages
         return full[..(full.Length / 2)];
     }
 
-    /// <summary>A PNG signature and an IHDR chunk declaring 100000x100000 (with a correct CRC), and nothing else.</summary>
-    public static byte[] PngDeclaring(int width, int height)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // truecolour
-        using var stream = new MemoryStream();
-        stream.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        WriteChunk(stream, "IHDR"u8, ihdr);
-        WriteChunk(stream, "IEND"u8, []);
-        return stream.ToArray();
-    }
+    public static byte[] Text(string content = "this is not an image, whatever its name says") => Encoding.UTF8.GetBytes(content);
 
-    /// <summary>A GIF89a of <paramref name="frames"/> 1x1 frames, built by hand (a few bytes per frame).</summary>
-    public static byte[] AnimatedGif(int frames)
-    {
-        using var stream = new MemoryStream();
-        stream.Write("GIF89a"u8);
-        stream.Write([1, 0, 1, 0, 0x80, 0, 0]); // 1x1 screen, global colour table of 2 entries
-        stream.Write([0, 0, 0, 255, 255, 255]);
-        for (var i = 0; i < frames; i++)
-        {
-            stream.Write([0x21, 0xF9, 4, 0, 1, 0, 0, 0]); // graphic control extension, 1/100 s delay
-            stream.Write([0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0]); // image descriptor 1x1
-            stream.Write([2, 2, 0x4C, 0x01, 0]); // LZW min code size 2, one sub-block, terminator
-        }
-
-        stream.WriteByte(0x3B);
-        return stream.ToArray();
-    }
-
-    public static byte[] Text(string content = "this is not an image, whatever its name says") => System.Text.Encoding.UTF8.GetBytes(content);
-
-    /// <summary>The first <paramref name="count"/> JPEGs of a Caltech class, read from ../shared.</summary>
+    /// <summary>The first <paramref name="count"/> files of a Caltech class.</summary>
     public static IEnumerable<string> CaltechFiles(string className, int count) =>
-        Directory.EnumerateFiles(Path.Combine(Caltech, className)).Order(StringComparer.Ordinal).Take(count);
+        Directory.EnumerateFiles(Path.Combine(CaltechRoot, className)).Order(StringComparer.Ordinal).Take(count);
 
     public static string RepoRoot()
     {
@@ -91,34 +161,37 @@ public static class TestImages
         return directory?.FullName ?? throw new InvalidOperationException("Run the tests from inside the repository");
     }
 
-    private static void WriteChunk(Stream stream, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
+    private static void WriteUInt16(Stream stream, ushort value)
     {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        stream.Write(length);
-        var crcInput = new byte[type.Length + data.Length];
-        type.CopyTo(crcInput);
-        data.CopyTo(crcInput.AsSpan(type.Length));
-        stream.Write(crcInput);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(crcInput));
-        stream.Write(crc);
+        Span<byte> bytes = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes, value);
+        stream.Write(bytes);
+    }
+}
+
+/// <summary>A fresh folder under the temp directory, deleted with everything in it.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
     }
 
-    // PNG's CRC-32 (ISO 3309 / ITU-T V.42, polynomial 0xEDB88320), bitwise: tiny inputs only.
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
+    public string Path { get; }
 
-        return ~crc;
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder must not fail a test.
+        }
     }
 }
 
@@ -157,9 +230,9 @@ public sealed class ImportFolder : IDisposable
         ("truncated.jpg", TestImages.TruncatedJpeg, "truncated"),
         ("empty.jpg", () => [], "empty"),
         ("notes.jpg", () => TestImages.Text(), "not an image"),
-        ("huge.png", () => TestImages.PngDeclaring(100_000, 100_000), "100000x100000"),
-        ("frames.gif", () => TestImages.AnimatedGif(3000), "frames"),
-        ("scan.tiff", TestImages.Tiff, "TIFF"),
+        ("huge.png", () => TestImages.PngHeaderOnly(100_000, 100_000), "100000x100000"),
+        ("frames.gif", () => TestImages.GifWithFrames(3000), "frames"),
+        ("scan.tiff", () => TestImages.Tiff(), "TIFF"),
     ];
 
     public ImportFolder AddHostile(string className)

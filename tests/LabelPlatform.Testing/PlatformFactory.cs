@@ -1,4 +1,3 @@
-using System.Net;
 using Hangfire;
 using Hangfire.InMemory;
 using LabelPlatform.Core.Identity;
@@ -10,7 +9,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace LabelPlatform.Tests.Infrastructure;
+namespace LabelPlatform.Testing;
 
 /// <summary>
 /// The real web app over real SQLite files in a fresh temp folder, with Hangfire on in-memory storage (its server
@@ -70,30 +69,14 @@ public class PlatformFactory : WebApplicationFactory<Program>
         using var scope = Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PlatformUser>>();
         var user = new PlatformUser { UserName = email, Email = email, EmailConfirmed = true, CreatedAt = DateTimeOffset.UtcNow };
-        var result = await users.CreateAsync(user, UserPassword);
-        Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Description)));
+        Check(await users.CreateAsync(user, UserPassword));
         if (roles.Length > 0)
         {
-            Assert.True((await users.AddToRolesAsync(user, roles)).Succeeded);
+            Check(await users.AddToRolesAsync(user, roles));
         }
 
         return user.Id;
     }
-
-    /// <summary>Signs in through the login form, as a browser would; returns the signed-in client.</summary>
-    public async Task<HttpClient> SignInAsync(string email, string password)
-    {
-        var client = CreateBrowserClient();
-        var response = await client.PostFormAsync("/Account/Login", new()
-        {
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        });
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return client;
-    }
-
-    public Task<HttpClient> SignInAdminAsync() => SignInAsync(AdminEmail, AdminPassword);
 
     protected override void Dispose(bool disposing)
     {
@@ -101,6 +84,14 @@ public class PlatformFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             TryDelete(DataDirectory);
+        }
+    }
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
         }
     }
 
