@@ -14,7 +14,7 @@ public interface IJobScheduler
 
 public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, IJobScheduler scheduler, IOptions<JobOptions> options)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Records a run and queues it. The row exists before the job, so the Jobs page shows it at once.</summary>
     public async Task<JobRun> CreateAndEnqueueAsync(string kind, int? datasetId, object parameters, string? startedBy, CancellationToken cancellationToken = default)

@@ -50,6 +50,24 @@ public class ImportCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_import_prints_rates_for_every_stage_and_leaves_no_data_behind()
+    {
+        using var folder = new ImportFolder().AddCaltech("accordion", 6).AddCaltech("ant", 4);
+
+        var (code, json, _) = await RunAsync("bench", "import", "--path", folder.Root, "--json");
+
+        Assert.Equal(0, code);
+        Assert.Equal(10, json.GetProperty("files").GetInt32());
+        foreach (var stage in new[] { "read_hash_images_per_second", "validate_images_per_second", "import_images_per_second" })
+        {
+            Assert.True(json.GetProperty(stage).GetDouble() > 0, stage);
+        }
+
+        // The benchmark imports into its own throw-away folder, never the configured data directory.
+        Assert.False(Directory.Exists(Path.Combine(_data, "images")));
+    }
+
+    [Fact]
     public async Task Help_lists_the_import_verb()
     {
         var (code, output, _) = await RunRawAsync("--help");
