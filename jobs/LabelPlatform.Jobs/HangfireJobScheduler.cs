@@ -9,6 +9,7 @@ internal sealed class HangfireJobScheduler(IBackgroundJobClient client) : IJobSc
     public string Enqueue(JobRun run) => run.Kind switch
     {
         JobKinds.Import => client.Enqueue<ImportDatasetJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
+        JobKinds.Embed => client.Enqueue<EmbedDatasetJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         _ => throw new ArgumentOutOfRangeException(nameof(run), run.Kind, "no job class handles this kind"),
     };
 }

@@ -85,6 +85,7 @@ public static class JobsServiceCollectionExtensions
 
         services.AddSingleton<IJobScheduler, HangfireJobScheduler>();
         services.AddTransient<ImportDatasetJob>();
+        services.AddTransient<EmbedDatasetJob>();
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
@@ -30,11 +31,16 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>()
             .Bind(configuration.GetSection(StorageOptions.Section))
-            .PostConfigure(o => o.RootPath = StorageOptions.ResolveRoot(o.DataDirectory, contentRoot));
+            .PostConfigure(o =>
+            {
+                o.RootPath = StorageOptions.ResolveRoot(o.DataDirectory, contentRoot);
+                o.ContentRoot = contentRoot;
+            });
         services.AddOptions<ImageValidationOptions>().Bind(configuration.GetSection(ImageValidationOptions.Section));
         services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
         services.AddOptions<AdminAccountOptions>().Bind(configuration.GetSection(AdminAccountOptions.Section));
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section));
+        services.AddOptions<EmbeddingOptions>().Bind(configuration.GetSection(EmbeddingOptions.Section));
 
         // A factory for jobs (many short contexts from several threads) and a scoped context for pages and Identity.
         services.AddPooledDbContextFactory<PlatformDbContext>(ConfigureDb);
@@ -72,6 +78,11 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<JobRunService>();
         services.AddSingleton<JobExecutor>();
+        services.AddSingleton<ImagePreprocessor>();
+        services.AddSingleton<OnnxEmbedder>();
+        services.AddSingleton<ModelRegistry>();
+        services.AddSingleton<EmbeddingService>();
+        services.AddSingleton<EmbedRuns>();
         return services;
     }
 

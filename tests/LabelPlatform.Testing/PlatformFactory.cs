@@ -31,6 +31,9 @@ public class PlatformFactory : WebApplicationFactory<Program>
         _settings["Identity:Admin:Email"] = AdminEmail;
         _settings["Identity:Admin:Password"] = AdminPassword;
         _settings["Hangfire:WorkerCount"] = "2";
+        // Tests that want embeddings after an import turn this on; the rest stay quick.
+        _settings["Embeddings:EmbedAfterImport"] = "false";
+        _settings["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2;
     }
 
     public string DataDirectory { get; }

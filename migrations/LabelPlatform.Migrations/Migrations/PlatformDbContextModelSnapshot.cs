@@ -176,6 +176,102 @@ namespace LabelPlatform.Migrations.Migrations
                     b.ToTable("RejectedFiles");
                 });
 
+            modelBuilder.Entity("LabelPlatform.Core.Embeddings.EmbeddingModel", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DerivedFromTensor")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Dimension")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FixedBatchSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("InputName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OutputName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SourceSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name", "Version")
+                        .IsUnique();
+
+                    b.ToTable("EmbeddingModels");
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Embeddings.ImageEmbedding", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ImageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JobRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Vector")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImageId", "ModelId")
+                        .IsUnique();
+
+                    b.HasIndex("ModelId", "Id");
+
+                    b.ToTable("Embeddings", (string)null);
+                });
+
             modelBuilder.Entity("LabelPlatform.Core.Identity.PlatformUser", b =>
                 {
                     b.Property<string>("Id")
@@ -523,6 +619,63 @@ namespace LabelPlatform.Migrations.Migrations
                     b.HasOne("LabelPlatform.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Embeddings.EmbeddingModel", b =>
+                {
+                    b.OwnsOne("LabelPlatform.Core.Embeddings.Preprocessing", "Preprocessing", b1 =>
+                        {
+                            b1.Property<int>("EmbeddingModelId");
+
+                            b1.Property<int>("Channels");
+
+                            b1.Property<int>("InputHeight");
+
+                            b1.Property<int>("InputWidth");
+
+                            b1.Property<int>("Layout");
+
+                            b1.PrimitiveCollection<string>("Mean")
+                                .IsRequired();
+
+                            b1.Property<int>("Resize");
+
+                            b1.Property<int>("ResizeShorterSide");
+
+                            b1.Property<float>("Scale");
+
+                            b1.PrimitiveCollection<string>("Std")
+                                .IsRequired();
+
+                            b1.HasKey("EmbeddingModelId");
+
+                            b1.ToTable("EmbeddingModels");
+
+                            b1
+                                .ToJson("Preprocessing")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("EmbeddingModelId");
+                        });
+
+                    b.Navigation("Preprocessing")
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Embeddings.ImageEmbedding", b =>
+                {
+                    b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("LabelPlatform.Core.Embeddings.EmbeddingModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

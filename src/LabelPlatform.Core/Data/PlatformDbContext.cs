@@ -1,4 +1,5 @@
 using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -14,6 +15,8 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<RejectedFile> RejectedFiles => Set<RejectedFile>();
     public DbSet<JobRun> JobRuns => Set<JobRun>();
     public DbSet<JobRunItemError> JobRunItemErrors => Set<JobRunItemError>();
+    public DbSet<EmbeddingModel> EmbeddingModels => Set<EmbeddingModel>();
+    public DbSet<ImageEmbedding> Embeddings => Set<ImageEmbedding>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -81,6 +84,31 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
         });
 
         builder.Entity<PlatformUser>(e => e.Property(u => u.DisplayName).HasMaxLength(200));
+
+        builder.Entity<EmbeddingModel>(e =>
+        {
+            e.Property(m => m.Name).HasMaxLength(100);
+            e.HasIndex(m => new { m.Name, m.Version }).IsUnique();
+            e.Property(m => m.Sha256).HasMaxLength(64);
+            e.Property(m => m.SourceSha256).HasMaxLength(64);
+            e.Property(m => m.Origin).HasMaxLength(2048);
+            e.Property(m => m.InputName).HasMaxLength(200);
+            e.Property(m => m.OutputName).HasMaxLength(200);
+            e.Property(m => m.DerivedFromTensor).HasMaxLength(200);
+            e.Property(m => m.CreatedBy).HasMaxLength(256);
+            e.OwnsOne(m => m.Preprocessing, p => p.ToJson());
+        });
+
+        builder.Entity<ImageEmbedding>(e =>
+        {
+            e.ToTable("Embeddings");
+            // One vector per (image, model version), whatever retries or concurrent runs do.
+            e.HasIndex(x => new { x.ImageId, x.ModelId }).IsUnique();
+            // An index catches up by reading a model's rows above the last id it saw.
+            e.HasIndex(x => new { x.ModelId, x.Id });
+            e.HasOne<DatasetImage>().WithMany().HasForeignKey(x => x.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<EmbeddingModel>().WithMany().HasForeignKey(x => x.ModelId).OnDelete(DeleteBehavior.Cascade);
+        });
 
         if (Database.IsSqlite())
         {

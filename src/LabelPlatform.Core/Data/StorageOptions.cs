@@ -17,12 +17,16 @@ public sealed class StorageOptions
     /// <summary>Resolved absolute data directory (set at start-up).</summary>
     public string RootPath { get; set; } = "";
 
+    /// <summary>The content root (repository root or publish folder) that relative paths in configuration start from.</summary>
+    public string ContentRoot { get; set; } = "";
+
     public string DatabasePath => Path.Combine(RootPath, "labelplatform.db");
     public string HangfireDatabasePath => Path.Combine(RootPath, "hangfire.db");
     public string ImagesPath => Path.Combine(RootPath, "images");
     public string ThumbnailsPath => Path.Combine(RootPath, "thumbs");
     public string UploadsPath => Path.Combine(RootPath, "uploads");
     public string StagingPath => Path.Combine(RootPath, "staging");
+    public string ModelsPath => Path.Combine(RootPath, "models");
 
     public string EffectiveConnectionString =>
         string.IsNullOrWhiteSpace(ConnectionString) ? $"Data Source={DatabasePath};Default Timeout=30" : ConnectionString;

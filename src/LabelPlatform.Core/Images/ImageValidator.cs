@@ -65,6 +65,9 @@ public sealed class ImageValidator
 
     public ImageValidationOptions Options => _options;
 
+    /// <summary>The hardened decoder configuration (allow-listed formats, GIF first frame, allocation cap), for other readers of stored images.</summary>
+    public Configuration DecoderConfiguration => _allowed;
+
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     public ImageCheck Check(byte[] bytes)

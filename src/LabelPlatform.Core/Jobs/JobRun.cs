@@ -12,6 +12,7 @@ public enum JobState
 public static class JobKinds
 {
     public const string Import = "import";
+    public const string Embed = "embed";
 }
 
 /// <summary>

@@ -75,7 +75,7 @@ internal static class BenchCommand
         var run = await services.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "bench", ct);
         var gcBefore = GC.GetTotalAllocatedBytes();
         clock.Restart();
-        var summary = await services.GetRequiredService<ImportDatasetJob>().RunAsync(run.Id, ct)
+        var summary = await services.GetRequiredService<ImportDatasetJob>().ImportAsync(run.Id, ct)
             ?? throw new InvalidOperationException("the benchmark import failed; see the log");
         var importSeconds = clock.Elapsed.TotalSeconds;
         await stderr.WriteLineAsync($"imported {summary.Accepted} of {summary.Total} files");

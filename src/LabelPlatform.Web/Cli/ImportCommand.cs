@@ -49,7 +49,7 @@ internal static class ImportCommand
             ImportSummary? summary;
             try
             {
-                summary = await services.GetRequiredService<ImportDatasetJob>().RunAsync(run.Id, cancellationToken);
+                summary = await services.GetRequiredService<ImportDatasetJob>().ImportAsync(run.Id, cancellationToken);
             }
             catch (OperationCanceledException)
             {

@@ -12,7 +12,7 @@ namespace LabelPlatform.Web.Cli;
 /// </summary>
 public static class PlatformCli
 {
-    private static readonly HashSet<string> Verbs = ["import", "bench", "--help", "-h", "-?", "help"];
+    private static readonly HashSet<string> Verbs = ["import", "embed", "models", "bench", "--help", "-h", "-?", "help"];
 
     public static bool IsCliInvocation(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -23,6 +23,8 @@ public static class PlatformCli
         stderr ??= Console.Error;
         var root = new RootCommand("LabelPlatform: visual search dataset platform. Without a verb the web app starts (see README).");
         root.Subcommands.Add(ImportCommand.Create(stdout, stderr, settings));
+        root.Subcommands.Add(EmbedCommand.Create(stdout, stderr, settings));
+        root.Subcommands.Add(ModelsCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr, settings));
         if (args is ["help", .. var rest])
         {

@@ -2,6 +2,7 @@ using LabelPlatform.Core;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Jobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,8 @@ public sealed class CorePlatform : IAsyncDisposable
             ["Storage:DataDirectory"] = dataDirectory,
             ["Identity:Admin:Email"] = "admin@core.test",
             ["Identity:Admin:Password"] = "Admin-Passw0rd!",
+            ["Embeddings:EmbedAfterImport"] = "false",
+            ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -60,6 +63,17 @@ public sealed class CorePlatform : IAsyncDisposable
         var run = await runs.CreateAsync(JobKinds.Import, target.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder, NoiseClass = noiseClass }, "test");
         var importer = Get<DatasetImporter>();
         var summary = await Get<JobExecutor>().RunAsync(run.Id, async (r, p, ct) => (await importer.RunAsync(r, p, ct), "done"), ex => ex is ImportSourceException, CancellationToken.None);
+        return (summary, (await runs.FindAsync(run.Id))!);
+    }
+
+    /// <summary>Runs an embed job for the dataset and model version the way the CLI does.</summary>
+    public async Task<(EmbedSummary? Summary, JobRun Run)> EmbedAsync(string dataset, EmbeddingModel model)
+    {
+        var target = await Get<DatasetService>().FindByNameAsync(dataset) ?? throw new InvalidOperationException($"no dataset {dataset}");
+        var runs = Get<JobRunService>();
+        var run = await runs.CreateAsync(JobKinds.Embed, target.Id, new EmbedParameters(model.Id), "test");
+        var embeddings = Get<EmbeddingService>();
+        var summary = await Get<JobExecutor>().RunAsync(run.Id, async (r, p, ct) => (await embeddings.RunAsync(r, p, ct), "done"), ex => ex is EmbeddingException, CancellationToken.None);
         return (summary, (await runs.FindAsync(run.Id))!);
     }
 

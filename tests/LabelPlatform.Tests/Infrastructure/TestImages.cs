@@ -16,7 +16,7 @@ namespace LabelPlatform.Tests.Infrastructure;
 public static class TestImages
 {
     /// <summary>Caltech 101 in the read-only shared folder beside the repository (../shared), never copied into it.</summary>
-    public static readonly string CaltechRoot = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "datasets", "caltech101", "101_ObjectCategories"));
+    public static readonly string CaltechRoot = SharedPaths.Caltech;
 
     /// <summary>
     /// A gradient (not a flat colour, so encoders produce real entropy-coded data) encoded with <paramref name="encoder"/>;
@@ -149,17 +149,6 @@ public static class TestImages
     /// <summary>The first <paramref name="count"/> files of a Caltech class.</summary>
     public static IEnumerable<string> CaltechFiles(string className, int count) =>
         Directory.EnumerateFiles(Path.Combine(CaltechRoot, className)).Order(StringComparer.Ordinal).Take(count);
-
-    public static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LabelPlatform.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Run the tests from inside the repository");
-    }
 
     private static void WriteUInt16(Stream stream, ushort value)
     {

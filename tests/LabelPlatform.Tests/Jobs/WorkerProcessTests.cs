@@ -3,6 +3,7 @@ using LabelPlatform.Core;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Jobs;
 using LabelPlatform.Tests.Infrastructure;
@@ -31,6 +32,10 @@ public class WorkerProcessTests : IDisposable
         ["Hangfire:InvisibilityTimeout"] = "00:00:03",
         ["Import:BatchSize"] = "10",
         ["Import:Parallelism"] = "1",
+        ["Embeddings:CommitEvery"] = "16",
+        ["Embeddings:SessionsPerModel"] = "1",
+        ["Embeddings:EmbedAfterImport"] = "false",
+        ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
         ["Jobs:LeaseDuration"] = "00:00:03",
     };
 
@@ -63,6 +68,37 @@ public class WorkerProcessTests : IDisposable
         await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         Assert.Equal(800, await db.Images.CountAsync(i => i.DatasetId == dataset.Id));
         Assert.Equal(800, await db.Images.Where(i => i.DatasetId == dataset.Id).Select(i => i.Origin).Distinct().CountAsync());
+    }
+
+    [Fact]
+    public async Task Killed_worker_mid_embedding_is_resumed_and_ends_with_exactly_one_vector_per_image()
+    {
+        using var folder = new ImportFolder().AddCaltech(ClassName, 800);
+        await using var client = BuildClientServices();
+        await DatabaseInitializer.InitializeAsync(client);
+        var dataset = await client.GetRequiredService<DatasetService>().GetOrCreateAsync("embed-kill", null, "test");
+        var runs = client.GetRequiredService<JobRunService>();
+        var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder.Root }, "test");
+        await client.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
+        var model = (await client.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(ModelRegistry.MobileNetV2))!;
+        var run = await runs.CreateAndEnqueueAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "test");
+
+        var first = StartWorker();
+        Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.Processed >= 64, TimeSpan.FromSeconds(90)), "the first worker never made progress");
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        var atKill = (await runs.FindAsync(run.Id))!;
+        Assert.True(atKill.Processed < 800, "the embedding finished before the worker was killed; the test proved nothing");
+
+        StartWorker();
+        Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(120)), "the second worker did not finish the run");
+
+        var done = (await runs.FindAsync(run.Id))!;
+        Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
+        Assert.Equal((800, 0, 0), (done.Succeeded, done.Duplicates, done.Failed));
+        await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        Assert.Equal(800, await db.Embeddings.CountAsync(e => e.ModelId == model.Id));
+        Assert.Equal(800, await db.Embeddings.Where(e => e.ModelId == model.Id).Select(e => e.ImageId).Distinct().CountAsync());
     }
 
     private ServiceProvider BuildClientServices()

@@ -11,7 +11,8 @@ public sealed class ArchiveDownloader(IHttpClientFactory httpClients, IOptions<I
 {
     public const string HttpClientName = "archive-download";
 
-    public async Task<string> DownloadAsync(string url, string? expectedSha256, string destination, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <param name="maxBytes">Size cap; default Import:MaxDownloadBytes.</param>
+    public async Task<string> DownloadAsync(string url, string? expectedSha256, string destination, IProgress<long>? progress, CancellationToken cancellationToken, long? maxBytes = null)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
@@ -24,7 +25,7 @@ public sealed class ArchiveDownloader(IHttpClientFactory httpClients, IOptions<I
             throw new ImportSourceException("the SHA-256 pin must be 64 hex digits");
         }
 
-        var cap = options.Value.MaxDownloadBytes;
+        var cap = maxBytes ?? options.Value.MaxDownloadBytes;
         var timeout = options.Value.DownloadTimeout;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
