@@ -16,7 +16,7 @@ namespace LabelPlatform.Tests.Embeddings;
 public class OnnxGraphEditorTests
 {
     private static readonly string MobileNetFolder =
-        Path.GetFullPath(Path.Combine(TestImages.RepoRoot(), "..", "shared", "models", "mobilenetv2"));
+        Path.GetDirectoryName(SharedPaths.MobileNetV2)!;
 
     private static readonly Lazy<byte[]> MobileNet = new(() => File.ReadAllBytes(Path.Combine(MobileNetFolder, "mobilenetv2-12-int8.onnx")));
     private static readonly Lazy<byte[]> MobileNetReference =
