@@ -124,8 +124,11 @@ public sealed class EmbeddingOptions
 {
     public const string Section = "Embeddings";
 
-    /// <summary>ONNX Runtime sessions per model, each single-threaded; 0 = one per core (measured faster here than one multi-threaded session).</summary>
+    /// <summary>ONNX Runtime sessions per model; 0 = one per core. Chosen with <see cref="ThreadsPerSession"/> by `bench embed`.</summary>
     public int SessionsPerModel { get; set; }
+
+    /// <summary>Intra-op threads of each session (1 = single-threaded sessions, which overlap with decoding).</summary>
+    public int ThreadsPerSession { get; set; } = 1;
 
     /// <summary>Images per inference call for models with a dynamic batch dimension.</summary>
     public int BatchSize { get; set; } = 8;

@@ -7,9 +7,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace LabelPlatform.Core.Embeddings;
 
 /// <summary>
-/// Runs registered models with ONNX Runtime. Sessions are cached per model version: several single-threaded sessions
-/// (one per core by default), which on this 2-core machine outrun one session with two intra-op threads, because
-/// decoding and inference then overlap without the threads contending (measured by `bench embed`).
+/// Runs registered models with ONNX Runtime. Sessions are cached per model version: by default one single-threaded
+/// session per core, so that while one chunk is being decoded another is inferred without threads contending
+/// (`bench embed` measures this layout against one multi-threaded session; see the README).
 /// </summary>
 public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<StorageOptions> storage, ILogger<OnnxEmbedder> logger) : IDisposable
 {
@@ -30,7 +30,7 @@ public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<St
     /// </summary>
     public async Task<float[]?[]> EmbedAsync(EmbeddingModel model, float[] inputs, int count, CancellationToken cancellationToken)
     {
-        var pool = _pools.GetOrAdd(model.Id, _ => new Lazy<SessionPool>(() => new SessionPool(ModelPath(model), SessionCount))).Value;
+        var pool = _pools.GetOrAdd(model.Id, _ => new Lazy<SessionPool>(() => new SessionPool(ModelPath(model), SessionCount, Math.Max(1, options.Value.ThreadsPerSession)))).Value;
         var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
         var batch = MaxBatch(model);
         var results = new float[]?[count];
@@ -107,10 +107,11 @@ public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<St
         private readonly ConcurrentBag<InferenceSession> _free = [];
         private readonly SemaphoreSlim _available;
 
-        public SessionPool(string path, int count)
+        public SessionPool(string path, int count, int threads)
         {
             var bytes = File.ReadAllBytes(path);
             using var sessionOptions = SingleThreaded();
+            sessionOptions.IntraOpNumThreads = threads;
             for (var i = 0; i < count; i++)
             {
                 var session = new InferenceSession(bytes, sessionOptions);
