@@ -5,6 +5,7 @@ using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Search;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -64,6 +65,7 @@ public static class CoreServiceCollectionExtensions
             o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(storage.Value.RootPath, "keys")), logs));
 
         services.AddScoped<AdminSeeder>();
+        services.AddSingleton<ApiTokenService>();
         services.AddSingleton<ImageValidator>();
         services.AddSingleton<ImageStore>();
         services.AddSingleton<ArchiveExtractor>();
@@ -83,6 +85,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<EmbedRuns>();
+        services.AddOptions<SearchOptions>().Bind(configuration.GetSection(SearchOptions.Section));
+        services.AddSingleton<SearchService>();
         return services;
     }
 

@@ -17,6 +17,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<JobRunItemError> JobRunItemErrors => Set<JobRunItemError>();
     public DbSet<EmbeddingModel> EmbeddingModels => Set<EmbeddingModel>();
     public DbSet<ImageEmbedding> Embeddings => Set<ImageEmbedding>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -97,6 +98,15 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.Property(m => m.DerivedFromTensor).HasMaxLength(200);
             e.Property(m => m.CreatedBy).HasMaxLength(256);
             e.OwnsOne(m => m.Preprocessing, p => p.ToJson());
+        });
+
+        builder.Entity<ApiToken>(e =>
+        {
+            e.Property(t => t.Name).HasMaxLength(100);
+            e.Property(t => t.TokenHash).HasMaxLength(64);
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.Property(t => t.Prefix).HasMaxLength(16);
+            e.Property(t => t.CreatedBy).HasMaxLength(256);
         });
 
         builder.Entity<ImageEmbedding>(e =>

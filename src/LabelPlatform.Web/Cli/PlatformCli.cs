@@ -12,7 +12,7 @@ namespace LabelPlatform.Web.Cli;
 /// </summary>
 public static class PlatformCli
 {
-    private static readonly HashSet<string> Verbs = ["import", "embed", "models", "bench", "--help", "-h", "-?", "help"];
+    private static readonly HashSet<string> Verbs = ["import", "embed", "search", "models", "bench", "--help", "-h", "-?", "help"];
 
     public static bool IsCliInvocation(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -24,6 +24,7 @@ public static class PlatformCli
         var root = new RootCommand("LabelPlatform: visual search dataset platform. Without a verb the web app starts (see README).");
         root.Subcommands.Add(ImportCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(EmbedCommand.Create(stdout, stderr, settings));
+        root.Subcommands.Add(SearchCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(ModelsCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr, settings));
         if (args is ["help", .. var rest])

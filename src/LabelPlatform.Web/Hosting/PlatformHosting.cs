@@ -5,6 +5,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Jobs;
 using LabelPlatform.Web.Endpoints;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -21,6 +22,7 @@ public static class PlatformHosting
         services.AddPlatformJobs(builder.Configuration);
         services.AddPlatformIdentity();
         services.AddPlatformPages();
+        services.AddOpenApi();
         services.AddHealthChecks()
             .AddDbContextCheck<PlatformDbContext>("database")
             .AddCheck<HangfireStorageHealthCheck>("hangfire");
@@ -30,7 +32,9 @@ public static class PlatformHosting
     public static IServiceCollection AddPlatformIdentity(this IServiceCollection services)
     {
         new IdentityBuilder(typeof(PlatformUser), typeof(IdentityRole), services).AddSignInManager();
-        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
+            .AddIdentityCookies();
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/Account/Login";
@@ -65,7 +69,9 @@ public static class PlatformHosting
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Policies.Reviewer, p => p.RequireRole(Roles.Reviewer, Roles.Admin))
-            .AddPolicy(Policies.Labeller, p => p.RequireRole(Roles.Labeller, Roles.Reviewer, Roles.Admin));
+            .AddPolicy(Policies.Labeller, p => p.RequireRole(Roles.Labeller, Roles.Reviewer, Roles.Admin))
+            // The JSON API: any signed-in user, or a script holding an API token.
+            .AddPolicy(SearchApi.Policy, p => p.AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
         return services;
     }
 
@@ -113,6 +119,8 @@ public static class PlatformHosting
             AppPath = "/Admin/Jobs",
         }).RequireAuthorization(Policies.Admin);
         app.MapImageEndpoints();
+        app.MapSearchApi();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapJobEndpoints();
         app.MapRazorPages();
         return app;

@@ -12,6 +12,7 @@ public class ImportCliTests : IDisposable
     {
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
+        ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
     };
 
     [Fact]
@@ -65,6 +66,40 @@ public class ImportCliTests : IDisposable
 
         // The benchmark imports into its own throw-away folder, never the configured data directory.
         Assert.False(Directory.Exists(Path.Combine(_data, "images")));
+    }
+
+    [Fact]
+    public async Task Embed_then_search_returns_the_query_image_first_and_a_second_embed_does_nothing()
+    {
+        using var folder = new ImportFolder().AddCaltech("accordion", 4).AddCaltech("anchor", 4);
+        await RunAsync("import", "--dataset", "cli-search", "--path", folder.Root, "--json");
+
+        var (_, embedded, _) = await RunAsync("embed", "--dataset", "cli-search", "--model", "mobilenetv2", "--json");
+        var (_, again, _) = await RunAsync("embed", "--dataset", "cli-search", "--model", "mobilenetv2", "--json");
+        var query = TestImages.CaltechFiles("anchor", 2).Last();
+        var (_, found, _) = await RunAsync("search", "--dataset", "cli-search", "--model", "mobilenetv2", "--image", query, "--k", "3", "--json");
+
+        Assert.Equal((8, 8, 0, 0), (embedded.GetProperty("total").GetInt32(), embedded.GetProperty("embedded").GetInt32(), embedded.GetProperty("skipped").GetInt32(), embedded.GetProperty("failed").GetInt32()));
+        Assert.True(embedded.GetProperty("images_per_second").GetDouble() > 0);
+        Assert.Equal((0, 8), (again.GetProperty("embedded").GetInt32(), again.GetProperty("skipped").GetInt32()));
+        var results = found.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(3, results.Count);
+        Assert.Equal("anchor/image_0002.jpg", results[0].GetProperty("origin").GetString());
+        Assert.Equal("anchor", results[0].GetProperty("class").GetString());
+        Assert.True(File.Exists(results[0].GetProperty("path").GetString()));
+        Assert.True(results[0].GetProperty("score").GetSingle() >= 0.9999f);
+    }
+
+    [Fact]
+    public async Task Models_list_shows_built_ins_and_register_refuses_a_missing_tensor()
+    {
+        var (listCode, list, _) = await RunRawAsync("models", "list");
+        var (code, _, error) = await RunRawAsync("models", "register", "--name", "broken", "--path", SharedPaths.MobileNetV2, "--tensor", "nope");
+
+        Assert.Equal(0, listCode);
+        Assert.Contains("resnet18", list, StringComparison.Ordinal);
+        Assert.Equal(1, code);
+        Assert.Contains("tensor 'nope' is not in the model", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -84,6 +84,9 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/hangfire", Login, Forbidden, Forbidden, Ok),
         ("/health", Ok, Ok, Ok, Ok),
         ("/api/jobs/status?ids={run}", "401", Forbidden, Forbidden, Ok),
+        ("/Search", Login, Ok, Ok, Ok),
+        ("/Admin/ApiTokens", Login, Forbidden, Forbidden, Ok),
+        ("/openapi/v1.json", Ok, Ok, Ok, Ok),
     ];
 
     // POST handlers, sent with a valid antiforgery token. Admin's answer: the page re-rendered with validation
@@ -100,6 +103,10 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Users?handler=Create", new() { ["Input.Email"] = "" }, Login, Forbidden, Ok),
         ("/Admin/Users?handler=Roles", new() { ["userId"] = "{labeller}", ["roles"] = Roles.Labeller }, Login, Forbidden, Redirect),
         ("/Admin/Users?handler=Unlock", new() { ["userId"] = "{labeller}" }, Login, Forbidden, Redirect),
+        // Search without a file: the page again with "choose an image".
+        ("/Search", [], Login, Ok, Ok),
+        ("/Admin/ApiTokens?handler=Create", new() { ["Input.Name"] = "" }, Login, Forbidden, Ok),
+        ("/Admin/ApiTokens?handler=Revoke", new() { ["id"] = "0" }, Login, Forbidden, Redirect),
     ];
 
     public static TheoryData<string, string, string> PageCases()

@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Images;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace LabelPlatform.Core.Search;
+
+public sealed class SearchOptions
+{
+    public const string Section = "Search";
+
+    /// <summary>Largest k the page and the API accept.</summary>
+    public int MaxK { get; set; } = 100;
+
+    /// <summary>Also keep a USearch HNSW index per (dataset, model) for approximate queries (twice the memory).</summary>
+    public bool Ann { get; set; }
+}
+
+/// <summary>A query: a stored image of the dataset ("more like this") or the bytes of an uploaded image.</summary>
+public sealed record SearchQuery
+{
+    public required int DatasetId { get; init; }
+    public required EmbeddingModel Model { get; init; }
+    public int K { get; init; } = 10;
+
+    /// <summary>Only results whose import label is this class.</summary>
+    public int? ClassId { get; init; }
+
+    public long? ImageId { get; init; }
+    public byte[]? ImageBytes { get; init; }
+
+    /// <summary>For a stored image: whether it may appear in its own results (it would be first).</summary>
+    public bool IncludeSelf { get; init; }
+
+    /// <summary>Use the HNSW index instead of the exact scan (needs Search:Ann).</summary>
+    public bool Approximate { get; init; }
+}
+
+public sealed record SearchResultItem(long ImageId, float Score, string? ClassName, string Origin, string Sha256, string Format);
+
+public sealed record SearchResponse(string Dataset, string Model, int ModelVersion, int K, int IndexSize, double Milliseconds, long? QueryImageId, IReadOnlyList<SearchResultItem> Results, bool Approximate = false);
+
+/// <summary>A query that cannot be answered; <see cref="Status"/> is the HTTP status it maps to (400 or 404).</summary>
+public sealed class SearchException(string message, int status = 400) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// Query-by-image over pre-computed embeddings: one in-memory exact index per (dataset, model version), loaded from the
+/// store on first use and brought up to date before every query by reading the embeddings stored since (their ids
+/// only grow), so images embedded by a running job become searchable without a restart.
+/// </summary>
+public sealed class SearchService(
+    IDbContextFactory<PlatformDbContext> contexts,
+    ImageValidator validator,
+    ImageStore store,
+    ImagePreprocessor preprocessor,
+    OnnxEmbedder embedder,
+    IOptions<SearchOptions> options) : IDisposable
+{
+    private const int LoadPage = 4096;
+    private readonly ConcurrentDictionary<(int DatasetId, int ModelId), Lazy<IndexEntry>> _indexes = new();
+
+    public int MaxK => options.Value.MaxK;
+
+    public async Task<SearchResponse> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
+    {
+        if (query.K < 1 || query.K > options.Value.MaxK)
+        {
+            throw new SearchException($"k must be between 1 and {options.Value.MaxK}");
+        }
+
+        var clock = Stopwatch.StartNew();
+        string datasetName;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            datasetName = await db.Datasets.Where(d => d.Id == query.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(cancellationToken)
+                ?? throw new SearchException($"dataset {query.DatasetId} does not exist", 404);
+            if (query.ClassId is { } classId && !await db.ImageClasses.AnyAsync(c => c.Id == classId && c.DatasetId == query.DatasetId, cancellationToken))
+            {
+                throw new SearchException($"class {classId} is not a class of dataset {datasetName}", 404);
+            }
+        }
+
+        if (query.Approximate && !options.Value.Ann)
+        {
+            throw new SearchException("approximate search is turned off on this server (Search:Ann)");
+        }
+
+        var vector = await QueryVectorAsync(query, cancellationToken);
+        var entry = await SyncAsync(query.DatasetId, query.Model, cancellationToken);
+        IVectorIndex index = query.Approximate ? entry.Ann! : entry.Exact;
+        var hits = index.Search(vector, query.K, query.ClassId, query.ImageId is { } self && !query.IncludeSelf ? self : null);
+        var results = await DescribeAsync(hits, cancellationToken);
+        return new SearchResponse(datasetName, query.Model.Name, query.Model.Version, query.K, index.Count, clock.Elapsed.TotalMilliseconds, query.ImageId, results, query.Approximate);
+    }
+
+    /// <summary>The dataset's exact index for the model, up to date with every embedding stored so far.</summary>
+    public async Task<IVectorIndex> GetIndexAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken) =>
+        (await SyncAsync(datasetId, model, cancellationToken)).Exact;
+
+    private async Task<IndexEntry> SyncAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken)
+    {
+        // Lazy: GetOrAdd may run its factory twice under a race, and a native HNSW index must not be built and dropped.
+        var entry = _indexes.GetOrAdd((datasetId, model.Id), _ => new Lazy<IndexEntry>(() => new IndexEntry(new ExactVectorIndex(model.Dimension), options.Value.Ann ? new AnnVectorIndex(model.Dimension) : null))).Value;
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            while (true)
+            {
+                var last = entry.LastEmbeddingId;
+                var page = await db.Embeddings.AsNoTracking()
+                    .Where(e => e.ModelId == model.Id && e.Id > last)
+                    .Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => new { e.Id, e.ImageId, i.SourceClassId, e.Vector })
+                    .OrderBy(x => x.Id)
+                    .Take(LoadPage)
+                    .ToListAsync(cancellationToken);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                var ids = new long[page.Count];
+                var classes = new int?[page.Count];
+                var vectors = new float[page.Count * model.Dimension];
+                for (var i = 0; i < page.Count; i++)
+                {
+                    ids[i] = page[i].ImageId;
+                    classes[i] = page[i].SourceClassId;
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(page[i].Vector).CopyTo(vectors.AsSpan(i * model.Dimension, model.Dimension));
+                }
+
+                entry.Exact.AddRange(ids, classes, vectors);
+                entry.Ann?.AddRange(ids, classes, vectors);
+                entry.LastEmbeddingId = page[^1].Id;
+            }
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+
+        return entry;
+    }
+
+    /// <summary>Embeds an uploaded image (validated like any ingested file first).</summary>
+    public async Task<float[]> EmbedUploadAsync(byte[] bytes, EmbeddingModel model, CancellationToken cancellationToken)
+    {
+        var check = validator.Check(bytes);
+        if (!check.Accepted)
+        {
+            throw new SearchException($"the query image was refused: {check.RejectionReason}");
+        }
+
+        var input = new float[ImagePreprocessor.InputLength(model.Preprocessing)];
+        preprocessor.Fill(bytes, model.Preprocessing, input);
+        var vectors = await embedder.EmbedAsync(model, input, 1, cancellationToken);
+        return vectors[0] ?? throw new SearchException("the model returned an empty vector for the query image");
+    }
+
+    private async Task<float[]> QueryVectorAsync(SearchQuery query, CancellationToken cancellationToken)
+    {
+        if ((query.ImageId is null) == (query.ImageBytes is null))
+        {
+            throw new SearchException("give either an image id or an image file");
+        }
+
+        if (query.ImageBytes is { } bytes)
+        {
+            return await EmbedUploadAsync(bytes, query.Model, cancellationToken);
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var image = await db.Images.AsNoTracking().Where(i => i.Id == query.ImageId && i.DatasetId == query.DatasetId)
+            .Select(i => new { i.Id, i.Sha256, i.Format }).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new SearchException($"image {query.ImageId} is not in this dataset", 404);
+        var stored = await db.Embeddings.Where(e => e.ImageId == image.Id && e.ModelId == query.Model.Id).Select(e => e.Vector).FirstOrDefaultAsync(cancellationToken);
+        if (stored is not null)
+        {
+            return VectorCodec.FromBytes(stored);
+        }
+
+        // Not embedded yet (its job is still running, or never started): compute it now from the stored file.
+        var input = new float[ImagePreprocessor.InputLength(query.Model.Preprocessing)];
+        preprocessor.Fill(await File.ReadAllBytesAsync(store.OriginalPath(image.Sha256, image.Format), cancellationToken), query.Model.Preprocessing, input);
+        return (await embedder.EmbedAsync(query.Model, input, 1, cancellationToken))[0]
+            ?? throw new SearchException($"the model returned an empty vector for image {image.Id}");
+    }
+
+    private async Task<List<SearchResultItem>> DescribeAsync(IReadOnlyList<SearchHit> hits, CancellationToken cancellationToken)
+    {
+        var ids = hits.Select(h => h.Id).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var images = await db.Images.AsNoTracking().Where(i => ids.Contains(i.Id))
+            .Select(i => new { i.Id, ClassName = i.SourceClass != null ? i.SourceClass.Name : null, i.Origin, i.Sha256, i.Format })
+            .ToDictionaryAsync(i => i.Id, cancellationToken);
+        return [.. hits.Where(h => images.ContainsKey(h.Id)).Select(h =>
+        {
+            var i = images[h.Id];
+            return new SearchResultItem(h.Id, h.Score, i.ClassName, i.Origin, i.Sha256, i.Format);
+        })];
+    }
+
+    public void Dispose()
+    {
+        foreach (var entry in _indexes.Values.Where(e => e.IsValueCreated))
+        {
+            entry.Value.Ann?.Dispose();
+        }
+    }
+
+    private sealed class IndexEntry(ExactVectorIndex exact, AnnVectorIndex? ann)
+    {
+        public ExactVectorIndex Exact { get; } = exact;
+        public AnnVectorIndex? Ann { get; } = ann;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public long LastEmbeddingId { get; set; }
+    }
+}

@@ -1,0 +1,71 @@
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Core.Jobs;
+using LabelPlatform.E2E.Infrastructure;
+using LabelPlatform.E2E.Pages;
+using LabelPlatform.Jobs;
+using LabelPlatform.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace LabelPlatform.E2E;
+
+/// <summary>A labeller searches by an uploaded image and follows "more like this", in Chromium.</summary>
+public sealed class SearchFlowTests(BrowserFixture fixture, ITestOutputHelper output) : E2ETest(fixture, output)
+{
+    [Fact]
+    public Task Labeller_searches_by_image_and_follows_more_like_this() => RunAsync(async () =>
+    {
+        var query = await PrepareEmbeddedDatasetAsync();
+        var email = $"searcher-{Guid.NewGuid():N}@e2e.local";
+        await Server.CreateUserAsync(email, Roles.Labeller);
+        await new LoginPage(Page).GotoAsync();
+        await new LoginPage(Page).SignInAsync(email, PlatformFactory.UserPassword);
+        var search = new SearchPage(Page);
+        await search.GotoAsync();
+
+        await search.SearchWithFileAsync(query, ModelRegistry.MobileNetV2, 6);
+
+        await Expect(search.ResultItems).ToHaveCountAsync(6);
+        var scores = await search.ScoreValuesAsync();
+        Assert.True(scores[0] >= 0.999f, $"the query's own stored copy should come first, got {scores[0]}");
+        Assert.Equal(scores.OrderDescending(), scores);
+        await Expect(search.ResultItems.First).ToContainTextAsync("Faces");
+        Assert.True(await Page.EvaluateAsync<bool>("() => [...document.querySelectorAll('#result-grid img')].every(i => i.complete && i.naturalWidth > 0)"));
+        await ScreenshotAsync("search-upload");
+
+        await search.MoreLikeThis(1).ClickAsync();
+
+        await Expect(Page.Locator("#results h2")).ToContainTextAsync("Images like image");
+        await Expect(search.ResultItems).ToHaveCountAsync(6);
+        Assert.Empty(PageErrors);
+        await ScreenshotAsync("search-more-like-this");
+    });
+
+    /// <summary>A dataset of three Caltech classes embedded with MobileNetV2; returns a query file from it.</summary>
+    private async Task<string> PrepareEmbeddedDatasetAsync()
+    {
+        var folder = Path.Combine(Server.DataDirectory, "search-source");
+        foreach (var className in new[] { "Faces", "accordion", "anchor" })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, className));
+            foreach (var file in Directory.GetFiles(Path.Combine(SharedPaths.Caltech, className)).Order(StringComparer.Ordinal).Take(6))
+            {
+                File.Copy(file, Path.Combine(folder, className, Path.GetFileName(file)));
+            }
+        }
+
+        var services = Server.Services;
+        var dataset = await services.GetRequiredService<DatasetService>().GetOrCreateAsync($"search-{Guid.NewGuid():N}"[..20], null, "e2e");
+        var runs = services.GetRequiredService<JobRunService>();
+        var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "e2e");
+        await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
+        var model = (await services.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(ModelRegistry.MobileNetV2))!;
+        var embed = await runs.CreateAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "e2e");
+        await services.GetRequiredService<EmbedDatasetJob>().RunAsync(embed.Id, CancellationToken.None);
+        return Path.Combine(folder, "Faces", Directory.GetFiles(Path.Combine(folder, "Faces")).Select(Path.GetFileName).Order(StringComparer.Ordinal).First()!);
+    }
+}
