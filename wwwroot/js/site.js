@@ -3,4 +3,26 @@ document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-confirm]").forEach(form => {
         form.addEventListener("submit", e => { if (!confirm(form.dataset.confirm)) e.preventDefault(); });
     });
+    // Slow submits (a model registration takes a second or two): say so and stop a second click.
+    document.querySelectorAll("form[data-busy]").forEach(form => {
+        form.addEventListener("submit", e => {
+            const button = e.submitter;
+            if (!button) return;
+            // After this tick: the submission has already taken the button's formaction and value.
+            setTimeout(() => {
+                button.dataset.label = button.textContent;
+                button.textContent = form.dataset.busy;
+                button.disabled = true;
+            });
+        });
+    });
+});
+// Back/forward cache: a page left mid-submit comes back with its buttons usable.
+window.addEventListener("pageshow", e => {
+    if (!e.persisted) return;
+    document.querySelectorAll("form[data-busy] button[data-label]").forEach(b => {
+        b.textContent = b.dataset.label;
+        b.disabled = false;
+        delete b.dataset.label;
+    });
 });

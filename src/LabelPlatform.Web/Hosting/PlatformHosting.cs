@@ -77,7 +77,8 @@ public static class PlatformHosting
 
     public static IServiceCollection AddPlatformPages(this IServiceCollection services)
     {
-        services.AddScoped<UploadLimitsFilter>();
+        services.AddScoped<ArchiveUploadLimitsFilter>();
+        services.AddScoped<ModelUploadLimitsFilter>();
         services.AddRazorPages(o =>
         {
             o.Conventions.AuthorizeFolder("/");
@@ -86,9 +87,11 @@ public static class PlatformHosting
             o.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             o.Conventions.AuthorizeFolder("/Review", Policies.Reviewer);
             o.Conventions.AuthorizeFolder("/Label", Policies.Labeller);
-            // Archive uploads may be large: that page alone gets body limits raised to the configured cap.
+            // Archive and model uploads may be large: those pages alone get body limits raised to their configured caps.
             o.Conventions.AddPageApplicationModelConvention("/Admin/Datasets/Import", model =>
-                model.Filters.Add(new ServiceFilterAttribute(typeof(UploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
+                model.Filters.Add(new ServiceFilterAttribute(typeof(ArchiveUploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
+            o.Conventions.AddPageApplicationModelConvention("/Admin/Models/Index", model =>
+                model.Filters.Add(new ServiceFilterAttribute(typeof(ModelUploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
         });
         services.AddAntiforgery(o => o.Cookie.Name = "LabelPlatform.Antiforgery");
         return services;

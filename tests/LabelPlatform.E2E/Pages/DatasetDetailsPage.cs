@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace LabelPlatform.E2E.Pages;
@@ -12,6 +13,21 @@ public sealed class DatasetDetailsPage(IPage page)
     public ILocator Thumbnails => Grid.GetByRole(AriaRole.Link);
     public ILocator ThumbnailImages => Grid.GetByRole(AriaRole.Img);
     public ILocator RejectedSection => page.Locator("#rejected");
+    public ILocator Embeddings => page.Locator("#embeddings");
+
+    /// <summary>The Embeddings table's row of one model version.</summary>
+    public ILocator EmbeddingRow(string model, int version) => Embeddings.Locator($"tr[data-model=\"{model}\"][data-version=\"{version}\"]");
+
+    /// <summary>"embedded / images" for one model version.</summary>
+    public ILocator EmbeddedCount(string model, int version) => EmbeddingRow(model, version).Locator("[data-field=embedded]");
+
+    /// <summary>Admins only: starts an embed run for the model version; the app opens the run's job page.</summary>
+    public async Task<JobPage> ComputeEmbeddingsAsync(string model, int version)
+    {
+        await EmbeddingRow(model, version).GetByRole(AriaRole.Button, new() { Name = "Compute embeddings", Exact = true }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/Admin/Jobs/Details/\d+$"));
+        return new JobPage(page);
+    }
 
     /// <summary>The class names in the side list, without the "All classes" entry.</summary>
     public async Task<IReadOnlyList<string>> ClassNamesAsync()

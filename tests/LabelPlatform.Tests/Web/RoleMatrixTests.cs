@@ -1,6 +1,7 @@
 using System.Net;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Tests.Infrastructure;
@@ -18,6 +19,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
     public int DatasetId { get; private set; }
     public long ImageId { get; private set; }
     public long JobRunId { get; private set; }
+    public int ModelId { get; private set; }
     public string LabellerId { get; private set; } = "";
 
     public async Task InitializeAsync()
@@ -37,15 +39,25 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         var image = new DatasetImage { DatasetId = dataset.Id, Sha256 = new string('a', 64), Format = "JPEG", Origin = "x.jpg", Width = 1, Height = 1, Bytes = 1, CreatedAt = DateTimeOffset.UtcNow };
         // A finished run, so the cancel handler has nothing to stop and no job runs behind the matrix's back.
         var run = new JobRun { Kind = JobKinds.Import, State = JobState.Succeeded, DatasetId = dataset.Id, CreatedAt = DateTimeOffset.UtcNow };
-        db.AddRange(image, run);
+        // A model row without a file: the pages list it; nothing ever runs it.
+        var model = new EmbeddingModel
+        {
+            Name = "matrix-model", Version = 1, Sha256 = new string('b', 64), SourceSha256 = new string('b', 64), Origin = "test",
+            InputName = "input", OutputName = "output", Dimension = 4, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.AddRange(image, run, model);
         await db.SaveChangesAsync();
-        (DatasetId, ImageId, JobRunId) = (dataset.Id, image.Id, run.Id);
+        (DatasetId, ImageId, JobRunId, ModelId) = (dataset.Id, image.Id, run.Id, model.Id);
+        // An embed run already queued (never enqueued) for the dataset and model: the admin's "Compute embeddings"
+        // gets it back, so the matrix starts no job behind its own back.
+        await scope.ServiceProvider.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Embed, DatasetId, new EmbedParameters(ModelId), "matrix");
     }
 
     public string Expand(string path) => path
         .Replace("{dataset}", DatasetId.ToString(), StringComparison.Ordinal)
         .Replace("{image}", ImageId.ToString(), StringComparison.Ordinal)
         .Replace("{run}", JobRunId.ToString(), StringComparison.Ordinal)
+        .Replace("{model}", ModelId.ToString(), StringComparison.Ordinal)
         .Replace("{labeller}", LabellerId, StringComparison.Ordinal);
 
     public Task DisposeAsync()
@@ -78,8 +90,11 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Review", Login, Forbidden, Ok, Ok),
         ("/Admin/Datasets/Create", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Datasets/Import?datasetId={dataset}", Login, Forbidden, Forbidden, Ok),
+        // POST-only: a GET goes back to the dataset's page.
+        ("/Admin/Datasets/Embed/{dataset}", Login, Forbidden, Forbidden, Redirect),
         ("/Admin/Jobs", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Jobs/Details/{run}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Models", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Users", Login, Forbidden, Forbidden, Ok),
         ("/hangfire", Login, Forbidden, Forbidden, Ok),
         ("/health", Ok, Ok, Ok, Ok),
@@ -99,7 +114,12 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Datasets/Import?handler=Folder&datasetId={dataset}", new() { ["Folder.Path"] = "" }, Login, Forbidden, Ok),
         ("/Admin/Datasets/Import?handler=Url&datasetId={dataset}", new() { ["Remote.Url"] = "not a url" }, Login, Forbidden, Ok),
         ("/Admin/Datasets/Import?handler=Upload&datasetId={dataset}", [], Login, Forbidden, Ok),
+        ("/Admin/Datasets/Embed/{dataset}", new() { ["modelId"] = "{model}" }, Login, Forbidden, Redirect),
         ("/Admin/Jobs/Details/{run}?handler=Cancel", [], Login, Forbidden, Redirect),
+        ("/Admin/Models?handler=Path", new() { ["FromPath.Path"] = "" }, Login, Forbidden, Ok),
+        ("/Admin/Models?handler=Upload", [], Login, Forbidden, Ok),
+        ("/Admin/Models?handler=Url", new() { ["FromUrl.Url"] = "not a url" }, Login, Forbidden, Ok),
+        ("/Admin/Models?handler=BuiltIn", new() { ["name"] = "no-such-model" }, Login, Forbidden, Ok),
         ("/Admin/Users?handler=Create", new() { ["Input.Email"] = "" }, Login, Forbidden, Ok),
         ("/Admin/Users?handler=Roles", new() { ["userId"] = "{labeller}", ["roles"] = Roles.Labeller }, Login, Forbidden, Redirect),
         ("/Admin/Users?handler=Unlock", new() { ["userId"] = "{labeller}" }, Login, Forbidden, Redirect),

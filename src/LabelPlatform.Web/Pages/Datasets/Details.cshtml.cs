@@ -1,12 +1,15 @@
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Jobs;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace LabelPlatform.Web.Pages.Datasets;
 
-public class DetailsModel(PlatformDbContext db) : PageModel
+public class DetailsModel(PlatformDbContext db, ModelRegistry registry, IOptions<EmbeddingOptions> embeddingOptions) : PageModel
 {
     public const int PageSize = 60;
     private const int RejectedShown = 200;
@@ -15,10 +18,14 @@ public class DetailsModel(PlatformDbContext db) : PageModel
 
     public sealed record Thumbnail(long Id, string? ClassName, string Origin);
 
+    /// <summary>How many of the dataset's images have a vector under one model version; ActiveRunId: an embed run queued or running for it.</summary>
+    public sealed record EmbeddingRow(int ModelId, string Name, int Version, int Dimension, bool IsLatest, bool IsDefault, int Embedded, long? ActiveRunId);
+
     public Dataset Dataset { get; private set; } = null!;
     public List<ClassRow> Classes { get; private set; } = [];
     public List<Thumbnail> Thumbnails { get; private set; } = [];
     public List<RejectedFile> Rejected { get; private set; } = [];
+    public List<EmbeddingRow> Embeddings { get; private set; } = [];
     public int TotalImages { get; private set; }
     public int Unlabelled { get; private set; }
     public int FilteredCount { get; private set; }
@@ -62,8 +69,37 @@ public class DetailsModel(PlatformDbContext db) : PageModel
         Thumbnails = await images.OrderBy(i => i.Id).Skip((PageNumber - 1) * PageSize).Take(PageSize)
             .Select(i => new Thumbnail(i.Id, i.SourceClass != null ? i.SourceClass.Name : null, i.Origin)).ToListAsync(ct);
 
+        Embeddings = await LoadEmbeddingsAsync(id, ct);
         RejectedCount = await db.RejectedFiles.CountAsync(r => r.DatasetId == id, ct);
         Rejected = await db.RejectedFiles.AsNoTracking().Where(r => r.DatasetId == id).OrderByDescending(r => r.Id).Take(RejectedShown).ToListAsync(ct);
         return Page();
+    }
+
+    /// <summary>Every model version with vectors in this dataset, plus the latest version of each registered model (with 0).</summary>
+    private async Task<List<EmbeddingRow>> LoadEmbeddingsAsync(int datasetId, CancellationToken ct)
+    {
+        var counts = await (from e in db.Embeddings
+                            join i in db.Images on e.ImageId equals i.Id
+                            where i.DatasetId == datasetId
+                            group e by e.ModelId into g
+                            select new { ModelId = g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.ModelId, x => x.Count, ct);
+        var latest = (await registry.ListLatestAsync(ct)).Select(m => m.Id).ToHashSet();
+        var ids = counts.Keys.Union(latest).ToList();
+        var models = await db.EmbeddingModels.AsNoTracking().Where(m => ids.Contains(m.Id)).ToListAsync(ct);
+
+        var active = new Dictionary<int, long>();
+        var runs = await db.JobRuns.AsNoTracking()
+            .Where(j => j.Kind == JobKinds.Embed && j.DatasetId == datasetId && (j.State == JobState.Queued || j.State == JobState.Running))
+            .OrderBy(j => j.Id).ToListAsync(ct);
+        foreach (var run in runs)
+        {
+            active.TryAdd(JobRunService.ReadParameters<EmbedParameters>(run).ModelId, run.Id);
+        }
+
+        var defaultModel = embeddingOptions.Value.DefaultModel;
+        return [.. models
+            .Select(m => new EmbeddingRow(m.Id, m.Name, m.Version, m.Dimension, latest.Contains(m.Id), latest.Contains(m.Id) && m.Name == defaultModel, counts.GetValueOrDefault(m.Id),
+                active.TryGetValue(m.Id, out var runId) ? runId : null))
+            .OrderByDescending(r => r.IsDefault).ThenBy(r => r.Name, StringComparer.Ordinal).ThenByDescending(r => r.Version)];
     }
 }
