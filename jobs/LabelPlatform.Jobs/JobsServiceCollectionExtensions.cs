@@ -64,12 +64,9 @@ public static class JobsServiceCollectionExtensions
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings()
                 .UseStorage(sp.GetRequiredService<JobStorage>());
-            // Hangfire's log provider is process-global; a host that shares the process with others (tests) registers
-            // its own so no host logs through another's disposed logger factory.
-            if (sp.GetService<Hangfire.Logging.ILogProvider>() is { } logProvider)
-            {
-                config.UseLogProvider(logProvider);
-            }
+            // Hangfire's log provider is process-global: never leave it pointing at a logger factory that a disposed host
+            // owned. Tests may register their own (silent) provider.
+            config.UseLogProvider(sp.GetService<Hangfire.Logging.ILogProvider>() ?? new HostLogProvider(sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         });
 
         var serve = runServer ?? configuration.GetSection(PlatformHangfireOptions.Section).GetValue(nameof(PlatformHangfireOptions.RunServer), true);
