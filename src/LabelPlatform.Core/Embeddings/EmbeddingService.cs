@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
@@ -68,28 +67,26 @@ public sealed class EmbeddingService(
         progress.SetMessage($"Embedding {todo.Count:N0} images with {model.Name} v{model.Version}");
         await progress.FlushAsync(force: true, cancellationToken);
 
-        var vectors = Channel.CreateBounded<(long ImageId, float[] Vector)>(new BoundedChannelOptions(options.Value.CommitEvery * 2) { SingleReader = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteAsync(run.Id, model.Id, vectors.Reader, progress, cancellationToken);
-        _ = writer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        try
-        {
-            var chunks = todo.Chunk(embedder.MaxBatch(model));
-            await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = embedder.SessionCount, CancellationToken = stop.Token }, async (chunk, ct) =>
+        await BatchedPipeline.RunAsync<Pending[], (long ImageId, float[] Vector)>(
+            todo.Chunk(embedder.MaxBatch(model)),
+            embedder.SessionCount,
+            async (chunk, results, ct) =>
             {
-                foreach (var (id, vector) in await EmbedChunkAsync(model, chunk, progress, ct))
+                foreach (var item in await EmbedChunkAsync(model, chunk, progress, ct))
                 {
-                    await vectors.Writer.WriteAsync((id, vector), ct);
+                    await results.WriteAsync(item, ct);
                 }
 
                 progress.ThrowIfCancelled();
-            });
-        }
-        finally
-        {
-            vectors.Writer.TryComplete();
-            await writer;
-        }
+            },
+            options.Value.CommitEvery,
+            async batch =>
+            {
+                await CommitAsync(run.Id, model.Id, batch, progress, cancellationToken);
+                await progress.FlushAsync(cancellationToken: cancellationToken);
+            },
+            prefill: null,
+            cancellationToken);
 
         progress.SetMessage($"{progress.Succeeded:N0} embedded, {progress.Failed:N0} failed; {skipped:N0} were already done");
         await progress.FlushAsync(force: true, cancellationToken);
@@ -138,30 +135,6 @@ public sealed class EmbeddingService(
         return results;
     }
 
-    private async Task WriteAsync(long jobRunId, int modelId, ChannelReader<(long ImageId, float[] Vector)> reader, JobProgress progress, CancellationToken cancellationToken)
-    {
-        var batch = new List<(long ImageId, float[] Vector)>(options.Value.CommitEvery);
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            while (batch.Count < options.Value.CommitEvery && reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-
-            if (batch.Count >= options.Value.CommitEvery || !reader.TryPeek(out _))
-            {
-                await CommitAsync(jobRunId, modelId, batch, progress, cancellationToken);
-                batch.Clear();
-                await progress.FlushAsync(cancellationToken: cancellationToken);
-            }
-        }
-
-        if (batch.Count > 0)
-        {
-            await CommitAsync(jobRunId, modelId, batch, progress, cancellationToken);
-        }
-    }
-
     private async Task CommitAsync(long jobRunId, int modelId, List<(long ImageId, float[] Vector)> batch, JobProgress progress, CancellationToken cancellationToken)
     {
         var inserted = await InsertAsync(contexts, clock, jobRunId, modelId, batch, cancellationToken);
@@ -185,12 +158,13 @@ public sealed class EmbeddingService(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var inserted = 0;
+        var createdAt = Timestamp(db, now);
         foreach (var (imageId, vector) in batch)
         {
-            var entity = new ImageEmbedding { ImageId = imageId, ModelId = modelId, Vector = VectorCodec.ToBytes(vector), JobRunId = jobRunId, CreatedAt = now };
+            var bytes = VectorCodec.ToBytes(vector);
             // Standard SQL upsert (SQLite and PostgreSQL): a second vector for the same (image, model) is dropped, not an error.
             inserted += await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO \"Embeddings\" (\"ImageId\", \"ModelId\", \"Vector\", \"JobRunId\", \"CreatedAt\") VALUES ({entity.ImageId}, {entity.ModelId}, {entity.Vector}, {entity.JobRunId}, {Timestamp(db, now)}) ON CONFLICT (\"ImageId\", \"ModelId\") DO NOTHING",
+                $"INSERT INTO \"Embeddings\" (\"ImageId\", \"ModelId\", \"Vector\", \"JobRunId\", \"CreatedAt\") VALUES ({imageId}, {modelId}, {bytes}, {jobRunId}, {createdAt}) ON CONFLICT (\"ImageId\", \"ModelId\") DO NOTHING",
                 cancellationToken);
         }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
@@ -166,33 +165,26 @@ public sealed class DatasetImporter(
         progress.SetMessage($"Importing {files.Count:N0} files");
         await progress.FlushAsync(force: true, cancellationToken);
 
-        var outcomes = Channel.CreateBounded<Outcome>(new BoundedChannelOptions(_options.BatchSize * 4) { SingleReader = true });
-        // If the writer stops (cancelled, database error), the checkers must stop too instead of waiting on a full channel.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteAsync(jobRunId, datasetId, outcomes.Reader, known, resumed, progress, cancellationToken);
-        _ = writer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        try
-        {
-            foreach (var entry in skipped)
-            {
-                await outcomes.Writer.WriteAsync(new Outcome(originPrefix + entry.Name, null, null, entry.Reason, null, null, false), stop.Token);
-            }
-
-            var parallelism = _options.Parallelism > 0 ? _options.Parallelism : Environment.ProcessorCount;
-            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stop.Token }, async (file, ct) =>
+        var parallelism = _options.Parallelism > 0 ? _options.Parallelism : Environment.ProcessorCount;
+        await BatchedPipeline.RunAsync<string, Outcome>(
+            files,
+            parallelism,
+            async (file, results, ct) =>
             {
                 var origin = originPrefix + Path.GetRelativePath(root, file).Replace('\\', '/');
                 var className = ClassOf(root, file);
                 int? classId = className is not null && classIds.TryGetValue(className, out var id) ? id : null;
-                await outcomes.Writer.WriteAsync(await CheckFileAsync(file, origin, classId, known, ct), ct);
+                await results.WriteAsync(await CheckFileAsync(file, origin, classId, known, ct), ct);
                 progress.ThrowIfCancelled();
-            });
-        }
-        finally
-        {
-            outcomes.Writer.TryComplete();
-            await writer;
-        }
+            },
+            _options.BatchSize,
+            async batch =>
+            {
+                await CommitAsync(jobRunId, datasetId, batch, known, resumed, progress, cancellationToken);
+                await progress.FlushAsync(cancellationToken: cancellationToken);
+            },
+            skipped.Select(entry => new Outcome(originPrefix + entry.Name, null, null, entry.Reason, null, null, false)),
+            cancellationToken);
 
         progress.SetMessage($"Imported: {progress.Succeeded:N0} accepted, {progress.Duplicates:N0} duplicates, {progress.Failed:N0} rejected");
         await progress.FlushAsync(force: true, cancellationToken);
@@ -231,30 +223,6 @@ public sealed class DatasetImporter(
 
         await store.SaveAsync(check.Image!, bytes, cancellationToken);
         return new Outcome(origin, check.Image, classId, null, bytes.Length, sha, false);
-    }
-
-    private async Task WriteAsync(long jobRunId, int datasetId, ChannelReader<Outcome> reader, ConcurrentDictionary<string, byte> known, HashSet<string> resumed, JobProgress progress, CancellationToken cancellationToken)
-    {
-        var batch = new List<Outcome>(_options.BatchSize);
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            while (batch.Count < _options.BatchSize && reader.TryRead(out var outcome))
-            {
-                batch.Add(outcome);
-            }
-
-            if (batch.Count >= _options.BatchSize || !reader.TryPeek(out _))
-            {
-                await CommitAsync(jobRunId, datasetId, batch, known, resumed, progress, cancellationToken);
-                batch.Clear();
-                await progress.FlushAsync(cancellationToken: cancellationToken);
-            }
-        }
-
-        if (batch.Count > 0)
-        {
-            await CommitAsync(jobRunId, datasetId, batch, known, resumed, progress, cancellationToken);
-        }
     }
 
     private async Task CommitAsync(long jobRunId, int datasetId, List<Outcome> batch, ConcurrentDictionary<string, byte> known, HashSet<string> resumed, JobProgress progress, CancellationToken cancellationToken)
