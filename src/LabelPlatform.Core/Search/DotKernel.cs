@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace LabelPlatform.Core.Search;
@@ -14,25 +13,13 @@ namespace LabelPlatform.Core.Search;
 /// </summary>
 internal static class DotKernel
 {
-    /// <summary>Scores the row starting at element <paramref name="offset"/> of <paramref name="matrix"/>.</summary>
-    public static float Score(ReadOnlySpan<float> query, float[] matrix, int offset)
-    {
-        // LoadUnsafe skips bounds checks in the hot loop, so the row is checked once here instead.
-        var d = query.Length;
-        if (offset < 0 || (long)offset + d > matrix.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), "The row lies outside the matrix.");
-        }
-
-        return ScoreUnchecked(ref MemoryMarshal.GetReference(query), ref MemoryMarshal.GetArrayDataReference(matrix), (nuint)offset, (nuint)d);
-    }
-
     /// <summary>
-    /// <see cref="Score"/> without the bounds check, for a scan that has checked its whole range once: the caller
-    /// guarantees that <paramref name="m"/> + offset has <paramref name="d"/> readable floats, as <paramref name="q"/> does.
+    /// The dot product of the <paramref name="d"/> floats at <paramref name="q"/> with those at
+    /// <paramref name="m"/> + <paramref name="offset"/>. No bounds checks (LoadUnsafe): the caller checks its whole
+    /// scan range once, which is what lets the loop run at memory speed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ScoreUnchecked(ref float q, ref float m, nuint offset, nuint d)
+    public static float Score(ref float q, ref float m, nuint offset, nuint d)
     {
         if (Vector512.IsHardwareAccelerated)
         {

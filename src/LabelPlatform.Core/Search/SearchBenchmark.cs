@@ -130,6 +130,7 @@ public static class SearchBenchmark
         var bytes = (double)index.Count * index.Dimension * sizeof(float);
         var best = 0.0;
         var chunks = ReadChunks(index);
+        var configured = index.MaxDegreeOfParallelism;
         foreach (var threads in new[] { 1, Environment.ProcessorCount }.Distinct())
         {
             var mode = threads == 1 ? "single" : $"parallel x{threads}";
@@ -174,7 +175,7 @@ public static class SearchBenchmark
             figures.Add(new($"exact {label} {mode} queries timed", queries.Count, "count"));
         }
 
-        index.MaxDegreeOfParallelism = Environment.ProcessorCount;
+        index.MaxDegreeOfParallelism = configured;
         return best;
     }
 
@@ -204,8 +205,8 @@ public static class SearchBenchmark
         figures.Add(new($"ann {label} stored as", ann.Quantization == Cloud.Unum.USearch.ScalarKind.Float16 ? 16 : 32, "bit floats"));
         figures.Add(new($"ann {label} build", Round(build.Elapsed.TotalSeconds, 1), "s"));
         figures.Add(new($"ann {label} build rate ({ann.Threads} threads)", Round(n / build.Elapsed.TotalSeconds, 0), "vectors/s"));
-        figures.Add(new($"ann {label} index memory (USearch)", Megabytes(index.MemoryBytes), "MB"));
-        figures.Add(new($"ann {label} working set delta", Megabytes(Environment.WorkingSet - workingSetBefore), "MB"));
+        figures.Add(new($"ann {label} USearch memory_usage (allocated arenas)", Megabytes(index.MemoryBytes), "MB"));
+        figures.Add(new($"ann {label} working set delta (resident)", Megabytes(Environment.WorkingSet - workingSetBefore), "MB"));
         figures.Add(new($"ann {label} USearch kernels", 0, index.HardwareAcceleration));
 
         var k = options.K;
