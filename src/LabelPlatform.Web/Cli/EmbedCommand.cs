@@ -47,23 +47,11 @@ internal static class EmbedCommand
 
             var runs = services.GetRequiredService<JobRunService>();
             var run = await runs.CreateAsync(JobKinds.Embed, target.Id, new EmbedParameters(chosen.Id), $"cli:{Environment.UserName}", cancellationToken);
-            EmbedSummary? summary;
-            try
-            {
-                summary = await services.GetRequiredService<EmbedDatasetJob>().RunAsync(run.Id, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                await runs.MarkCancelledAsync(run.Id);
-                await stderr.WriteLineAsync($"embed interrupted; job run {run.Id} marked cancelled (a re-run embeds only what is missing)");
-                return 130;
-            }
-
+            var (summary, exitCode) = await PlatformCli.RunJobAsync(services, run.Id, "embed",
+                ct => services.GetRequiredService<EmbedDatasetJob>().RunAsync(run.Id, ct), stderr, cancellationToken);
             if (summary is null)
             {
-                var failed = await runs.FindAsync(run.Id, CancellationToken.None);
-                await stderr.WriteLineAsync($"error: embed failed: {failed?.Error ?? failed?.Message ?? "unknown"}");
-                return 1;
+                return exitCode;
             }
 
             await stdout.WriteLineAsync(parse.GetValue(json)

@@ -46,23 +46,11 @@ internal static class ImportCommand
                 NoiseClass = parse.GetValue(noise),
             }, $"cli:{Environment.UserName}", cancellationToken);
 
-            ImportSummary? summary;
-            try
-            {
-                summary = await services.GetRequiredService<ImportDatasetJob>().ImportAsync(run.Id, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                await runs.MarkCancelledAsync(run.Id);
-                await stderr.WriteLineAsync($"import interrupted; job run {run.Id} marked cancelled (a re-run skips what was stored)");
-                return 130;
-            }
-
+            var (summary, exitCode) = await PlatformCli.RunJobAsync(services, run.Id, "import",
+                ct => services.GetRequiredService<ImportDatasetJob>().ImportAsync(run.Id, ct), stderr, cancellationToken);
             if (summary is null)
             {
-                var failed = await runs.FindAsync(run.Id, CancellationToken.None);
-                await stderr.WriteLineAsync($"error: import failed: {failed?.Error ?? failed?.Message ?? "unknown"}");
-                return 1;
+                return exitCode;
             }
 
             if (parse.GetValue(json))

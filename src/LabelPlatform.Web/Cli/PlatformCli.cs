@@ -58,4 +58,31 @@ public static class PlatformCli
         await DatabaseInitializer.InitializeAsync(host.Services, cancellationToken);
         return host;
     }
+
+    /// <summary>
+    /// Runs a job for an already-created run in this process. Returns the job's result, or the exit code to stop with:
+    /// 130 when interrupted (the run is marked cancelled; a re-run resumes), 1 when the job failed (reason on stderr).
+    /// </summary>
+    internal static async Task<(T? Result, int ExitCode)> RunJobAsync<T>(IServiceProvider services, long runId, string what, Func<CancellationToken, Task<T?>> job, TextWriter stderr, CancellationToken cancellationToken)
+        where T : class
+    {
+        var runs = services.GetRequiredService<Core.Jobs.JobRunService>();
+        try
+        {
+            if (await job(cancellationToken) is { } result)
+            {
+                return (result, 0);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            await runs.MarkCancelledAsync(runId);
+            await stderr.WriteLineAsync($"{what} interrupted; job run {runId} marked cancelled (a re-run skips what was stored)");
+            return (null, 130);
+        }
+
+        var failed = await runs.FindAsync(runId, CancellationToken.None);
+        await stderr.WriteLineAsync($"error: {what} failed: {failed?.Error ?? failed?.Message ?? "unknown"}");
+        return (null, 1);
+    }
 }
