@@ -4,8 +4,8 @@ namespace LabelPlatform.Tests.Search;
 
 public class ExactVectorIndexTests
 {
-    // Small segments (8 rows of 8 floats... scaled by dimension), 2-row chunks and no parallel threshold, so a few
-    // hundred vectors cross segment growth, many segments and the parallel path.
+    // 8-row segments, 2-row chunks and no parallel threshold, so a few hundred vectors cross segment growth, many
+    // segments and the parallel path.
     private static ExactVectorIndex Tiny(int dimension, int threads) =>
         new(dimension, segmentFloats: 8 * dimension, chunkFloats: 2 * dimension, parallelMinFloats: 0) { MaxDegreeOfParallelism = threads };
 
@@ -16,7 +16,9 @@ public class ExactVectorIndexTests
         {
             foreach (var k in new[] { 1, 10, 1000 })
             {
+                // 37 and 131 are not multiples of any vector width: every loop of the kernel and its scalar tail run.
                 data.Add(seed, k, 37, "default");
+                data.Add(seed, k, 131, "default");
                 data.Add(seed, k, 64, "tiny-single");
                 data.Add(seed, k, 64, "tiny-parallel");
             }
