@@ -49,6 +49,7 @@ internal static class BenchCommand
             }
         });
         bench.Subcommands.Add(import);
+        bench.Subcommands.Add(BenchEmbedCommand.Create(stdout, stderr, settings));
         bench.Subcommands.Add(BenchSearchCommand.Create(stdout, stderr));
         return bench;
     }
