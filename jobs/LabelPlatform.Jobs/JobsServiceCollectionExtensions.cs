@@ -83,6 +83,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<IJobScheduler, HangfireJobScheduler>();
         services.AddTransient<ImportDatasetJob>();
         services.AddTransient<EmbedDatasetJob>();
+        services.AddTransient<EvaluateJob>();
         return services;
     }
 }

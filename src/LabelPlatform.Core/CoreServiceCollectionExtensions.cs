@@ -2,6 +2,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
@@ -87,6 +88,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<EmbedRuns>();
         services.AddOptions<SearchOptions>().Bind(configuration.GetSection(SearchOptions.Section));
         services.AddSingleton<SearchService>();
+        services.AddMemoryCache();
+        services.AddSingleton<GroundTruthService>();
+        services.AddSingleton<EvaluationService>();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -18,6 +19,9 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<EmbeddingModel> EmbeddingModels => Set<EmbeddingModel>();
     public DbSet<ImageEmbedding> Embeddings => Set<ImageEmbedding>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<EvaluationSplit> EvaluationSplits => Set<EvaluationSplit>();
+    public DbSet<SplitImage> SplitImages => Set<SplitImage>();
+    public DbSet<EvaluationRun> EvaluationRuns => Set<EvaluationRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -118,6 +122,41 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.HasIndex(x => new { x.ModelId, x.Id });
             e.HasOne<DatasetImage>().WithMany().HasForeignKey(x => x.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<EmbeddingModel>().WithMany().HasForeignKey(x => x.ModelId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<EvaluationSplit>(e =>
+        {
+            e.Property(s => s.Name).HasMaxLength(100);
+            e.Property(s => s.Protocol).HasMaxLength(32);
+            e.Property(s => s.LabelStateHash).HasMaxLength(64);
+            e.Property(s => s.Warnings).HasMaxLength(20000);
+            e.Property(s => s.CreatedBy).HasMaxLength(256);
+            e.HasIndex(s => new { s.DatasetId, s.Name }).IsUnique();
+            e.HasOne<Dataset>().WithMany().HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SplitImage>(e =>
+        {
+            e.HasKey(s => new { s.SplitId, s.ImageId });
+            e.HasIndex(s => new { s.SplitId, s.Role });
+            e.HasOne<EvaluationSplit>().WithMany().HasForeignKey(s => s.SplitId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<DatasetImage>().WithMany().HasForeignKey(s => s.ImageId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<EvaluationRun>(e =>
+        {
+            e.Property(r => r.Method).HasMaxLength(16);
+            e.Property(r => r.Label).HasMaxLength(200);
+            e.Property(r => r.KValues).HasMaxLength(200);
+            e.Property(r => r.CreatedBy).HasMaxLength(256);
+            e.Property(r => r.LabelStateHash).HasMaxLength(64);
+            e.Ignore(r => r.Ks);
+            e.HasIndex(r => new { r.DatasetId, r.CreatedAt });
+            e.HasOne<Dataset>().WithMany().HasForeignKey(r => r.DatasetId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<EvaluationSplit>().WithMany().HasForeignKey(r => r.SplitId).OnDelete(DeleteBehavior.Cascade);
+            // A model version's runs stay readable after the model is removed (the manifest names it).
+            e.HasOne<EmbeddingModel>().WithMany().HasForeignKey(r => r.ModelId).OnDelete(DeleteBehavior.SetNull);
+            e.HasOne<JobRun>().WithMany().HasForeignKey(r => r.JobRunId).OnDelete(DeleteBehavior.SetNull);
         });
 
         if (Database.IsSqlite())

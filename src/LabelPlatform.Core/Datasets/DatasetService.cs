@@ -45,6 +45,13 @@ public sealed partial class DatasetService(IDbContextFactory<PlatformDbContext> 
         }
     }
 
+    /// <summary>The id of the dataset's class with this name, or null.</summary>
+    public async Task<int?> FindClassIdAsync(int datasetId, string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ImageClasses.Where(c => c.DatasetId == datasetId && c.Name == name).Select(c => (int?)c.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>Makes sure each class exists; returns name -> id for all of the dataset's classes.</summary>
     public async Task<Dictionary<string, int>> EnsureClassesAsync(int datasetId, IEnumerable<string> names, string? noiseClass, CancellationToken cancellationToken = default)
     {

@@ -95,6 +95,10 @@ public sealed class ModelRegistry(
         ?? await FindOrRegisterBuiltInAsync(ResNet18, cancellationToken)
         ?? throw new EmbeddingException("no embedding model is registered and the built-in ResNet18 file is missing from the build output");
 
+    /// <summary>The named model (latest version; a built-in is registered on first use), or the default when no name is given.</summary>
+    public async Task<EmbeddingModel?> ResolveAsync(string? name, CancellationToken cancellationToken = default) =>
+        string.IsNullOrEmpty(name) ? await ResolveDefaultAsync(cancellationToken) : await FindOrRegisterBuiltInAsync(name, cancellationToken);
+
     /// <summary>Built-in models whose files are present here and not yet registered (the Models page offers them).</summary>
     public IEnumerable<string> AvailableBuiltIns() => new[] { MobileNetV2, ResNet18 }.Where(n => BuiltIn(n) is { } b && File.Exists(b.Path));
 

@@ -13,6 +13,7 @@ public static class JobKinds
 {
     public const string Import = "import";
     public const string Embed = "embed";
+    public const string Evaluate = "evaluate";
 }
 
 /// <summary>

@@ -31,7 +31,7 @@ internal static class EmbedCommand
             EmbeddingModel? chosen;
             try
             {
-                chosen = parse.GetValue(model) is { } name ? await registry.FindOrRegisterBuiltInAsync(name, cancellationToken) : await registry.ResolveDefaultAsync(cancellationToken);
+                chosen = await registry.ResolveAsync(parse.GetValue(model), cancellationToken);
             }
             catch (EmbeddingException ex)
             {
@@ -78,4 +78,5 @@ internal static class EmbedCommand
 internal static class CliJson
 {
     public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public static readonly JsonSerializerOptions Indented = new(Options) { WriteIndented = true };
 }

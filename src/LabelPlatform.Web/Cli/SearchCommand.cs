@@ -37,7 +37,7 @@ internal static class SearchCommand
             }
 
             var registry = services.GetRequiredService<ModelRegistry>();
-            var chosen = parse.GetValue(model) is { } name ? await registry.FindOrRegisterBuiltInAsync(name, ct) : await registry.ResolveDefaultAsync(ct);
+            var chosen = await registry.ResolveAsync(parse.GetValue(model), ct);
             if (chosen is null)
             {
                 await stderr.WriteLineAsync($"error: model '{parse.GetValue(model)}' is not registered");
@@ -47,14 +47,12 @@ internal static class SearchCommand
             int? classId = null;
             if (parse.GetValue(className) is { } cls)
             {
-                var classes = await services.GetRequiredService<DatasetService>().EnsureClassesAsync(target.Id, [], null, ct);
-                if (!classes.TryGetValue(cls, out var id))
+                classId = await services.GetRequiredService<DatasetService>().FindClassIdAsync(target.Id, cls, ct);
+                if (classId is null)
                 {
                     await stderr.WriteLineAsync($"error: class '{cls}' is not in dataset {target.Name}");
                     return 2;
                 }
-
-                classId = id;
             }
 
             try

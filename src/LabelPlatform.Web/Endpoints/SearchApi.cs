@@ -92,7 +92,7 @@ public static class SearchApi
         EmbeddingModel? model;
         try
         {
-            model = string.IsNullOrEmpty(form["model"]) ? await models.ResolveDefaultAsync(ct) : await models.FindOrRegisterBuiltInAsync(form["model"]!, ct);
+            model = await models.ResolveAsync(form["model"], ct);
         }
         catch (EmbeddingException ex)
         {

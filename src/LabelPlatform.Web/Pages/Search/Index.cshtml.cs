@@ -74,7 +74,7 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
         EmbeddingModel? model;
         try
         {
-            model = string.IsNullOrEmpty(ModelName) ? await models.ResolveDefaultAsync(ct) : await models.FindOrRegisterBuiltInAsync(ModelName, ct);
+            model = await models.ResolveAsync(ModelName, ct);
         }
         catch (EmbeddingException ex)
         {

@@ -1,0 +1,349 @@
+using System.Numerics.Tensors;
+
+namespace LabelPlatform.Core.Evaluation;
+
+public readonly record struct EvaluationItem(long ImageId, int ClassId);
+
+/// <summary>Queries and candidates with their classes and, for a model, their L2-normalised vectors (row-major).</summary>
+public sealed class EvaluationData
+{
+    public required IReadOnlyList<EvaluationItem> Queries { get; init; }
+    public required IReadOnlyList<EvaluationItem> Candidates { get; init; }
+    public required IReadOnlyList<ClassInfo> Classes { get; init; }
+
+    /// <summary>Null for the random baseline.</summary>
+    public float[]? QueryVectors { get; init; }
+    public float[]? CandidateVectors { get; init; }
+    public int Dimension { get; init; }
+
+    public bool IsRandom => QueryVectors is null;
+}
+
+public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Seed)
+{
+    public int BootstrapSamples { get; init; } = 1000;
+    public int WorstQueries { get; init; } = 25;
+    public int Hubs { get; init; } = 25;
+    public int ConfusedPairs { get; init; } = 20;
+
+    /// <summary>Results kept per query: the largest cut-off.</summary>
+    public int Depth => Ks.Max();
+
+    public string? Problem()
+    {
+        if (Ks.Count == 0 || Ks.Any(k => k is < 1 or > 1000))
+        {
+            return "each k must be between 1 and 1000";
+        }
+
+        return Ks.Contains(MainK) ? null : $"the main k ({MainK}) must be one of the k values";
+    }
+}
+
+/// <summary>
+/// Ranks every query's candidates and measures the rankings. Scores are dot products of unit vectors (cosine),
+/// computed in blocks of queries x tiles of candidates so each tile stays in cache while a block of queries
+/// passes over it; every query then gets a full ranking (for AP over the whole list, recall and the PR curve).
+/// Ties are broken by image id, ascending, so a ranking never depends on thread timing. A query never ranks itself.
+/// The random baseline scores candidates with a seeded generator per query and goes through the same ranking.
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>A result this close to the query is flagged as a likely exact copy.</summary>
+    public const float DuplicateScore = 0.9999f;
+
+    private const int QueryBlock = 16;
+    private const int CandidateTile = 128;
+
+    public static EvaluationReport Evaluate(EvaluationData data, EvaluationSettings settings, Action<int>? queriesDone = null, CancellationToken cancellationToken = default)
+    {
+        if (settings.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(settings));
+        }
+
+        var ks = settings.Ks.Distinct().Order().ToArray();
+        var queries = data.Queries;
+        var candidates = data.Candidates;
+        var candidateIndex = new Dictionary<long, int>(candidates.Count);
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            candidateIndex[candidates[c].ImageId] = c;
+        }
+
+        var results = new QueryResult[queries.Count];
+        var curves = new double[queries.Count][];
+        var blocks = (queries.Count + QueryBlock - 1) / QueryBlock;
+        var done = 0;
+        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken }, () => new Workspace(QueryBlock, candidates.Count), (block, _, work) =>
+        {
+            var first = block * QueryBlock;
+            var count = Math.Min(QueryBlock, queries.Count - first);
+            Score(data, settings.Seed, first, count, work.Scores);
+            for (var q = 0; q < count; q++)
+            {
+                var query = queries[first + q];
+                var self = candidateIndex.TryGetValue(query.ImageId, out var s) ? s : -1;
+                (results[first + q], curves[first + q]) = RankOne(query, candidates, work.Scores.AsSpan(q * candidates.Count, candidates.Count), self, ks, settings.Depth, !data.IsRandom, work);
+            }
+
+            queriesDone?.Invoke(Interlocked.Add(ref done, count));
+            return work;
+        }, _ => { });
+
+        return Aggregate(data, settings with { Ks = ks }, results, curves);
+    }
+
+    private sealed class Workspace(int queries, int candidates)
+    {
+        public readonly float[] Scores = new float[queries * candidates];
+        public readonly ulong[] Keys = new ulong[candidates];
+        public readonly List<int> RelevantRanks = new(256);
+    }
+
+    /// <summary>Fills scores[q * n + c] for queries first..first+count.</summary>
+    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores)
+    {
+        var n = data.Candidates.Count;
+        if (data.IsRandom)
+        {
+            for (var q = 0; q < count; q++)
+            {
+                // One generator per query, seeded by the query's position: the same at any degree of parallelism.
+                var random = new Random(unchecked((seed * 1_000_003) + first + q));
+                for (var c = 0; c < n; c++)
+                {
+                    scores[(q * n) + c] = random.NextSingle();
+                }
+            }
+
+            return;
+        }
+
+        var d = data.Dimension;
+        var qv = data.QueryVectors.AsSpan(first * d, count * d);
+        var cv = data.CandidateVectors!;
+        for (var tile = 0; tile < n; tile += CandidateTile)
+        {
+            var end = Math.Min(n, tile + CandidateTile);
+            for (var q = 0; q < count; q++)
+            {
+                var query = qv.Slice(q * d, d);
+                var row = scores.AsSpan(q * n, n);
+                for (var c = tile; c < end; c++)
+                {
+                    row[c] = TensorPrimitives.Dot(query, cv.AsSpan(c * d, d));
+                }
+            }
+        }
+    }
+
+    /// <summary>Sort key: higher score first, then lower candidate index (candidates are in image-id order).</summary>
+    private static ulong Key(float score, int index)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(-score);
+        var ordered = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        return ((ulong)ordered << 32) | (uint)index;
+    }
+
+    private static (QueryResult, double[]) RankOne(EvaluationItem query, IReadOnlyList<EvaluationItem> candidates, ReadOnlySpan<float> scores, int self, int[] ks, int depth, bool flagDuplicates, Workspace work)
+    {
+        var n = 0;
+        for (var c = 0; c < scores.Length; c++)
+        {
+            if (c != self)
+            {
+                work.Keys[n++] = Key(float.IsNaN(scores[c]) ? float.NegativeInfinity : scores[c], c);
+            }
+        }
+
+        var keys = work.Keys.AsSpan(0, n);
+        keys.Sort();
+        var top = new List<Hit>(Math.Min(depth, n));
+        var ranks = work.RelevantRanks;
+        ranks.Clear();
+        for (var position = 0; position < n; position++)
+        {
+            var c = (int)(uint)keys[position];
+            var candidate = candidates[c];
+            if (position < depth)
+            {
+                top.Add(new Hit(candidate.ImageId, candidate.ClassId, scores[c], flagDuplicates && scores[c] >= DuplicateScore));
+            }
+
+            if (candidate.ClassId == query.ClassId)
+            {
+                ranks.Add(position + 1);
+            }
+        }
+
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ranks);
+        var metrics = RankingMetrics.Compute(span, ks);
+        return (new QueryResult(query.ImageId, query.ClassId, metrics.Relevant, metrics.AtK, metrics.AveragePrecision, metrics.ReciprocalRank, top),
+            RankingMetrics.InterpolatedPrecision(span));
+    }
+
+    private static AggregateMetrics Mean(List<QueryResult> results, int[] ks)
+    {
+        if (results.Count == 0)
+        {
+            return new AggregateMetrics([.. ks.Select(k => new MetricsAtK(k, 0, 0, 0, 0, 0))], 0, 0);
+        }
+
+        var atK = new MetricsAtK[ks.Length];
+        for (var i = 0; i < ks.Length; i++)
+        {
+            var k = i;
+            atK[i] = new MetricsAtK(ks[i],
+                results.Average(r => r.AtK[k].Precision),
+                results.Average(r => r.AtK[k].Recall),
+                results.Average(r => r.AtK[k].AveragePrecision),
+                results.Average(r => r.AtK[k].AveragePrecisionNotebook),
+                results.Average(r => r.AtK[k].Ndcg));
+        }
+
+        return new AggregateMetrics(atK, results.Average(r => r.AveragePrecision), results.Average(r => r.ReciprocalRank));
+    }
+
+    private static EvaluationReport Aggregate(EvaluationData data, EvaluationSettings settings, QueryResult[] results, double[][] curves)
+    {
+        var ks = settings.Ks.ToArray();
+        var main = Array.IndexOf(ks, settings.MainK);
+        var evaluated = results.Where(r => r.Relevant > 0).ToList();
+        var classes = data.Classes.OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        var classOrder = classes.Select((c, i) => (c.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var noise = classes.FirstOrDefault(c => c.IsNoise);
+
+        var perClass = evaluated.GroupBy(r => r.ClassId)
+            .Select(g => new ClassMetrics(g.Key, classes.FirstOrDefault(c => c.Id == g.Key)?.Name ?? $"class {g.Key}", noise?.Id == g.Key, g.Count(), Mean([.. g], ks)))
+            .OrderBy(c => c.Name, StringComparer.Ordinal)
+            .ToList();
+
+        // Top-K confusion over all queries: every slot of the main cut-off is counted once.
+        var counts = classes.Select(_ => new int[classes.Count]).ToArray();
+        int noiseSlots = 0, nonNoiseSlots = 0;
+        var wrong = new Dictionary<long, (int ClassId, int Wrong, int All)>();
+        foreach (var r in results)
+        {
+            if (!classOrder.TryGetValue(r.ClassId, out var row))
+            {
+                continue;
+            }
+
+            foreach (var hit in r.Top.Take(settings.MainK))
+            {
+                if (classOrder.TryGetValue(hit.ClassId, out var column))
+                {
+                    counts[row][column]++;
+                }
+
+                if (noise is not null && r.ClassId != noise.Id)
+                {
+                    nonNoiseSlots++;
+                    noiseSlots += hit.ClassId == noise.Id ? 1 : 0;
+                }
+
+                var seen = wrong.TryGetValue(hit.ImageId, out var before) ? before : (ClassId: hit.ClassId, Wrong: 0, All: 0);
+                wrong[hit.ImageId] = (hit.ClassId, seen.Wrong + (hit.ClassId != r.ClassId ? 1 : 0), seen.All + 1);
+            }
+        }
+
+        var mostConfused = new List<ConfusedPair>();
+        for (var i = 0; i < classes.Count; i++)
+        {
+            var slots = counts[i].Sum();
+            for (var j = 0; j < classes.Count; j++)
+            {
+                if (i != j && counts[i][j] > 0)
+                {
+                    mostConfused.Add(new ConfusedPair(classes[i].Id, classes[j].Id, counts[i][j], counts[i][j] / (double)slots));
+                }
+            }
+        }
+
+        var curve = new double[RankingMetrics.RecallLevels.Length];
+        var evaluatedCurves = results.Select((r, i) => (r, i)).Where(x => x.r.Relevant > 0).Select(x => curves[x.i]).ToList();
+        for (var level = 0; level < curve.Length; level++)
+        {
+            curve[level] = evaluatedCurves.Count == 0 ? 0 : evaluatedCurves.Average(c => c[level]);
+        }
+
+        var overall = Mean(evaluated, ks);
+        return new EvaluationReport
+        {
+            Ks = ks,
+            MainK = settings.MainK,
+            Method = data.IsRandom ? EvaluationMethods.Random : EvaluationMethods.Model,
+            Queries = results.Length,
+            Candidates = data.Candidates.Count,
+            QueriesWithoutRelevant = results.Length - evaluated.Count,
+            DuplicatesFlagged = results.Sum(r => r.Top.Count(h => h.Duplicate)),
+            Classes = classes,
+            Overall = overall,
+            PerClass = perClass,
+            Intervals = Bootstrap(evaluated, main, overall, settings),
+            PrecisionRecall = curve,
+            Confusion = new ConfusionMatrix(settings.MainK, [.. classes.Select(c => c.Id)], counts),
+            NoiseClassId = noise?.Id,
+            NoiseIntrusion = noise is null || nonNoiseSlots == 0 ? null : noiseSlots / (double)nonNoiseSlots,
+            MostConfused = [.. mostConfused.OrderByDescending(p => p.Share).ThenByDescending(p => p.Slots).Take(settings.ConfusedPairs)],
+            Hubs = [.. wrong.Where(w => w.Value.Wrong > 0).OrderByDescending(w => w.Value.Wrong).ThenBy(w => w.Key).Take(settings.Hubs)
+                .Select(w => new HubImage(w.Key, w.Value.ClassId, w.Value.Wrong, w.Value.All))],
+            WorstQueries = [.. evaluated.OrderBy(r => r.AtK[main].AveragePrecision).ThenBy(r => r.AveragePrecision).ThenBy(r => r.ImageId).Take(settings.WorstQueries).Select(r => r.ImageId)],
+            QueryResults = results,
+        };
+    }
+
+    /// <summary>95% percentile intervals from resampling the evaluated queries with replacement (seeded).</summary>
+    private static List<Interval> Bootstrap(List<QueryResult> evaluated, int main, AggregateMetrics overall, EvaluationSettings settings)
+    {
+        var k = settings.MainK;
+        var metrics = new (string Name, double Value, Func<QueryResult, double> Of)[]
+        {
+            ($"P@{k}", overall.AtK[main].Precision, r => r.AtK[main].Precision),
+            ($"R@{k}", overall.AtK[main].Recall, r => r.AtK[main].Recall),
+            ($"AP@{k}", overall.AtK[main].AveragePrecision, r => r.AtK[main].AveragePrecision),
+            ($"AP@{k} (notebook)", overall.AtK[main].AveragePrecisionNotebook, r => r.AtK[main].AveragePrecisionNotebook),
+            ($"nDCG@{k}", overall.AtK[main].Ndcg, r => r.AtK[main].Ndcg),
+            ("mAP", overall.MeanAveragePrecision, r => r.AveragePrecision),
+            ("MRR", overall.MeanReciprocalRank, r => r.ReciprocalRank),
+        };
+        var intervals = new List<Interval>();
+        var n = evaluated.Count;
+        foreach (var (name, value, of) in metrics)
+        {
+            if (n == 0)
+            {
+                intervals.Add(new Interval(name, 0, 0, 0));
+                continue;
+            }
+
+            var values = evaluated.Select(of).ToArray();
+            var random = new Random(settings.Seed);
+            var means = new double[settings.BootstrapSamples];
+            for (var b = 0; b < means.Length; b++)
+            {
+                double sum = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    sum += values[random.Next(n)];
+                }
+
+                means[b] = sum / n;
+            }
+
+            Array.Sort(means);
+            intervals.Add(new Interval(name, value, Percentile(means, 0.025), Percentile(means, 0.975)));
+        }
+
+        return intervals;
+    }
+
+    internal static double Percentile(double[] sorted, double p)
+    {
+        var position = p * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(sorted.Length - 1, lower + 1);
+        return sorted[lower] + ((position - lower) * (sorted[upper] - sorted[lower]));
+    }
+}
