@@ -103,7 +103,7 @@ public static class RankingMetrics
             best = Math.Max(best, (j + 1) / (double)relevantRanks[j]);
             var recall = (j + 1) / (double)relevant;
             var previousRecall = j / (double)relevant;
-            while (level >= 0 && RecallLevels[level] > previousRecall - 1e-12 && RecallLevels[level] <= recall + 1e-12)
+            while (level >= 0 && RecallLevels[level] > previousRecall + 1e-12 && RecallLevels[level] <= recall + 1e-12)
             {
                 curve[level] = best;
                 level--;

@@ -78,5 +78,5 @@ internal static class EmbedCommand
 internal static class CliJson
 {
     public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-    public static readonly JsonSerializerOptions Indented = new(Options) { WriteIndented = true };
+    public static readonly JsonSerializerOptions Indented = new(Options) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
