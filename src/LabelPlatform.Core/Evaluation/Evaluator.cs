@@ -26,6 +26,10 @@ public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Se
     public int Hubs { get; init; } = 25;
     public int ConfusedPairs { get; init; } = 20;
 
+    /// <summary>Blocking of the all-pairs products (benchmarks vary it; results never depend on it).</summary>
+    public int QueryBlock { get; init; } = Evaluator.DefaultQueryBlock;
+    public int CandidateTile { get; init; } = Evaluator.DefaultCandidateTile;
+
     /// <summary>Results kept per query: the largest cut-off.</summary>
     public int Depth => Ks.Max();
 
@@ -34,6 +38,11 @@ public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Se
         if (Ks.Count == 0 || Ks.Any(k => k is < 1 or > 1000))
         {
             return "each k must be between 1 and 1000";
+        }
+
+        if (QueryBlock < 1 || CandidateTile < 1)
+        {
+            return "query block and candidate tile must be positive";
         }
 
         return Ks.Contains(MainK) ? null : $"the main k ({MainK}) must be one of the k values";
@@ -52,11 +61,15 @@ public static class Evaluator
     /// <summary>A result this close to the query is flagged as a likely exact copy.</summary>
     public const float DuplicateScore = 0.9999f;
 
-    private const int QueryBlock = 16;
-    private const int CandidateTile = 128;
+    /// <summary>Queries scored together against one candidate tile (16 x 1280-d = 80 KB, stays in L1/L2).</summary>
+    public const int DefaultQueryBlock = 16;
+
+    /// <summary>Candidates per tile (128 x 1280-d = 640 KB, stays in L2 while a block of queries passes over it).</summary>
+    public const int DefaultCandidateTile = 128;
 
     public static EvaluationReport Evaluate(EvaluationData data, EvaluationSettings settings, Action<int>? queriesDone = null, CancellationToken cancellationToken = default)
     {
+        var queryBlock = settings.QueryBlock;
         if (settings.Problem() is { } problem)
         {
             throw new ArgumentException(problem, nameof(settings));
@@ -73,13 +86,13 @@ public static class Evaluator
 
         var results = new QueryResult[queries.Count];
         var curves = new double[queries.Count][];
-        var blocks = (queries.Count + QueryBlock - 1) / QueryBlock;
+        var blocks = (queries.Count + queryBlock - 1) / queryBlock;
         var done = 0;
-        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken }, () => new Workspace(QueryBlock, candidates.Count), (block, _, work) =>
+        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken }, () => new Workspace(queryBlock, candidates.Count), (block, _, work) =>
         {
-            var first = block * QueryBlock;
-            var count = Math.Min(QueryBlock, queries.Count - first);
-            Score(data, settings.Seed, first, count, work.Scores);
+            var first = block * queryBlock;
+            var count = Math.Min(queryBlock, queries.Count - first);
+            Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile);
             for (var q = 0; q < count; q++)
             {
                 var query = queries[first + q];
@@ -101,8 +114,31 @@ public static class Evaluator
         public readonly List<int> RelevantRanks = new(256);
     }
 
+    /// <summary>Only the all-pairs scores (no ranking), for the benchmark: returns a checksum so nothing is optimised away.</summary>
+    public static double ScoreOnly(EvaluationData data, int queryBlock, int candidateTile)
+    {
+        var n = data.Candidates.Count;
+        var blocks = (data.Queries.Count + queryBlock - 1) / queryBlock;
+        var total = 0.0;
+        var gate = new Lock();
+        Parallel.For(0, blocks, () => new float[queryBlock * n], (block, _, scores) =>
+        {
+            var first = block * queryBlock;
+            var count = Math.Min(queryBlock, data.Queries.Count - first);
+            Score(data, 0, first, count, scores, candidateTile);
+            var sum = TensorPrimitives.Sum<float>(scores.AsSpan(0, count * n));
+            lock (gate)
+            {
+                total += sum;
+            }
+
+            return scores;
+        }, _ => { });
+        return total;
+    }
+
     /// <summary>Fills scores[q * n + c] for queries first..first+count.</summary>
-    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores)
+    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores, int candidateTile)
     {
         var n = data.Candidates.Count;
         if (data.IsRandom)
@@ -123,9 +159,9 @@ public static class Evaluator
         var d = data.Dimension;
         var qv = data.QueryVectors.AsSpan(first * d, count * d);
         var cv = data.CandidateVectors!;
-        for (var tile = 0; tile < n; tile += CandidateTile)
+        for (var tile = 0; tile < n; tile += candidateTile)
         {
-            var end = Math.Min(n, tile + CandidateTile);
+            var end = Math.Min(n, tile + candidateTile);
             for (var q = 0; q < count; q++)
             {
                 var query = qv.Slice(q * d, d);

@@ -51,6 +51,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(import);
         bench.Subcommands.Add(BenchEmbedCommand.Create(stdout, stderr, settings));
         bench.Subcommands.Add(BenchSearchCommand.Create(stdout, stderr));
+        bench.Subcommands.Add(BenchEvaluateCommand.Create(stdout, stderr, settings));
         return bench;
     }
 

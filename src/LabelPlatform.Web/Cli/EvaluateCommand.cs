@@ -87,6 +87,11 @@ internal static class EvaluateCommand
                 return 2;
             }
 
+            foreach (var warning in chosenSplit.Warnings?.Split('\n') ?? [])
+            {
+                await stderr.WriteLineAsync($"warning: {warning}");
+            }
+
             int? modelId = null;
             if (!string.Equals(parse.GetValue(model), EvaluationMethods.Random, StringComparison.OrdinalIgnoreCase))
             {
