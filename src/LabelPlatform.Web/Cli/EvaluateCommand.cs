@@ -26,10 +26,11 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model name (latest version), or 'random' for the random baseline", Required = true };
         var k = new Option<int[]>("--k") { Description = "Cut-offs (several allowed: --k 1 5 10 20); the first is the headline one unless --main-k says", DefaultValueFactory = _ => [10], AllowMultipleArgumentsPerToken = true };
         var mainK = new Option<int?>("--main-k") { Description = "Cut-off for the headline figures and the error analysis" };
+        var seeds = new Option<int[]>("--seeds") { Description = "With --protocol article: one split and run per seed (e.g. --seeds 2021 2022 2023), then the mean and spread", AllowMultipleArgumentsPerToken = true };
         var json = new Option<string?>("--json") { Description = "Write the results as one JSON object to FILE ('-' for stdout)" };
         var command = new Command("evaluate", "Evaluate search quality on a split: P@K, AP@K (trec_eval and notebook variants), mAP, per class")
         {
-            dataset, split, protocol, seed, queries, candidates, model, k, mainK, json,
+            dataset, split, protocol, seed, seeds, queries, candidates, model, k, mainK, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -60,36 +61,11 @@ internal static class EvaluateCommand
 
             var evaluations = services.GetRequiredService<EvaluationService>();
             var startedBy = $"cli:{Environment.UserName}";
-            EvaluationSplit chosenSplit;
-            try
+            var seedList = parse.GetValue(seeds) is { Length: > 0 } many ? many : [parse.GetValue(seed)];
+            if (seedList.Length > 1 && (protocolName != SplitProtocols.Article || splitName is not null))
             {
-                if (protocolName is not null)
-                {
-                    chosenSplit = await evaluations.GetOrCreateSplitAsync(target.Id, splitName, protocolName, parse.GetValue(seed), startedBy,
-                        parse.GetValue(queries), parse.GetValue(candidates), ct);
-                }
-                else
-                {
-                    await using var db = await services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync(ct);
-                    var found = await db.EvaluationSplits.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == target.Id && s.Name == splitName, ct);
-                    if (found is null)
-                    {
-                        await stderr.WriteLineAsync($"error: split '{splitName}' does not exist in dataset {target.Name} (draw one with --protocol)");
-                        return 2;
-                    }
-
-                    chosenSplit = found;
-                }
-            }
-            catch (EvaluationException ex)
-            {
-                await stderr.WriteLineAsync($"error: {ex.Message}");
+                await stderr.WriteLineAsync("error: --seeds goes with --protocol article (and no --split name)");
                 return 2;
-            }
-
-            foreach (var warning in chosenSplit.Warnings?.Split('\n') ?? [])
-            {
-                await stderr.WriteLineAsync($"warning: {warning}");
             }
 
             int? modelId = null;
@@ -115,27 +91,87 @@ internal static class EvaluateCommand
                 modelId = chosen.Id;
             }
 
-            var (run, job) = await evaluations.CreateRunAsync(new EvaluationRequest
+            var results = new List<(EvaluationSummary Summary, EvaluationSplit Split)>();
+            foreach (var runSeed in seedList)
             {
-                DatasetId = target.Id,
-                SplitId = chosenSplit.Id,
-                ModelId = modelId,
-                Ks = ks,
-                MainK = main,
-                Seed = parse.GetValue(seed),
-                StartedBy = startedBy,
-            }, enqueue: false, ct);
-            var (summary, exitCode) = await PlatformCli.RunJobAsync(services, job.Id, "evaluate",
-                c => services.GetRequiredService<EvaluateJob>().RunAsync(job.Id, c), stderr, ct);
-            if (summary is null)
-            {
-                return exitCode;
+                EvaluationSplit chosenSplit;
+                try
+                {
+                    if (protocolName is not null)
+                    {
+                        chosenSplit = await evaluations.GetOrCreateSplitAsync(target.Id, splitName, protocolName, runSeed, startedBy,
+                            parse.GetValue(queries), parse.GetValue(candidates), ct);
+                    }
+                    else
+                    {
+                        await using var db = await services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync(ct);
+                        var found = await db.EvaluationSplits.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == target.Id && s.Name == splitName, ct);
+                        if (found is null)
+                        {
+                            await stderr.WriteLineAsync($"error: split '{splitName}' does not exist in dataset {target.Name} (draw one with --protocol)");
+                            return 2;
+                        }
+
+                        chosenSplit = found;
+                    }
+                }
+                catch (EvaluationException ex)
+                {
+                    await stderr.WriteLineAsync($"error: {ex.Message}");
+                    return 2;
+                }
+
+                foreach (var warning in chosenSplit.Warnings?.Split('\n') ?? [])
+                {
+                    await stderr.WriteLineAsync($"warning: {warning}");
+                }
+
+                var (run, job) = await evaluations.CreateRunAsync(new EvaluationRequest
+                {
+                    DatasetId = target.Id,
+                    SplitId = chosenSplit.Id,
+                    ModelId = modelId,
+                    Ks = ks,
+                    MainK = main,
+                    Seed = runSeed,
+                    StartedBy = startedBy,
+                }, enqueue: false, ct);
+                var (summary, exitCode) = await PlatformCli.RunJobAsync(services, job.Id, "evaluate",
+                    c => services.GetRequiredService<EvaluateJob>().RunAsync(job.Id, c), stderr, ct);
+                if (summary is null)
+                {
+                    return exitCode;
+                }
+
+                await stdout.WriteLineAsync($"{summary.Dataset} / {summary.Split} / {summary.Label}: {summary.Describe()} in {summary.Seconds:0.00} s. Evaluation run {run.Id}.");
+                results.Add((summary, chosenSplit));
             }
 
-            await stdout.WriteLineAsync($"{summary.Dataset} / {summary.Split} / {summary.Label}: {summary.Describe()} in {summary.Seconds:0.00} s. Evaluation run {run.Id}.");
+            object output;
+            if (results.Count == 1)
+            {
+                output = ToJson(results[0].Summary, results[0].Split);
+            }
+            else
+            {
+                var spread = Spread(results.Select(r => r.Summary.Report).ToList());
+                foreach (var (metric, (mean, sd)) in spread)
+                {
+                    await stdout.WriteLineAsync($"{metric} over {results.Count} seeds: mean {mean:0.0000}, sd {sd:0.0000}");
+                }
+
+                output = new
+                {
+                    seeds = seedList,
+                    runs = results.Select(r => ToJson(r.Summary, r.Split)),
+                    mean = spread.ToDictionary(x => x.Key, x => x.Value.Mean),
+                    sd = spread.ToDictionary(x => x.Key, x => x.Value.Sd),
+                };
+            }
+
             if (parse.GetValue(json) is { } file)
             {
-                var text = JsonSerializer.Serialize(ToJson(summary, chosenSplit), CliJson.Indented);
+                var text = JsonSerializer.Serialize(output, CliJson.Indented);
                 if (file == "-")
                 {
                     await stdout.WriteLineAsync(text);
@@ -149,6 +185,26 @@ internal static class EvaluateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Mean and sample standard deviation of the headline figures over runs (one per seed).</summary>
+    private static Dictionary<string, (double Mean, double Sd)> Spread(List<EvaluationReport> reports)
+    {
+        var k = reports[0].MainK;
+        var metrics = new Dictionary<string, Func<EvaluationReport, double>>
+        {
+            ["precision_at_k"] = r => r.Overall.At(k).Precision,
+            ["ap_at_k"] = r => r.Overall.At(k).AveragePrecision,
+            ["ap_at_k_notebook"] = r => r.Overall.At(k).AveragePrecisionNotebook,
+            ["map"] = r => r.Overall.MeanAveragePrecision,
+        };
+        return metrics.ToDictionary(m => m.Key, m =>
+        {
+            var values = reports.Select(m.Value).ToList();
+            var mean = values.Average();
+            var sd = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
+            return (mean, sd);
+        });
     }
 
     private static object ToJson(EvaluationSummary summary, EvaluationSplit split)
