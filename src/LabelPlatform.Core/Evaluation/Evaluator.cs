@@ -111,7 +111,27 @@ public static class Evaluator
     {
         public readonly float[] Scores = new float[queries * candidates];
         public readonly ulong[] Keys = new ulong[candidates];
-        public readonly List<int> RelevantRanks = new(256);
+        public readonly List<ulong> RelevantKeys = new(256);
+        private ulong[] _top = [];
+        private int[] _ranks = [];
+        private int[] _ahead = [];
+
+        public ulong[] Top(int depth) => _top.Length >= depth ? _top : _top = new ulong[depth];
+
+        public Span<int> Ranks(int count) => (_ranks.Length >= count ? _ranks : _ranks = new int[Math.Max(count, _ranks.Length * 2)]).AsSpan(0, count);
+
+        /// <summary>Zeroed counters, one per relevant key.</summary>
+        public Span<int> Ahead(int count)
+        {
+            if (_ahead.Length < count)
+            {
+                _ahead = new int[Math.Max(count, _ahead.Length * 2)];
+            }
+
+            var span = _ahead.AsSpan(0, count);
+            span.Clear();
+            return span;
+        }
     }
 
     /// <summary>Only the all-pairs scores (no ranking), for the benchmark: returns a checksum so nothing is optimised away.</summary>
@@ -182,41 +202,89 @@ public static class Evaluator
         return ((ulong)ordered << 32) | (uint)index;
     }
 
+    /// <summary>
+    /// One query's ranking without a full sort: the top <paramref name="depth"/> keys are kept in a small sorted
+    /// buffer, and a relevant result's rank is the number of keys ahead of it, counted by binary search of every
+    /// other key among the sorted relevant keys (n log R instead of n log n, and keys past the last relevant one
+    /// are skipped).
+    /// </summary>
     private static (QueryResult, double[]) RankOne(EvaluationItem query, IReadOnlyList<EvaluationItem> candidates, ReadOnlySpan<float> scores, int self, int[] ks, int depth, bool flagDuplicates, Workspace work)
     {
+        var keys = work.Keys;
+        var relevant = work.RelevantKeys;
+        relevant.Clear();
+        var top = work.Top(depth);
+        var kept = 0;
         var n = 0;
         for (var c = 0; c < scores.Length; c++)
         {
-            if (c != self)
+            if (c == self)
             {
-                work.Keys[n++] = Key(float.IsNaN(scores[c]) ? float.NegativeInfinity : scores[c], c);
+                continue;
+            }
+
+            var key = Key(float.IsNaN(scores[c]) ? float.NegativeInfinity : scores[c], c);
+            keys[n++] = key;
+            if (candidates[c].ClassId == query.ClassId)
+            {
+                relevant.Add(key);
+            }
+
+            if (kept < depth || key < top[kept - 1])
+            {
+                // Insertion into the sorted buffer; it stays short (the largest K), and late inserts are rare.
+                var at = kept < depth ? kept++ : kept - 1;
+                while (at > 0 && top[at - 1] > key)
+                {
+                    top[at] = top[at - 1];
+                    at--;
+                }
+
+                top[at] = key;
             }
         }
 
-        var keys = work.Keys.AsSpan(0, n);
-        keys.Sort();
-        var top = new List<Hit>(Math.Min(depth, n));
-        var ranks = work.RelevantRanks;
-        ranks.Clear();
-        for (var position = 0; position < n; position++)
+        var hits = new List<Hit>(kept);
+        for (var i = 0; i < kept; i++)
         {
-            var c = (int)(uint)keys[position];
-            var candidate = candidates[c];
-            if (position < depth)
+            var c = (int)(uint)top[i];
+            hits.Add(new Hit(candidates[c].ImageId, candidates[c].ClassId, scores[c], flagDuplicates && scores[c] >= DuplicateScore));
+        }
+
+        var sortedRelevant = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(relevant);
+        sortedRelevant.Sort();
+        var ranks = work.Ranks(sortedRelevant.Length);
+        if (sortedRelevant.Length > 0)
+        {
+            // ahead[j] = keys of other classes that fall between relevant key j-1 and relevant key j.
+            var ahead = work.Ahead(sortedRelevant.Length);
+            var last = sortedRelevant[^1];
+            for (var i = 0; i < n; i++)
             {
-                top.Add(new Hit(candidate.ImageId, candidate.ClassId, scores[c], flagDuplicates && scores[c] >= DuplicateScore));
+                var key = keys[i];
+                if (key >= last)
+                {
+                    continue;
+                }
+
+                var position = sortedRelevant.BinarySearch(key);
+                if (position < 0)
+                {
+                    ahead[~position]++;
+                }
             }
 
-            if (candidate.ClassId == query.ClassId)
+            var before = 0;
+            for (var j = 0; j < sortedRelevant.Length; j++)
             {
-                ranks.Add(position + 1);
+                before += ahead[j];
+                ranks[j] = j + 1 + before;
             }
         }
 
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ranks);
-        var metrics = RankingMetrics.Compute(span, ks);
-        return (new QueryResult(query.ImageId, query.ClassId, metrics.Relevant, metrics.AtK, metrics.AveragePrecision, metrics.ReciprocalRank, top),
-            RankingMetrics.InterpolatedPrecision(span));
+        var metrics = RankingMetrics.Compute(ranks, ks);
+        return (new QueryResult(query.ImageId, query.ClassId, metrics.Relevant, metrics.AtK, metrics.AveragePrecision, metrics.ReciprocalRank, hits),
+            RankingMetrics.InterpolatedPrecision(ranks));
     }
 
     private static AggregateMetrics Mean(List<QueryResult> results, int[] ks)

@@ -155,6 +155,31 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void Ranks_agree_with_a_plain_full_sort_even_with_many_ties()
+    {
+        // Coarse vectors (components 0 or 1) make many exact score ties; the reference sorts every candidate by
+        // (score descending, image id ascending) and computes ranks and metrics from that order.
+        var random = new Random(11);
+        float[] Coarse() => Unit([.. Enumerable.Range(0, 4).Select(_ => (float)random.Next(2) + 0.001f)]);
+        var candidates = Enumerable.Range(0, 300).Select(i => ((long)(1000 + i), 1 + random.Next(4), Coarse())).ToArray();
+        var queries = Enumerable.Range(0, 40).Select(i => ((long)(1 + i), 1 + random.Next(4), Coarse())).ToArray();
+        var ks = new[] { 1, 5, 20 };
+
+        var report = Evaluator.Evaluate(Data(queries, candidates), new EvaluationSettings(ks, 5, 1));
+
+        foreach (var (q, result) in queries.Zip(report.QueryResults))
+        {
+            var order = candidates.Select(c => (c.Item1, c.Item2, Score: System.Numerics.Tensors.TensorPrimitives.Dot<float>(q.Item3, c.Item3)))
+                .OrderByDescending(c => c.Score).ThenBy(c => c.Item1).ToList();
+            var ranks = order.Select((c, i) => (c, i)).Where(x => x.c.Item2 == q.Item2).Select(x => x.i + 1).ToArray();
+            var expected = RankingMetrics.Compute(ranks, ks);
+            Assert.Equal(order.Take(20).Select(c => c.Item1), result.Top.Select(h => h.ImageId));
+            Assert.Equal(expected.AveragePrecision, result.AveragePrecision, 12);
+            Assert.Equal(expected.AtK, result.AtK);
+        }
+    }
+
+    [Fact]
     public void Report_survives_a_gzip_round_trip()
     {
         var items = Clustered(3, 5, 4, 9, 1);
