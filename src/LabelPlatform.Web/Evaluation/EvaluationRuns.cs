@@ -17,9 +17,14 @@ public sealed record RunRow(
 
 public static class EvaluationRunQueries
 {
-    /// <summary>Runs, newest first; the report blob is not read (lists never need it).</summary>
-    public static IQueryable<RunRow> Rows(this PlatformDbContext db) =>
-        from r in db.EvaluationRuns.AsNoTracking()
+    /// <summary>
+    /// Runs, newest first; the report blob is not read (lists never need it). Filter with <paramref name="where"/>:
+    /// EF cannot translate a filter on the record after the projection.
+    /// </summary>
+    public static IQueryable<RunRow> Rows(this PlatformDbContext db, System.Linq.Expressions.Expression<Func<EvaluationRun, bool>>? where = null)
+    {
+        var runs = where is null ? db.EvaluationRuns.AsNoTracking() : db.EvaluationRuns.AsNoTracking().Where(where);
+        return from r in runs
         join d in db.Datasets on r.DatasetId equals d.Id
         join s in db.EvaluationSplits on r.SplitId equals s.Id
         join j in db.JobRuns on r.JobRunId equals (long?)j.Id into jobs
@@ -29,9 +34,10 @@ public static class EvaluationRunQueries
             r.JobRunId, j == null ? null : j.State, j == null ? null : j.Error, r.CreatedAt, r.CompletedAt, r.Queries, r.Candidates,
             r.PrecisionAtK, r.AveragePrecisionAtK, r.AveragePrecisionAtKNotebook, r.MeanAveragePrecision, r.Seconds, r.CreatedBy,
             r.ReportGzip != null);
+    }
 
     public static Task<RunRow?> FindRowAsync(this PlatformDbContext db, long id, CancellationToken ct) =>
-        db.Rows().Where(r => r.Id == id).FirstOrDefaultAsync(ct);
+        db.Rows(r => r.Id == id).FirstOrDefaultAsync(ct);
 
     /// <summary>"0.8123" for a figure, "—" for none yet.</summary>
     public static string F(double? value) => value is { } v ? v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "—";

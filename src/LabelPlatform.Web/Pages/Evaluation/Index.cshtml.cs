@@ -17,12 +17,7 @@ public class IndexModel(PlatformDbContext db) : PageModel
     {
         DatasetId = datasetId;
         Datasets = await db.Datasets.AsNoTracking().Where(d => db.EvaluationRuns.Any(r => r.DatasetId == d.Id)).OrderBy(d => d.Name).ToListAsync(ct);
-        var rows = db.Rows();
-        if (datasetId is { } id)
-        {
-            rows = rows.Where(r => r.DatasetId == id);
-        }
-
+        var rows = datasetId is { } id ? db.Rows(r => r.DatasetId == id) : db.Rows();
         Runs = await rows.Take(500).ToListAsync(ct);
     }
 }
