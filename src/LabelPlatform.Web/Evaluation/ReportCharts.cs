@@ -70,8 +70,9 @@ public static class ReportCharts
         var plot = NewPlot();
         var heatmap = plot.Add.Heatmap(shares);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-        // Cells centred on whole numbers; the heatmap draws data row 0 at the top, so class i's row sits at y = n-1-i.
-        heatmap.Extent = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        // Extent names the outer cells' centres (ScottPlot centres cells on it): cells sit on whole numbers. The heatmap
+        // draws data row 0 at the top, so class i's row sits at y = n-1-i.
+        heatmap.Extent = new CoordinateRect(0, n - 1, 0, n - 1);
         plot.Add.ColorBar(heatmap);
         plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         if (n <= LabelledClasses)
