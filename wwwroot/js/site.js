@@ -1,5 +1,9 @@
 // Small progressive enhancements; every page works without script.
 document.addEventListener("DOMContentLoaded", () => {
+    // A select that reloads the page for its value (the evaluation form's dataset: its splits come with the page).
+    document.querySelectorAll("select[data-navigate]").forEach(select => {
+        select.addEventListener("change", () => { location.search = select.dataset.navigate.replace(/^\?/, "") + encodeURIComponent(select.value); });
+    });
     document.querySelectorAll("form[data-confirm]").forEach(form => {
         form.addEventListener("submit", e => { if (!confirm(form.dataset.confirm)) e.preventDefault(); });
     });

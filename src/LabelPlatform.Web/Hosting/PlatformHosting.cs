@@ -86,6 +86,8 @@ public static class PlatformHosting
             o.Conventions.AllowAnonymousToPage("/Error");
             o.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
             o.Conventions.AuthorizeFolder("/Review", Policies.Reviewer);
+            // Evaluation reports and exports: reviewers and admins; starting a run lives under /Admin/Evaluations.
+            o.Conventions.AuthorizeFolder("/Evaluation", Policies.Reviewer);
             o.Conventions.AuthorizeFolder("/Label", Policies.Labeller);
             // Archive and model uploads may be large: those pages alone get body limits raised to their configured caps.
             o.Conventions.AddPageApplicationModelConvention("/Admin/Datasets/Import", model =>

@@ -2,6 +2,7 @@ using System.Net;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Tests.Infrastructure;
@@ -21,6 +22,9 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
     public long JobRunId { get; private set; }
     public int ModelId { get; private set; }
     public string LabellerId { get; private set; } = "";
+    public SeededDataset Evaluated { get; private set; } = null!;
+    public long EvaluationRunId { get; private set; }
+    public long BaselineRunId { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -51,6 +55,12 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         // An embed run already queued (never enqueued) for the dataset and model: the admin's "Compute embeddings"
         // gets it back, so the matrix starts no job behind its own back.
         await scope.ServiceProvider.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Embed, DatasetId, new EmbedParameters(ModelId), "matrix");
+
+        // Two finished evaluation runs (made-up vectors, and the random baseline) for the report pages, run here.
+        Evaluated = await EvaluationSeed.CreateAsync(Factory.Services, "matrix-eval", classes: 2);
+        var split = await Factory.Services.GetRequiredService<EvaluationService>().GetOrCreateSplitAsync(Evaluated.DatasetId, null, SplitProtocols.Article, 1, "matrix");
+        EvaluationRunId = (await EvaluationSeed.EvaluateAsync(Factory.Services, Evaluated.DatasetId, split.Id, Evaluated.ModelId)).Id;
+        BaselineRunId = (await EvaluationSeed.EvaluateAsync(Factory.Services, Evaluated.DatasetId, split.Id, null)).Id;
     }
 
     public string Expand(string path) => path
@@ -58,7 +68,12 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{image}", ImageId.ToString(), StringComparison.Ordinal)
         .Replace("{run}", JobRunId.ToString(), StringComparison.Ordinal)
         .Replace("{model}", ModelId.ToString(), StringComparison.Ordinal)
-        .Replace("{labeller}", LabellerId, StringComparison.Ordinal);
+        .Replace("{labeller}", LabellerId, StringComparison.Ordinal)
+        .Replace("{evaluation}", EvaluationRunId.ToString(), StringComparison.Ordinal)
+        .Replace("{baseline}", BaselineRunId.ToString(), StringComparison.Ordinal)
+        .Replace("{eval-dataset}", Evaluated.DatasetId.ToString(), StringComparison.Ordinal)
+        .Replace("{class-a}", Evaluated.ClassIds[0].ToString(), StringComparison.Ordinal)
+        .Replace("{class-b}", Evaluated.ClassIds[1].ToString(), StringComparison.Ordinal);
 
     public Task DisposeAsync()
     {
@@ -102,6 +117,15 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Search", Login, Ok, Ok, Ok),
         ("/Admin/ApiTokens", Login, Forbidden, Forbidden, Ok),
         ("/openapi/v1.json", Ok, Ok, Ok, Ok),
+        ("/Evaluation", Login, Forbidden, Ok, Ok),
+        ("/Evaluation/Report/{evaluation}", Login, Forbidden, Ok, Ok),
+        ("/Evaluation/Report/{evaluation}?handler=Chart&name=confusion", Login, Forbidden, Ok, Ok),
+        ("/Evaluation/Pairs/{evaluation}?queryClass={class-a}&resultClass={class-b}", Login, Forbidden, Ok, Ok),
+        ("/Evaluation/Compare?a={baseline}&b={evaluation}", Login, Forbidden, Ok, Ok),
+        ("/Evaluation/Export/{evaluation}?format=json", Login, Forbidden, Ok, Ok),
+        ("/Evaluation/Export/{evaluation}?format=qrels", Login, Forbidden, Ok, Ok),
+        ("/Admin/Evaluations", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Evaluations?datasetId={eval-dataset}", Login, Forbidden, Forbidden, Ok),
     ];
 
     // POST handlers, sent with a valid antiforgery token. Admin's answer: the page re-rendered with validation
@@ -127,6 +151,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Search", [], Login, Ok, Ok),
         ("/Admin/ApiTokens?handler=Create", new() { ["Input.Name"] = "" }, Login, Forbidden, Ok),
         ("/Admin/ApiTokens?handler=Revoke", new() { ["id"] = "0" }, Login, Forbidden, Redirect),
+        // A bad K: the form again with its message, and no run started behind the matrix's back.
+        ("/Admin/Evaluations", new() { ["Input.DatasetId"] = "{eval-dataset}", ["Input.KValues"] = "0", ["Input.MainK"] = "10" }, Login, Forbidden, Ok),
     ];
 
     public static TheoryData<string, string, string> PageCases()
