@@ -20,10 +20,8 @@ internal static class EmbedCommand
         {
             using var host = await PlatformCli.StartHostAsync(settings, cancellationToken);
             var services = host.Services;
-            var target = await services.GetRequiredService<DatasetService>().FindByNameAsync(parse.GetValue(dataset)!, cancellationToken);
-            if (target is null)
+            if (await PlatformCli.FindDatasetAsync(services, parse.GetValue(dataset)!, stderr, cancellationToken) is not { } target)
             {
-                await stderr.WriteLineAsync($"error: dataset '{parse.GetValue(dataset)}' does not exist");
                 return 2;
             }
 

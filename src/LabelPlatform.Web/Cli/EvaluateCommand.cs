@@ -52,10 +52,8 @@ internal static class EvaluateCommand
 
             using var host = await PlatformCli.StartHostAsync(settings, ct);
             var services = host.Services;
-            var target = await services.GetRequiredService<DatasetService>().FindByNameAsync(parse.GetValue(dataset)!, ct);
-            if (target is null)
+            if (await PlatformCli.FindDatasetAsync(services, parse.GetValue(dataset)!, stderr, ct) is not { } target)
             {
-                await stderr.WriteLineAsync($"error: dataset '{parse.GetValue(dataset)}' does not exist");
                 return 2;
             }
 

@@ -60,6 +60,18 @@ public static class PlatformCli
         return host;
     }
 
+    /// <summary>The dataset of that name, or null after telling stderr it does not exist (the verb then exits with 2).</summary>
+    internal static async Task<Core.Datasets.Dataset?> FindDatasetAsync(IServiceProvider services, string name, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var dataset = await services.GetRequiredService<Core.Datasets.DatasetService>().FindByNameAsync(name, cancellationToken);
+        if (dataset is null)
+        {
+            await stderr.WriteLineAsync($"error: dataset '{name}' does not exist");
+        }
+
+        return dataset;
+    }
+
     /// <summary>
     /// Runs a job for an already-created run in this process. Returns the job's result, or the exit code to stop with:
     /// 130 when interrupted (the run is marked cancelled; a re-run resumes), 1 when the job failed (reason on stderr).
