@@ -1030,11 +1030,6 @@ namespace LabelPlatform.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
-                        .WithMany()
-                        .HasForeignKey("NearDuplicateOfId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
                     b.HasOne("LabelPlatform.Core.Datasets.ImageClass", "SourceClass")
                         .WithMany()
                         .HasForeignKey("SourceClassId")

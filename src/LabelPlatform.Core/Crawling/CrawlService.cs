@@ -81,9 +81,9 @@ public sealed class CrawlService(
             throw new CrawlException("give at least one seed URL");
         }
 
-        if (settings.MaxDepth is < 0 or > 100)
+        if (settings.MaxDepth is < 0 or > 1000)
         {
-            throw new CrawlException("max depth must be between 0 and 100");
+            throw new CrawlException("max depth must be between 0 and 1000");
         }
 
         if (settings.MaxPages < 1 || settings.MaxImages < 0)

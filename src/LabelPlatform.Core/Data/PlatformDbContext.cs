@@ -58,8 +58,9 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.HasIndex(i => new { i.DatasetId, i.SourceClassId });
             e.HasOne(i => i.Dataset).WithMany(d => d.Images).HasForeignKey(i => i.DatasetId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne(i => i.SourceClass).WithMany().HasForeignKey(i => i.SourceClassId).OnDelete(DeleteBehavior.SetNull);
+            // An indexed link without a foreign key: SQLite can add a plain column in place, while a constraint would
+            // make the migration rebuild the whole Images table.
             e.HasIndex(i => i.NearDuplicateOfId);
-            e.HasOne<DatasetImage>().WithMany().HasForeignKey(i => i.NearDuplicateOfId).OnDelete(DeleteBehavior.SetNull);
         });
 
         builder.Entity<Crawl>(e =>

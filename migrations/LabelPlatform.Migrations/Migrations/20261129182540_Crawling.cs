@@ -159,23 +159,11 @@ namespace LabelPlatform.Migrations.Migrations
                 name: "IX_ImageProvenance_SourceHost",
                 table: "ImageProvenance",
                 column: "SourceHost");
-
-            migrationBuilder.AddForeignKey(
-                name: "FK_Images_Images_NearDuplicateOfId",
-                table: "Images",
-                column: "NearDuplicateOfId",
-                principalTable: "Images",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.SetNull);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_Images_Images_NearDuplicateOfId",
-                table: "Images");
-
             migrationBuilder.DropTable(
                 name: "CrawlUrls");
 

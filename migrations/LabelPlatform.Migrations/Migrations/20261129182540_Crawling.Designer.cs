@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace LabelPlatform.Migrations.Migrations
 {
     [DbContext(typeof(PlatformDbContext))]
-    [Migration("20261129180957_Crawling")]
+    [Migration("20261129182540_Crawling")]
     partial class Crawling
     {
         /// <inheritdoc />
@@ -1032,11 +1032,6 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
-                        .WithMany()
-                        .HasForeignKey("NearDuplicateOfId")
-                        .OnDelete(DeleteBehavior.SetNull);
 
                     b.HasOne("LabelPlatform.Core.Datasets.ImageClass", "SourceClass")
                         .WithMany()
