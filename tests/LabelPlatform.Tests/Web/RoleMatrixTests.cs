@@ -1,4 +1,5 @@
 using System.Net;
+using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
@@ -20,6 +21,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
     public long ImageId { get; private set; }
     public long JobRunId { get; private set; }
     public int ModelId { get; private set; }
+    public int CrawlId { get; private set; }
     public string LabellerId { get; private set; } = "";
 
     public async Task InitializeAsync()
@@ -48,6 +50,10 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         db.AddRange(image, run, model);
         await db.SaveChangesAsync();
         (DatasetId, ImageId, JobRunId, ModelId) = (dataset.Id, image.Id, run.Id, model.Id);
+        var crawl = new Crawl { DatasetId = dataset.Id, State = CrawlState.Completed, SettingsJson = "{\"seeds\":[\"http://127.0.0.1/\"]}", CreatedAt = DateTimeOffset.UtcNow };
+        db.Crawls.Add(crawl);
+        await db.SaveChangesAsync();
+        CrawlId = crawl.Id;
         // An embed run already queued (never enqueued) for the dataset and model: the admin's "Compute embeddings"
         // gets it back, so the matrix starts no job behind its own back.
         await scope.ServiceProvider.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Embed, DatasetId, new EmbedParameters(ModelId), "matrix");
@@ -58,6 +64,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{image}", ImageId.ToString(), StringComparison.Ordinal)
         .Replace("{run}", JobRunId.ToString(), StringComparison.Ordinal)
         .Replace("{model}", ModelId.ToString(), StringComparison.Ordinal)
+        .Replace("{crawl}", CrawlId.ToString(), StringComparison.Ordinal)
         .Replace("{labeller}", LabellerId, StringComparison.Ordinal);
 
     public Task DisposeAsync()
@@ -102,6 +109,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Search", Login, Ok, Ok, Ok),
         ("/Admin/ApiTokens", Login, Forbidden, Forbidden, Ok),
         ("/openapi/v1.json", Ok, Ok, Ok, Ok),
+        ("/Admin/Crawls", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Crawls/Details/{crawl}", Login, Forbidden, Forbidden, Ok),
     ];
 
     // POST handlers, sent with a valid antiforgery token. Admin's answer: the page re-rendered with validation
@@ -127,6 +136,12 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Search", [], Login, Ok, Ok),
         ("/Admin/ApiTokens?handler=Create", new() { ["Input.Name"] = "" }, Login, Forbidden, Ok),
         ("/Admin/ApiTokens?handler=Revoke", new() { ["id"] = "0" }, Login, Forbidden, Redirect),
+        // An invalid seed: the form again with the error, no crawl started.
+        ("/Admin/Crawls", new() { ["Input.Dataset"] = "matrix", ["Input.Seeds"] = "ftp://nowhere" }, Login, Forbidden, Ok),
+        // The fixture's crawl is completed: each handler answers with a redirect and a flash, starting nothing.
+        ("/Admin/Crawls/Details/{crawl}?handler=Pause", [], Login, Forbidden, Redirect),
+        ("/Admin/Crawls/Details/{crawl}?handler=Resume", [], Login, Forbidden, Redirect),
+        ("/Admin/Crawls/Details/{crawl}?handler=Cancel", [], Login, Forbidden, Redirect),
     ];
 
     public static TheoryData<string, string, string> PageCases()
