@@ -11,6 +11,7 @@ internal sealed class HangfireJobScheduler(IBackgroundJobClient client) : IJobSc
         JobKinds.Import => client.Enqueue<ImportDatasetJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         JobKinds.Embed => client.Enqueue<EmbedDatasetJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         JobKinds.Evaluate => client.Enqueue<EvaluateJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
+        JobKinds.Crawl => client.Enqueue<CrawlJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         _ => throw new ArgumentOutOfRangeException(nameof(run), run.Kind, "no job class handles this kind"),
     };
 }

@@ -84,6 +84,7 @@ public static class JobsServiceCollectionExtensions
         services.AddTransient<ImportDatasetJob>();
         services.AddTransient<EmbedDatasetJob>();
         services.AddTransient<EvaluateJob>();
+        services.AddTransient<CrawlJob>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
@@ -91,6 +92,11 @@ public static class CoreServiceCollectionExtensions
         services.AddMemoryCache();
         services.AddSingleton<GroundTruthService>();
         services.AddSingleton<EvaluationService>();
+        services.AddOptions<CrawlerOptions>().Bind(configuration.GetSection(CrawlerOptions.Section));
+        services.AddSingleton<NetworkGuard>();
+        services.AddSingleton<GuardedFetcher>();
+        services.AddSingleton<RobotsCache>();
+        services.AddSingleton<CrawlService>();
         return services;
     }
 

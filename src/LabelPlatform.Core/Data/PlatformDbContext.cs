@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
@@ -22,6 +23,9 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<EvaluationSplit> EvaluationSplits => Set<EvaluationSplit>();
     public DbSet<SplitImage> SplitImages => Set<SplitImage>();
     public DbSet<EvaluationRun> EvaluationRuns => Set<EvaluationRun>();
+    public DbSet<Crawl> Crawls => Set<Crawl>();
+    public DbSet<CrawlUrl> CrawlUrls => Set<CrawlUrl>();
+    public DbSet<ImageProvenance> ImageProvenance => Set<ImageProvenance>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -54,6 +58,51 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.HasIndex(i => new { i.DatasetId, i.SourceClassId });
             e.HasOne(i => i.Dataset).WithMany(d => d.Images).HasForeignKey(i => i.DatasetId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne(i => i.SourceClass).WithMany().HasForeignKey(i => i.SourceClassId).OnDelete(DeleteBehavior.SetNull);
+            // An indexed link without a foreign key: SQLite can add a plain column in place, while a constraint would
+            // make the migration rebuild the whole Images table.
+            e.HasIndex(i => i.NearDuplicateOfId);
+        });
+
+        builder.Entity<Crawl>(e =>
+        {
+            e.Property(c => c.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(c => c.SettingsJson).HasMaxLength(20000);
+            e.Property(c => c.CreatedBy).HasMaxLength(256);
+            e.Property(c => c.Message).HasMaxLength(1000);
+            e.HasIndex(c => c.CreatedAt);
+            e.HasOne<Dataset>().WithMany().HasForeignKey(c => c.DatasetId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<JobRun>().WithMany().HasForeignKey(c => c.CurrentJobRunId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        builder.Entity<CrawlUrl>(e =>
+        {
+            e.Property(u => u.Url).HasMaxLength(UrlNormalizer.MaxLength);
+            e.Property(u => u.Host).HasMaxLength(300);
+            e.Property(u => u.Kind).HasConversion<string>().HasMaxLength(8);
+            e.Property(u => u.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(u => u.Reason).HasMaxLength(1000);
+            e.Property(u => u.FoundOn).HasMaxLength(UrlNormalizer.MaxLength);
+            e.Property(u => u.AltText).HasMaxLength(1000);
+            e.Property(u => u.PageTitle).HasMaxLength(500);
+            // The frontier's de-duplication: one row per normalised URL and kind in a crawl.
+            e.HasIndex(u => new { u.CrawlId, u.Kind, u.Url }).IsUnique();
+            e.HasIndex(u => new { u.CrawlId, u.Status, u.Depth });
+            e.HasOne<Crawl>().WithMany().HasForeignKey(u => u.CrawlId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<ImageProvenance>(e =>
+        {
+            e.HasKey(p => p.ImageId);
+            e.Property(p => p.PageUrl).HasMaxLength(UrlNormalizer.MaxLength);
+            e.Property(p => p.ImageUrl).HasMaxLength(UrlNormalizer.MaxLength);
+            e.Property(p => p.SourceHost).HasMaxLength(300);
+            e.Property(p => p.AltText).HasMaxLength(1000);
+            e.Property(p => p.PageTitle).HasMaxLength(500);
+            e.Property(p => p.RobotsDecision).HasMaxLength(1000);
+            e.HasIndex(p => p.SourceHost);
+            e.HasIndex(p => p.CrawlId);
+            e.HasOne<DatasetImage>().WithOne().HasForeignKey<ImageProvenance>(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Crawl>().WithMany().HasForeignKey(p => p.CrawlId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<RejectedFile>(e =>

@@ -58,6 +58,15 @@ public class DatasetImage
     public ImageClass? SourceClass { get; set; }
     public long? JobRunId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>64-bit dHash (see <see cref="Images.PerceptualHash"/>) stored as its bit pattern; null for images from before it was kept.</summary>
+    public long? PerceptualHash { get; set; }
+
+    /// <summary>
+    /// Set when this image is a near duplicate (perceptual hash within Crawler:NearDuplicateDistance) of that canonical
+    /// image: it is kept, linked, and left out of labelling queues by default.
+    /// </summary>
+    public long? NearDuplicateOfId { get; set; }
 }
 
 /// <summary>A file that was offered to a dataset and refused, with the reason shown to people.</summary>

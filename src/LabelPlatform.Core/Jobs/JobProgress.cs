@@ -34,6 +34,15 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
 
     public void SetMessage(string message) => _message = message;
 
+    /// <summary>Replaces the counters, for jobs that count from their own durable state (a crawl's frontier) rather than item by item.</summary>
+    public void SetCounts(int processed, int succeeded, int duplicates, int failed)
+    {
+        Volatile.Write(ref _processed, processed);
+        Volatile.Write(ref _succeeded, succeeded);
+        Volatile.Write(ref _duplicates, duplicates);
+        Volatile.Write(ref _failed, failed);
+    }
+
     public void Succeed() { Interlocked.Increment(ref _succeeded); Interlocked.Increment(ref _processed); }
 
     public void Duplicate() { Interlocked.Increment(ref _duplicates); Interlocked.Increment(ref _processed); }

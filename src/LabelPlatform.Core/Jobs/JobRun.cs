@@ -14,6 +14,7 @@ public static class JobKinds
     public const string Import = "import";
     public const string Embed = "embed";
     public const string Evaluate = "evaluate";
+    public const string Crawl = "crawl";
 }
 
 /// <summary>

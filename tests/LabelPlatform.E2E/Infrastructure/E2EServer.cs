@@ -14,6 +14,13 @@ public sealed class E2EServer : PlatformFactory
 {
     private Uri? _baseAddress;
 
+    public E2EServer()
+    {
+        // The crawl test serves its site on 127.0.0.1: only that address is opened in the SSRF guard.
+        With("Crawler:AllowedNetworks:0", "127.0.0.1/32");
+        With("Crawler:PerHostDelay", "00:00:00.100");
+    }
+
     /// <summary>http://127.0.0.1:&lt;port&gt;/ — what the browser navigates to; set by <see cref="Start"/>.</summary>
     public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("Call Start() first");
 

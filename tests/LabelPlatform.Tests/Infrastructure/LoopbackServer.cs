@@ -22,16 +22,17 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public string BaseUrl { get; }
 
-    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map)
+    /// <param name="address">A loopback address to listen on (any of 127.0.0.0/8; e.g. 127.0.0.2 for a second host).</param>
+    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map, string address = "127.0.0.1")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://{address}:0");
         var app = builder.Build();
         map(app);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new LoopbackServer(app, address.TrimEnd('/'));
+        var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new LoopbackServer(app, bound.TrimEnd('/'));
     }
 
     /// <summary>Sends headers and a first chunk, then drips a byte a second until the client gives up.</summary>

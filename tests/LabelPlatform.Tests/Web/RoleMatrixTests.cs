@@ -1,4 +1,5 @@
 using System.Net;
+using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
@@ -21,6 +22,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
     public long ImageId { get; private set; }
     public long JobRunId { get; private set; }
     public int ModelId { get; private set; }
+    public int CrawlId { get; private set; }
     public string LabellerId { get; private set; } = "";
     public SeededDataset Evaluated { get; private set; } = null!;
     public long EvaluationRunId { get; private set; }
@@ -52,6 +54,10 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         db.AddRange(image, run, model);
         await db.SaveChangesAsync();
         (DatasetId, ImageId, JobRunId, ModelId) = (dataset.Id, image.Id, run.Id, model.Id);
+        var crawl = new Crawl { DatasetId = dataset.Id, State = CrawlState.Completed, SettingsJson = "{\"seeds\":[\"http://127.0.0.1/\"]}", CreatedAt = DateTimeOffset.UtcNow };
+        db.Crawls.Add(crawl);
+        await db.SaveChangesAsync();
+        CrawlId = crawl.Id;
         // An embed run already queued (never enqueued) for the dataset and model: the admin's "Compute embeddings"
         // gets it back, so the matrix starts no job behind its own back.
         await scope.ServiceProvider.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Embed, DatasetId, new EmbedParameters(ModelId), "matrix");
@@ -69,6 +75,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{run}", JobRunId.ToString(), StringComparison.Ordinal)
         .Replace("{model}", ModelId.ToString(), StringComparison.Ordinal)
         .Replace("{labeller}", LabellerId, StringComparison.Ordinal)
+        .Replace("{crawl}", CrawlId.ToString(), StringComparison.Ordinal)
         .Replace("{evaluation}", EvaluationRunId.ToString(), StringComparison.Ordinal)
         .Replace("{baseline}", BaselineRunId.ToString(), StringComparison.Ordinal)
         .Replace("{eval-dataset}", Evaluated.DatasetId.ToString(), StringComparison.Ordinal)
@@ -126,6 +133,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Evaluation/Export/{evaluation}?format=qrels", Login, Forbidden, Ok, Ok),
         ("/Admin/Evaluations", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Evaluations?datasetId={eval-dataset}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Crawls", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Crawls/Details/{crawl}", Login, Forbidden, Forbidden, Ok),
     ];
 
     // POST handlers, sent with a valid antiforgery token. Admin's answer: the page re-rendered with validation
@@ -153,6 +162,12 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/ApiTokens?handler=Revoke", new() { ["id"] = "0" }, Login, Forbidden, Redirect),
         // A bad K: the form again with its message, and no run started behind the matrix's back.
         ("/Admin/Evaluations", new() { ["Input.DatasetId"] = "{eval-dataset}", ["Input.KValues"] = "0", ["Input.MainK"] = "10" }, Login, Forbidden, Ok),
+        // An invalid seed: the form again with the error, no crawl started.
+        ("/Admin/Crawls", new() { ["Input.Dataset"] = "matrix", ["Input.Seeds"] = "ftp://nowhere" }, Login, Forbidden, Ok),
+        // The fixture's crawl is completed: each handler answers with a redirect and a flash, starting nothing.
+        ("/Admin/Crawls/Details/{crawl}?handler=Pause", [], Login, Forbidden, Redirect),
+        ("/Admin/Crawls/Details/{crawl}?handler=Resume", [], Login, Forbidden, Redirect),
+        ("/Admin/Crawls/Details/{crawl}?handler=Cancel", [], Login, Forbidden, Redirect),
     ];
 
     public static TheoryData<string, string, string> PageCases()

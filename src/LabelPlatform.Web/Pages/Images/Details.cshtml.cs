@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using Microsoft.AspNetCore.Mvc;
@@ -15,6 +16,9 @@ public class DetailsModel(PlatformDbContext db) : PageModel
     public long? PreviousId { get; private set; }
     public long? NextId { get; private set; }
 
+    /// <summary>Where a crawled image came from; alt text and page title are hints for labellers.</summary>
+    public ImageProvenance? Provenance { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
         var image = await db.Images.AsNoTracking().Include(i => i.SourceClass).Include(i => i.Dataset).FirstOrDefaultAsync(i => i.Id == id, ct);
@@ -24,6 +28,7 @@ public class DetailsModel(PlatformDbContext db) : PageModel
         }
 
         Image = image;
+        Provenance = await db.ImageProvenance.AsNoTracking().FirstOrDefaultAsync(p => p.ImageId == id, ct);
         DatasetName = image.Dataset!.Name;
         ClassName = image.SourceClass?.Name;
         IsNoise = image.SourceClass?.IsNoise == true;

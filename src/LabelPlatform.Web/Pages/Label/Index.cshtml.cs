@@ -13,7 +13,7 @@ public class IndexModel(PlatformDbContext db) : PageModel
     public async Task OnGetAsync(CancellationToken ct)
     {
         Rows = await db.Datasets.AsNoTracking().OrderBy(d => d.Name)
-            .Select(d => new Row(d.Id, d.Name, d.Images.Count, d.Classes.Count, d.Images.Count(i => i.SourceClassId == null)))
+            .Select(d => new Row(d.Id, d.Name, d.Images.Count, d.Classes.Count, d.Images.Count(i => i.SourceClassId == null && i.NearDuplicateOfId == null)))
             .ToListAsync(ct);
     }
 }

@@ -1,0 +1,63 @@
+namespace LabelPlatform.Core.Crawling;
+
+/// <summary>Bound from "Crawler". Every network-facing limit of the crawler lives here.</summary>
+public sealed class CrawlerOptions
+{
+    public const string Section = "Crawler";
+
+    /// <summary>
+    /// CIDR ranges the SSRF guard lets through although they are loopback, private, link-local, CGNAT, multicast or
+    /// unspecified (e.g. "127.0.0.0/8" for a test site). Empty: only public addresses are reachable.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>Sent with every request; names the crawler and where to read about it.</summary>
+    public string UserAgent { get; set; } = "LabelPlatformBot/1.0 (+https://labelplatform.local/crawler; image dataset crawler)";
+
+    /// <summary>The product token matched against robots.txt user-agent lines (RFC 9309 section 2.2.1).</summary>
+    public string RobotsProductToken { get; set; } = "LabelPlatformBot";
+
+    /// <summary>One deadline per fetch attempt, covering connect, every redirect hop and the whole body.</summary>
+    public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Body caps, counted after decompression.</summary>
+    public long MaxHtmlBytes { get; set; } = 4L * 1024 * 1024;
+    public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+
+    /// <summary>RFC 9309 asks crawlers to parse at least 500 KiB; more is ignored.</summary>
+    public long MaxRobotsBytes { get; set; } = 512L * 1024;
+
+    public int MaxRedirects { get; set; } = 5;
+
+    /// <summary>Extra attempts after a 5xx, 408, 429, timeout or broken connection, with exponential backoff.</summary>
+    public int MaxRetries { get; set; } = 2;
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Pause between two requests to the same host (a robots.txt Crawl-delay that is longer wins).</summary>
+    public TimeSpan PerHostDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Requests in flight to one host at once. Politeness means 1; benchmarks raise it.</summary>
+    public int MaxRequestsPerHost { get; set; } = 1;
+
+    /// <summary>A robots.txt Crawl-delay above this is capped (a hostile file must not stall the crawl for hours).</summary>
+    public TimeSpan MaxCrawlDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Frontier entries processed at once (across hosts).</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>How long a host's robots.txt is trusted; never more than 24 h.</summary>
+    public TimeSpan RobotsCacheDuration { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Images smaller than this on either side are icons or spacers and are skipped.</summary>
+    public int MinImageSide { get; set; } = 32;
+
+    /// <summary>Two images whose 64-bit dHashes differ in at most this many bits are near duplicates.</summary>
+    public int NearDuplicateDistance { get; set; } = 6;
+
+    /// <summary>Hostile HTML: tokens read per page before extraction stops (a page keeps what was found so far).</summary>
+    public int MaxHtmlTokens { get; set; } = 2_000_000;
+
+    public int DefaultMaxDepth { get; set; } = 2;
+    public int DefaultMaxPages { get; set; } = 100;
+    public int DefaultMaxImages { get; set; } = 1000;
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Text;
+using LabelPlatform.Core.Crawling;
+using Microsoft.Extensions.Options;
+
+namespace LabelPlatform.Tests.Crawling;
+
+public class CrawlPartsTests
+{
+    private static NetworkGuard Guard(params string[] allowed) => new(Options.Create(new CrawlerOptions { AllowedNetworks = [.. allowed] }));
+
+    [Theory]
+    [InlineData("127.0.0.1", "loopback")]
+    [InlineData("10.1.2.3", "private")]
+    [InlineData("172.16.0.1", "private")]
+    [InlineData("192.168.1.1", "private")]
+    [InlineData("169.254.169.254", "link-local")]
+    [InlineData("100.64.0.1", "CGNAT")]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("0.0.0.0", "unspecified")]
+    [InlineData("::1", "loopback")]
+    [InlineData("::", "unspecified")]
+    [InlineData("fd00::1", "private")]
+    [InlineData("fe80::1", "link-local")]
+    [InlineData("ff02::1", "multicast")]
+    [InlineData("::ffff:127.0.0.1", "loopback")] // IPv4-mapped
+    [InlineData("::ffff:10.0.0.1", "private")]
+    [InlineData("64:ff9b::a9fe:a9fe", "link-local")] // NAT64 of 169.254.169.254
+    public void Guard_refuses_internal_ranges(string address, string range)
+    {
+        var refusal = Guard().Refusal(IPAddress.Parse(address));
+        Assert.NotNull(refusal);
+        Assert.Contains(range, refusal, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("93.184.216.34")]
+    [InlineData("2606:2800:220:1:248:1893:25c8:1946")]
+    public void Guard_lets_public_addresses_through(string address) => Assert.Null(Guard().Refusal(IPAddress.Parse(address)));
+
+    [Fact]
+    public void Allow_list_opens_exactly_its_ranges()
+    {
+        var guard = Guard("127.0.0.1/32", "fd00::/64");
+        Assert.Null(guard.Refusal(IPAddress.Parse("127.0.0.1")));
+        Assert.Null(guard.Refusal(IPAddress.Parse("::ffff:127.0.0.1")));
+        Assert.NotNull(guard.Refusal(IPAddress.Parse("127.0.0.2")));
+        Assert.Null(guard.Refusal(IPAddress.Parse("fd00::5")));
+        Assert.NotNull(guard.Refusal(IPAddress.Parse("fd00:0:0:1::5")));
+    }
+
+    [Fact]
+    public void Bad_allow_list_entry_is_a_clear_error()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Guard("127.0.0.0/33"));
+        Assert.Contains("Crawler:AllowedNetworks", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HTTP://Example.COM:80/a/../b/./c?x=1#frag", null, "http://example.com/b/c?x=1")]
+    [InlineData("https://example.com", null, "https://example.com/")]
+    [InlineData("https://example.com:8443/%7ea%2fb", null, "https://example.com:8443/~a%2Fb")]
+    [InlineData("../up.html", "http://h.test/a/b/page.html", "http://h.test/a/up.html")]
+    [InlineData("//other.test/x", "https://h.test/", "https://other.test/x")]
+    public void Urls_are_normalised(string raw, string? baseUrl, string expected) =>
+        Assert.Equal(expected, UrlNormalizer.Normalize(raw, baseUrl is null ? null : new Uri(baseUrl))!.AbsoluteUri);
+
+    [Theory]
+    [InlineData("mailto:a@b.c")]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("ftp://h.test/x")]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("http://user:pw@h.test/")]
+    [InlineData("")]
+    public void Non_http_urls_are_refused(string raw) => Assert.Null(UrlNormalizer.Normalize(raw, new Uri("http://h.test/")));
+
+    [Fact]
+    public void Extractor_reads_every_image_form_and_links()
+    {
+        const string html = """
+            <html><head><title> A   gallery </title><base href="/base/">
+            <meta property="og:image" content="/og.jpg"><script>var s = "<img src='/in-script.jpg'>";</script>
+            <style>a { background: url(/in-style.jpg) }</style></head>
+            <body>
+            <img src="1.jpg" alt="first">
+            <img src="2.jpg" srcset="2-small.jpg 100w, 2-big.jpg 800w, 2-mid.jpg 400w" alt="second">
+            <img src="3.jpg" srcset="3@1x.jpg, 3@3x.jpg 3x, 3@2x.jpg 2x">
+            <picture><source srcset="4.webp 1x, 4@2x.webp 2x" type="image/webp"><img src="4.jpg"></picture>
+            <a href="5.PNG">download</a> <a href="/page.html#top">page</a> <a href="mailto:x@y.z">mail</a>
+            <textarea><a href="/in-textarea.html"></textarea>
+            </body></html>
+            """;
+        var extract = HtmlExtractor.Extract(html, new Uri("http://h.test/dir/index.html"), 1_000_000, CancellationToken.None);
+        Assert.Equal("A gallery", extract.Title);
+        var images = extract.Images.Select(i => i.Url.AbsolutePath).ToList();
+        Assert.Equal(["/og.jpg", "/base/1.jpg", "/base/2.jpg", "/base/2-big.jpg", "/base/3.jpg", "/base/3@3x.jpg", "/base/4@2x.webp", "/base/4.jpg", "/base/5.PNG"], images);
+        Assert.Equal("first", extract.Images.Single(i => i.Url.AbsolutePath == "/base/1.jpg").Alt);
+        Assert.Equal(["http://h.test/page.html"], extract.Links.Select(l => l.AbsoluteUri));
+    }
+
+    [Fact]
+    public void Extractor_survives_100000_nested_elements_quickly()
+    {
+        var html = new StringBuilder("<html><body>");
+        for (var i = 0; i < 100_000; i++)
+        {
+            html.Append("<div><span>");
+        }
+
+        html.Append("<img src='/deep.jpg'><a href='/deeper.html'>x</a></body></html>");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var extract = HtmlExtractor.Extract(html.ToString(), new Uri("http://h.test/"), 10_000_000, CancellationToken.None);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Equal("/deep.jpg", Assert.Single(extract.Images).Url.AbsolutePath);
+        Assert.Equal("/deeper.html", Assert.Single(extract.Links).AbsolutePath);
+    }
+
+    [Fact]
+    public void Extractor_stops_at_its_token_cap()
+    {
+        var html = string.Concat(Enumerable.Repeat("<a href='/x'>x</a>", 1000)) + "<img src='/late.jpg'>";
+        var extract = HtmlExtractor.Extract(html, new Uri("http://h.test/"), 100, CancellationToken.None);
+        Assert.True(extract.Truncated);
+        Assert.Empty(extract.Images);
+    }
+}

@@ -1,0 +1,208 @@
+using LabelPlatform.Core.Crawling;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Jobs;
+using LabelPlatform.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Tests.Crawling;
+
+/// <summary>
+/// A whole crawl of a hostile loopback site: robots.txt rules and a robots.txt that answers 500, a redirect loop,
+/// redirects to a private address and to a canary on a loopback address outside the allow-list, an endless body, a
+/// slow drip, a gzip bomb, 100,000 nested elements, HTML served as image/jpeg, broken images, exact and near
+/// duplicates under different URLs, and links out of scope. Every URL ends with a recorded outcome.
+/// </summary>
+public class CrawlServiceTests
+{
+    [Fact]
+    public async Task Hostile_site_crawl_completes_with_every_outcome_recorded()
+    {
+        await using var canary = await RecordingSite.StartAsync(app => app.MapGet("/{**any}", () => "canary"), "127.0.0.2");
+        await using var failingRobots = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.StatusCode(500));
+            app.MapGet("/page.html", context => RecordingSite.Html(context, "<p>should never be fetched</p>"));
+        });
+
+        var one = Pictures.Jpeg(1);
+        var bomb = RecordingSite.GzipBomb();
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => "User-agent: *\nDisallow: /private/\nAllow: /private/open.html\nDisallow: /*.gif$\n");
+            app.MapGet("/", context => RecordingSite.Html(context, $"""
+                <html><head><title>Test gallery</title><meta property="og:image" content="/img/og.jpg"></head><body>
+                <img src="/img/1.jpg" alt="a blocky picture">
+                <img src="/img/2.png" srcset="/img/2-small.png 100w, /img/2.png 800w" alt="two">
+                <picture><source srcset="/img/3.jpg"><img src="/img/3.jpg"></picture>
+                <a href="/img/4.jpg">full size</a>
+                <img src="/img/copy-of-1.jpg"><img src="/img/near-1.jpg"><img src="/img/fake.jpg"><img src="/img/broken.jpg">
+                <img src="/img/icon.png"><img src="/img/anim.gif"><img src="http://example.com/x.jpg">
+                <a href="/a.html">a</a> <a href="/private/secret.html">secret</a> <a href="/private/open.html">open</a>
+                <a href="/loop1">loop</a> <a href="/to-private">private</a> <a href="/to-canary">canary</a>
+                <a href="/endless">endless</a> <a href="/slow">slow</a> <a href="/bomb">bomb</a> <a href="/nested">nested</a>
+                <a href="{failingRobots.BaseUrl}/page.html">other host</a> <a href="http://example.com/out">out</a>
+                <a href="mailto:someone@example.com">mail</a>
+                </body></html>
+                """));
+            app.MapGet("/a.html", context => RecordingSite.Html(context, "<title>A</title><a href='/'>home</a><img src='/img/5.jpg' alt='five'>"));
+            app.MapGet("/private/open.html", context => RecordingSite.Html(context, "<img src='/img/6.jpg'>"));
+            app.MapGet("/private/secret.html", context => RecordingSite.Html(context, "<img src='/img/secret.jpg'>"));
+            app.MapGet("/loop1", () => Results.Redirect("/loop2"));
+            app.MapGet("/loop2", () => Results.Redirect("/loop1"));
+            app.MapGet("/to-private", () => Results.Redirect("http://10.255.255.1/x"));
+            app.MapGet("/to-canary", () => Results.Redirect($"{canary.BaseUrl}/steal"));
+            app.MapGet("/endless", async context =>
+            {
+                context.Response.ContentType = "text/html";
+                var chunk = new byte[64 * 1024];
+                while (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+                }
+            });
+            app.MapGet("/slow", async context =>
+            {
+                context.Response.ContentType = "text/html";
+                while (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await context.Response.WriteAsync("<p>", context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    await Task.Delay(200, context.RequestAborted);
+                }
+            });
+            app.MapGet("/bomb", context =>
+            {
+                context.Response.Headers.ContentEncoding = "gzip";
+                return RecordingSite.Bytes(context, "text/html", bomb);
+            });
+            app.MapGet("/nested", context => RecordingSite.Html(context, RecordingSite.Nested(100_000, "<img src='/img/7.jpg' alt='deep'>")));
+            app.MapGet("/img/1.jpg", context => RecordingSite.Bytes(context, "image/jpeg", one));
+            app.MapGet("/img/copy-of-1.jpg", context => RecordingSite.Bytes(context, "image/jpeg", one));
+            app.MapGet("/img/near-1.jpg", context => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(1, quality: 60)));
+            app.MapGet("/img/2.png", context => RecordingSite.Bytes(context, "image/png", Pictures.Png(2)));
+            app.MapGet("/img/2-small.png", context => RecordingSite.Bytes(context, "image/png", Pictures.Png(2, 40, 30)));
+            foreach (var (name, seed) in new[] { ("3", 3), ("4", 4), ("og", 8), ("5", 5), ("6", 6), ("7", 7) })
+            {
+                app.MapGet($"/img/{name}.jpg", context => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(seed)));
+            }
+
+            app.MapGet("/img/fake.jpg", context => RecordingSite.Bytes(context, "image/jpeg", "<html><body>not a picture</body></html>"u8.ToArray()));
+            app.MapGet("/img/broken.jpg", context => RecordingSite.Bytes(context, "image/jpeg", one[..(one.Length / 2)]));
+            app.MapGet("/img/icon.png", context => RecordingSite.Bytes(context, "image/png", Pictures.Png(9, 16, 16)));
+            app.MapGet("/img/anim.gif", context => RecordingSite.Bytes(context, "image/gif", TestImages.Gif()));
+        });
+
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings());
+        var crawls = platform.Get<CrawlService>();
+        var settings = crawls.BuildSettings([site.BaseUrl + "/"], maxDepth: 2, maxPages: 50, maxImages: 50, ["127.0.0.1", "127.0.0.2", "10.255.255.1"]);
+        var (crawl, run) = await CrawlRunning.CreateAsync(platform, "crawled", settings);
+        var summary = await CrawlRunning.RunAsync(platform, run.Id);
+
+        var finished = (await platform.Get<JobRunService>().FindAsync(run.Id))!;
+        Assert.True(summary is not null, $"{finished.State}: {finished.Error}");
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        var rows = await db.CrawlUrls.Where(u => u.CrawlId == crawl.Id).ToListAsync();
+        string Outcome(string path) => rows.Single(r => r.Url.EndsWith(path, StringComparison.Ordinal)) is var r ? $"{r.Status}: {r.Reason}" : "";
+
+        // Every URL reached a final outcome, each with a reason where it was not plainly accepted.
+        Assert.DoesNotContain(rows, r => r.Status == CrawlUrlStatus.Queued);
+        Assert.StartsWith("Disallowed: robots.txt line 2", Outcome("/private/secret.html"), StringComparison.Ordinal);
+        Assert.StartsWith("Disallowed", Outcome("/img/anim.gif"), StringComparison.Ordinal);
+        Assert.StartsWith("Disallowed: robots.txt unreachable", Outcome(failingRobots.BaseUrl[7..] + "/page.html"), StringComparison.Ordinal);
+        Assert.Equal("Failed: more than 5 redirects", Outcome("/loop1"));
+        Assert.Contains("Blocked: blocked before connecting: address 10.255.255.1 is private", Outcome("/to-private"), StringComparison.Ordinal);
+        Assert.Contains("Blocked: blocked before connecting: address 127.0.0.2 is loopback", Outcome("/to-canary"), StringComparison.Ordinal);
+        Assert.Contains("over the 1,048,576 byte cap", Outcome("/endless"), StringComparison.Ordinal);
+        Assert.Contains("after decompression", Outcome("/bomb"), StringComparison.Ordinal);
+        Assert.StartsWith("Failed: no complete answer within 1.5 s", Outcome("/slow"), StringComparison.Ordinal);
+        Assert.Equal(1, rows.Single(r => r.Url.EndsWith("/slow", StringComparison.Ordinal)).Retries);
+        Assert.Equal(CrawlUrlStatus.Fetched, rows.Single(r => r.Url.EndsWith("/nested", StringComparison.Ordinal)).Status);
+        Assert.Contains("not an image", Outcome("/img/fake.jpg"), StringComparison.Ordinal);
+        Assert.Contains("truncated JPEG", Outcome("/img/broken.jpg"), StringComparison.Ordinal);
+        Assert.Contains("16x16 is under the 32 px minimum", Outcome("/img/icon.png"), StringComparison.Ordinal);
+        Assert.StartsWith("Skipped: out of scope", Outcome("example.com/out"), StringComparison.Ordinal);
+        Assert.StartsWith("Skipped: out of scope", Outcome("example.com/x.jpg"), StringComparison.Ordinal);
+
+        // The expected totals.
+        Assert.Equal((4, 8, 1, 1, 3, 4, 3, 2, 2), (summary!.Pages, summary.Accepted, summary.Duplicates, summary.NearDuplicates, summary.Rejected, summary.Failed, summary.Disallowed, summary.Blocked, summary.Skipped));
+        Assert.Equal(JobState.Succeeded, finished.State);
+        Assert.Equal(CrawlState.Completed, (await db.Crawls.SingleAsync(c => c.Id == crawl.Id)).State);
+
+        // Nothing robots.txt disallows was requested; the failing host saw only its robots.txt; the canary saw nothing.
+        Assert.Equal(0, site.Count("/private/secret.html") + site.Count("/img/anim.gif") + site.Count("/img/secret.jpg") + site.Count("/img/2-small.png"));
+        Assert.All(failingRobots.Requests, r => Assert.Equal("/robots.txt", r));
+        Assert.Empty(canary.Requests);
+        Assert.Equal(1, site.Count("/robots.txt"));
+
+        // One copy of each exact duplicate; the near duplicate is stored and linked to its canonical image.
+        var images = await db.Images.Where(i => i.DatasetId == crawl.DatasetId).ToListAsync();
+        Assert.Equal(9, images.Count);
+        Assert.Single(images, i => i.Sha256 == Core.Images.ImageValidator.Sha256Hex(one));
+        var near = Assert.Single(images, i => i.NearDuplicateOfId is not null);
+        var canonical = images.Single(i => i.Id == near.NearDuplicateOfId);
+        Assert.Equal(["/img/1.jpg", "/img/near-1.jpg"], new[] { new Uri(near.Origin).AbsolutePath, new Uri(canonical.Origin).AbsolutePath }.Order(StringComparer.Ordinal));
+
+        // Provenance: page, image URL, alt text, page title, robots decision.
+        var first = images.Single(i => i.Origin.EndsWith("/img/5.jpg", StringComparison.Ordinal));
+        var provenance = await db.ImageProvenance.SingleAsync(p => p.ImageId == first.Id);
+        Assert.Equal((site.BaseUrl + "/a.html", "five", "A", run.Id), (provenance.PageUrl, provenance.AltText, provenance.PageTitle, provenance.JobRunId));
+        Assert.Contains("robots.txt", provenance.RobotsDecision, StringComparison.Ordinal);
+        Assert.Equal(3, await db.RejectedFiles.CountAsync(r => r.DatasetId == crawl.DatasetId));
+    }
+
+    [Fact]
+    public async Task Paused_crawl_resumes_from_its_frontier_without_fetching_any_page_twice()
+    {
+        const int pages = 30;
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.NotFound());
+            app.MapGet("/p/{n:int}", (HttpContext context, int n) => RecordingSite.Html(context,
+                n + 1 < pages ? $"<a href='/p/{n + 1}'>next</a><img src='/i/{n}.jpg'>" : $"<img src='/i/{n}.jpg'>"));
+            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(100 + n)));
+        });
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:PerHostDelay", "00:00:00.040")));
+        var crawls = platform.Get<CrawlService>();
+        var (crawl, run) = await CrawlRunning.CreateAsync(platform, "paused", crawls.BuildSettings([site.BaseUrl + "/p/0"], pages, pages, pages, null));
+
+        var first = CrawlRunning.RunAsync(platform, run.Id);
+        while ((await crawls.CountAsync(crawl.Id)).Pages < 5)
+        {
+            Assert.False(first.IsCompleted, "the crawl finished before it could be paused; the test proved nothing");
+            await Task.Delay(20);
+        }
+
+        Assert.True(await crawls.PauseAsync(crawl.Id));
+        Assert.Null(await first);
+        var runs = platform.Get<JobRunService>();
+        Assert.Equal(JobState.Cancelled, (await runs.FindAsync(run.Id))!.State);
+        var atPause = await crawls.CountAsync(crawl.Id);
+        Assert.True(atPause.Pages < pages, "every page was fetched before the pause");
+
+        var resumed = await crawls.ResumeAsync(crawl.Id, "test", enqueue: false);
+        Assert.NotNull(resumed);
+        var summary = await CrawlRunning.RunAsync(platform, resumed.Id);
+        Assert.NotNull(summary);
+        Assert.Equal((pages, pages, 0), (summary.Pages, summary.Accepted, summary.Failed));
+        for (var n = 0; n < pages; n++)
+        {
+            Assert.True(site.Count($"/p/{n}") == 1, $"/p/{n} was fetched {site.Count($"/p/{n}")} times");
+            Assert.Equal(1, site.Count($"/i/{n}.jpg"));
+        }
+    }
+
+    [Fact]
+    public void Bad_crawl_input_is_refused_with_a_clear_message()
+    {
+        var crawls = new CrawlService(null!, null!, null!, null!, null!, null!, null!, Microsoft.Extensions.Options.Options.Create(new CrawlerOptions()), TimeProvider.System, null!);
+        Assert.Contains("is not an absolute http", Assert.Throws<CrawlException>(() => crawls.BuildSettings(["ftp://x.test/"], null, null, null, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("at least one seed", Assert.Throws<CrawlException>(() => crawls.BuildSettings([" "], null, null, null, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("max depth", Assert.Throws<CrawlException>(() => crawls.BuildSettings(["http://x.test/"], -1, null, null, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("not a host name", Assert.Throws<CrawlException>(() => crawls.BuildSettings(["http://x.test/"], null, null, null, ["bad host!"])).Message, StringComparison.Ordinal);
+        var settings = crawls.BuildSettings(["HTTP://X.test:80/a#f", "http://x.test/a"], null, null, null, null);
+        Assert.Equal(["http://x.test/a"], settings.Seeds);
+        Assert.Equal(["x.test"], settings.AllowedDomains);
+    }
+}
