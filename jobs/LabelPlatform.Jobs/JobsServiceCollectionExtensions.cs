@@ -85,6 +85,7 @@ public static class JobsServiceCollectionExtensions
         services.AddTransient<EmbedDatasetJob>();
         services.AddTransient<EvaluateJob>();
         services.AddTransient<CrawlJob>();
+        services.AddTransient<TrainJob>();
         return services;
     }
 }

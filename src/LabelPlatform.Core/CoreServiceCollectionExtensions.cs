@@ -97,6 +97,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<GuardedFetcher>();
         services.AddSingleton<RobotsCache>();
         services.AddSingleton<CrawlService>();
+        services.AddSingleton<Training.TrainingService>();
         return services;
     }
 

@@ -408,10 +408,19 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("TrainingJobRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TrainingJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Version")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("TrainingJobRunId")
+                        .IsUnique();
 
                     b.HasIndex("Name", "Version")
                         .IsUnique();

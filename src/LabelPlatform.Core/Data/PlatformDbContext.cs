@@ -151,6 +151,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.Property(m => m.DerivedFromTensor).HasMaxLength(200);
             e.Property(m => m.CreatedBy).HasMaxLength(256);
             e.OwnsOne(m => m.Preprocessing, p => p.ToJson());
+            e.HasIndex(m => m.TrainingJobRunId).IsUnique();
         });
 
         builder.Entity<ApiToken>(e =>

@@ -99,6 +99,13 @@ public class EmbeddingModel
     public int? FixedBatchSize { get; set; }
 
     public Preprocessing Preprocessing { get; set; } = new();
+
+    /// <summary>For a trained model: the training job run that made it (a re-run of that job finds it instead of training again).</summary>
+    public long? TrainingJobRunId { get; set; }
+
+    /// <summary>For a trained model: its manifest (base model, split, seed, hyper-parameters, training curve, evaluation runs) as JSON.</summary>
+    public string? TrainingJson { get; set; }
+
     public string? CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

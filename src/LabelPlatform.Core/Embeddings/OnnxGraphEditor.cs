@@ -9,6 +9,9 @@ namespace LabelPlatform.Core.Embeddings;
 public sealed record OnnxTensorInfo(string Name, string ElementType, IReadOnlyList<long>? Shape, string Kind);
 
 /// <summary>The bytes are not an ONNX model, or the requested edit does not fit the model; the message says why.</summary>
+/// <summary>A fully connected layer: Weights[o * Inputs + i] maps input i to output o.</summary>
+public sealed record DenseLayer(int Inputs, int Outputs, float[] Weights, float[] Bias, bool Relu);
+
 public sealed class OnnxModelException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Reads and edits ONNX graphs through the protobuf classes OnnxSharp generates from onnx.proto.</summary>
@@ -155,6 +158,94 @@ public static class OnnxGraphEditor
         graph.Output.Add(TensorValueInfo(outputName, elementType, [batch.Clone(), channels.Clone()]));
 
         return proto.ToByteArray();
+    }
+
+    /// <summary>
+    /// Appends a small network to a float tensor [N, inputs]: L2 normalisation (stored embeddings are unit vectors,
+    /// and the layers were trained on those), then each dense layer as Gemm (weights stored output-major, so
+    /// transB = 1) with an optional ReLU, then L2 normalisation again, as the new graph output
+    /// <paramref name="outputName"/>. Gemm, Relu and LpNormalization exist since opset 1.
+    /// </summary>
+    public static byte[] AppendDenseLayers(byte[] model, string inputTensor, IReadOnlyList<DenseLayer> layers, string outputName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(inputTensor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputName);
+        if (layers.Count == 0)
+        {
+            throw new ArgumentException("at least one layer is needed", nameof(layers));
+        }
+
+        var proto = Parse(model);
+        var graph = proto.Graph;
+        var tensorNames = new HashSet<string>(StringComparer.Ordinal);
+        var nodeNames = new HashSet<string>(StringComparer.Ordinal);
+        var dimParams = new HashSet<string>(StringComparer.Ordinal);
+        CollectNames(graph, tensorNames, nodeNames, dimParams);
+        if (!graph.Node.SelectMany(n => n.Output).Contains(inputTensor) && !graph.Input.Any(i => i.Name == inputTensor))
+        {
+            throw new OnnxModelException($"The model has no tensor named '{inputTensor}'.");
+        }
+
+        if (tensorNames.Contains(outputName))
+        {
+            throw new OnnxModelException($"The output name '{outputName}' is already used by a tensor of the model; choose another name.");
+        }
+
+        var previous = layers[0].Inputs;
+        foreach (var layer in layers)
+        {
+            if (layer.Inputs != previous || layer.Weights.Length != layer.Inputs * layer.Outputs || layer.Bias.Length != layer.Outputs)
+            {
+                throw new ArgumentException("layer shapes do not chain (weights must be outputs x inputs, bias outputs long)", nameof(layers));
+            }
+
+            previous = layer.Outputs;
+        }
+
+        NodeProto Node(string op, string input, string output, params AttributeProto[] attributes)
+        {
+            var node = new NodeProto { Name = Unique($"{outputName}_{op}", nodeNames), OpType = op, Input = { input }, Output = { output } };
+            node.Attribute.AddRange(attributes);
+            return node;
+        }
+
+        AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+        var current = Unique($"{outputName}_input", tensorNames);
+        graph.Node.Add(Node("LpNormalization", inputTensor, current, Int("axis", 1), Int("p", 2)));
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            var weights = Unique($"{outputName}_w{i + 1}", tensorNames);
+            var bias = Unique($"{outputName}_b{i + 1}", tensorNames);
+            graph.Initializer.Add(FloatTensor(weights, layer.Weights, layer.Outputs, layer.Inputs));
+            graph.Initializer.Add(FloatTensor(bias, layer.Bias, layer.Outputs));
+            var dense = Unique($"{outputName}_dense{i + 1}", tensorNames);
+            var gemm = Node("Gemm", current, dense, Int("transB", 1));
+            gemm.Input.Add(weights);
+            gemm.Input.Add(bias);
+            graph.Node.Add(gemm);
+            current = dense;
+            if (layer.Relu)
+            {
+                var activated = Unique($"{outputName}_relu{i + 1}", tensorNames);
+                graph.Node.Add(Node("Relu", current, activated));
+                current = activated;
+            }
+        }
+
+        graph.Node.Add(Node("LpNormalization", current, outputName, Int("axis", 1), Int("p", 2)));
+        var batch = Symbolic($"{outputName}_batch", dimParams);
+        graph.Output.Add(TensorValueInfo(outputName, (int)TensorProto.Types.DataType.Float, [batch, new TensorShapeProto.Types.Dimension { DimValue = layers[^1].Outputs }]));
+        return proto.ToByteArray();
+    }
+
+    private static TensorProto FloatTensor(string name, float[] values, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return tensor;
     }
 
     private static ModelProto Parse(byte[] model)

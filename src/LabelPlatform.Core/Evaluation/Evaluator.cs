@@ -416,9 +416,9 @@ public static class Evaluator
         var n = evaluated.Count;
         foreach (var (name, value, of) in metrics)
         {
-            if (n == 0)
+            if (n == 0 || settings.BootstrapSamples == 0)
             {
-                intervals.Add(new Interval(name, 0, 0, 0));
+                intervals.Add(new Interval(name, value, value, value));
                 continue;
             }
 

@@ -15,6 +15,7 @@ public static class JobKinds
     public const string Embed = "embed";
     public const string Evaluate = "evaluate";
     public const string Crawl = "crawl";
+    public const string Train = "train";
 }
 
 /// <summary>

@@ -260,3 +260,32 @@ public partial class EvaluationPagesTests(EvaluationPagesFixture fixture) : ICla
     [GeneratedRegex(@"<tr data-class=")]
     private static partial Regex ClassRow();
 }
+
+/// <summary>The admin training form, over the same made-up dataset as the evaluation pages.</summary>
+public class TrainingPageTests(EvaluationPagesFixture fixture) : IClassFixture<EvaluationPagesFixture>
+{
+    [Fact]
+    public async Task Bad_training_input_shows_messages_and_starts_nothing()
+    {
+        var page = await fixture.Admin.GetStringAsync($"/Admin/Training?datasetId={fixture.Data.DatasetId}");
+        var response = await fixture.Admin.PostFormAsync("/Admin/Training", new()
+        {
+            ["Input.DatasetId"] = fixture.Data.DatasetId.ToString(CultureInfo.InvariantCulture),
+            ["Input.SplitId"] = fixture.Split.Id.ToString(CultureInfo.InvariantCulture),
+            ["Input.BaseModelId"] = fixture.Data.ModelId.ToString(CultureInfo.InvariantCulture),
+            ["Input.Name"] = "bad name!",
+            ["Input.Dimension"] = "1",
+            ["Input.Hidden"] = "0",
+            ["Input.Epochs"] = "5",
+            ["Input.Loss"] = "ProxySoftmax",
+            ["Input.Seed"] = "1",
+        }, "/Admin/Training");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("id=\"start-training\"", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("The name uses 1-100 letters", body, StringComparison.Ordinal);
+        Assert.Contains("The dimension must be between 2 and 4096.", body, StringComparison.Ordinal);
+        Assert.Equal(0, await fixture.QueryAsync(db => db.JobRuns.CountAsync(j => j.Kind == JobKinds.Train)));
+    }
+}

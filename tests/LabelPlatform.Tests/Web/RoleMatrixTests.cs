@@ -134,6 +134,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Evaluations", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Evaluations?datasetId={eval-dataset}", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Crawls", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Training", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Crawls/Details/{crawl}", Login, Forbidden, Forbidden, Ok),
     ];
 
@@ -162,6 +163,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/ApiTokens?handler=Revoke", new() { ["id"] = "0" }, Login, Forbidden, Redirect),
         // A bad K: the form again with its message, and no run started behind the matrix's back.
         ("/Admin/Evaluations", new() { ["Input.DatasetId"] = "{eval-dataset}", ["Input.KValues"] = "0", ["Input.MainK"] = "10" }, Login, Forbidden, Ok),
+        // No name and no split: the form again with its messages, no training started.
+        ("/Admin/Training", new() { ["Input.DatasetId"] = "{dataset}", ["Input.Name"] = "" }, Login, Forbidden, Ok),
         // An invalid seed: the form again with the error, no crawl started.
         ("/Admin/Crawls", new() { ["Input.Dataset"] = "matrix", ["Input.Seeds"] = "ftp://nowhere" }, Login, Forbidden, Ok),
         // The fixture's crawl is completed: each handler answers with a redirect and a flash, starting nothing.

@@ -1,0 +1,85 @@
+using Google.Protobuf;
+using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Training;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Onnx;
+
+namespace LabelPlatform.Tests.Training;
+
+public class HeadExportTests
+{
+    /// <summary>A model that passes a [N, 6] input through Identity to "features".</summary>
+    private static byte[] IdentityModel()
+    {
+        var tensor = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = new TensorShapeProto() };
+        tensor.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "N" });
+        tensor.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 6 });
+        var graph = new GraphProto { Name = "identity" };
+        graph.Input.Add(new ValueInfoProto { Name = "x", Type = new TypeProto { TensorType = tensor } });
+        graph.Node.Add(new NodeProto { Name = "id", OpType = "Identity", Input = { "x" }, Output = { "features" } });
+        graph.Output.Add(new ValueInfoProto { Name = "features", Type = new TypeProto { TensorType = tensor.Clone() } });
+        var model = new ModelProto { IrVersion = 7, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 12 });
+        return model.ToByteArray();
+    }
+
+    private static ProjectionHead RandomHead(int hidden)
+    {
+        var random = new Random(5);
+        var head = new ProjectionHead(6, hidden, 3);
+        foreach (var array in new[] { head.W1, head.B1, head.W2, head.B2 })
+        {
+            for (var i = 0; i < array.Length; i++)
+            {
+                array[i] = (float)(random.NextDouble() * 2) - 1;
+            }
+        }
+
+        return head;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void The_exported_graph_computes_what_the_head_computes_and_reads_back(int hidden)
+    {
+        var head = RandomHead(hidden);
+        List<DenseLayer> layers = hidden > 0
+            ? [new DenseLayer(6, hidden, head.W1, head.B1, true), new DenseLayer(hidden, 3, head.W2, head.B2, false)]
+            : [new DenseLayer(6, 3, head.W1, head.B1, false)];
+
+        var exported = OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained");
+
+        float[] input = [0.5f, -1f, 2f, 0f, 0.25f, 1f, /* second row */ -0.3f, 0.1f, 0.9f, -2f, 1.5f, 0.7f];
+        using var session = new InferenceSession(exported);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, [2, 6]))], ["embedding_trained"]);
+        var output = results[0].AsTensor<float>().ToArray();
+        for (var row = 0; row < 2; row++)
+        {
+            // The graph normalises its input first, as stored embeddings are unit vectors.
+            var x = input.AsSpan(row * 6, 6).ToArray();
+            VectorCodec.Normalize(x);
+            var expected = head.Embed(x);
+            for (var j = 0; j < 3; j++)
+            {
+                Assert.Equal(expected[j], output[(row * 3) + j], 5);
+            }
+        }
+
+        var back = HeadWeights.Read(exported, "embedding_trained", 6);
+        Assert.Equal(head.W1, back.W1);
+        Assert.Equal(head.B2, back.B2);
+        Assert.Equal(hidden, back.Hidden);
+    }
+
+    [Fact]
+    public void Layers_that_do_not_chain_or_a_missing_tensor_are_refused()
+    {
+        var head = RandomHead(0);
+
+        Assert.Throws<ArgumentException>(() => OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", [new DenseLayer(5, 3, head.W1, head.B1, false)], "out"));
+        Assert.Throws<OnnxModelException>(() => OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "nope", [new DenseLayer(6, 3, head.W1, head.B1, false)], "out"));
+        Assert.Throws<OnnxModelException>(() => OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", [new DenseLayer(6, 3, head.W1, head.B1, false)], "x"));
+    }
+}
