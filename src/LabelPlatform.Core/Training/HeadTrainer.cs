@@ -43,7 +43,7 @@ public sealed record TrainingOptions
     /// After the held-out images picked the number of epochs, train again from scratch on all training images for
     /// that many epochs (the held-out tenth is data too).
     /// </summary>
-    public bool RefitOnAll { get; init; }
+    public bool RefitOnAll { get; init; } = true;
 
     /// <summary>Stop after this many epochs without a better validation P@10.</summary>
     public int Patience { get; init; } = 6;

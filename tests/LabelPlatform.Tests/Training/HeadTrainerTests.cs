@@ -66,7 +66,9 @@ public class HeadTrainerTests
         Assert.True(after > before + 0.15, $"P@10 {before:0.000} -> {after:0.000}");
         Assert.True(result.Curve[^1].Loss < result.Curve[0].Loss, "the loss did not go down");
         Assert.InRange(result.BestEpoch, 1, Small.Epochs);
-        Assert.Equal(trainLabels.Length - result.ValidationImages, result.TrainingImages);
+        // The held-out tenth picked the epoch count; the final weights were then trained on every image.
+        Assert.InRange(result.ValidationImages, 1, trainLabels.Length / 5);
+        Assert.Equal(trainLabels.Length, result.TrainingImages);
     }
 
     [Fact]
@@ -82,6 +84,19 @@ public class HeadTrainerTests
         Assert.Equal(first.Head.W2, again.Head.W2);
         Assert.Equal(first.Curve.Select(c => (c.Loss, c.ValidationPrecisionAt10)), again.Curve.Select(c => (c.Loss, c.ValidationPrecisionAt10)));
         Assert.NotEqual(first.Head.W1, other.Head.W1);
+    }
+
+    [Fact]
+    public void Without_a_refit_the_best_epoch_weights_of_the_first_pass_are_kept()
+    {
+        var (vectors, labels) = Entangled(5, 20, 3);
+
+        var kept = HeadTrainer.Train(vectors, 32, labels, Small with { Epochs = 4, RefitOnAll = false });
+        var refit = HeadTrainer.Train(vectors, 32, labels, Small with { Epochs = 4 });
+
+        Assert.Equal(labels.Length - kept.ValidationImages, kept.TrainingImages);
+        Assert.Equal(kept.BestEpoch, refit.BestEpoch);
+        Assert.NotEqual(kept.Head.W1, refit.Head.W1);
     }
 
     [Fact]
