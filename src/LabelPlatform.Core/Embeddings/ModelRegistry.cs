@@ -202,36 +202,49 @@ public sealed class ModelRegistry(
         }
 
         var sha = ImageValidator.Sha256Hex(final);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var latest = await db.EmbeddingModels.AsNoTracking().Where(m => m.Name == registration.Name).OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
-        if (latest is not null && latest.Sha256 == sha && latest.OutputName == outputName && SamePreprocessing(latest.Preprocessing, registration.Preprocessing))
-        {
-            return latest;
-        }
-
         var path = OnnxEmbedder.ModelPath(storage.Value, sha);
         await WriteOnceAsync(path, final, cancellationToken);
-        var model = new EmbeddingModel
+        // Two registrations of one name at once (two admins, two training jobs) both read the same latest version;
+        // the unique (name, version) index lets one win, and the other takes the next number.
+        for (var attempt = 1; ; attempt++)
         {
-            Name = registration.Name,
-            Version = (latest?.Version ?? 0) + 1,
-            Sha256 = sha,
-            SourceSha256 = sourceSha,
-            Origin = registration.Origin,
-            InputName = input.Name,
-            OutputName = outputName,
-            DerivedFromTensor = derivedFrom,
-            Dimension = dimension,
-            FixedBatchSize = fixedBatch,
-            Preprocessing = registration.Preprocessing,
-            CreatedBy = registration.CreatedBy,
-            CreatedAt = clock.GetUtcNow(),
-        };
-        db.EmbeddingModels.Add(model);
-        await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Registered model {Name} v{Version} ({Dimension}-d, output {Output}{Derived})", model.Name, model.Version, model.Dimension, model.OutputName,
-            derivedFrom is null ? "" : $" pooled from {derivedFrom}");
-        return model;
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var latest = await db.EmbeddingModels.AsNoTracking().Where(m => m.Name == registration.Name).OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
+            if (latest is not null && latest.Sha256 == sha && latest.OutputName == outputName && SamePreprocessing(latest.Preprocessing, registration.Preprocessing))
+            {
+                return latest;
+            }
+
+            var model = new EmbeddingModel
+            {
+                Name = registration.Name,
+                Version = (latest?.Version ?? 0) + 1,
+                Sha256 = sha,
+                SourceSha256 = sourceSha,
+                Origin = registration.Origin,
+                InputName = input.Name,
+                OutputName = outputName,
+                DerivedFromTensor = derivedFrom,
+                Dimension = dimension,
+                FixedBatchSize = fixedBatch,
+                Preprocessing = registration.Preprocessing,
+                CreatedBy = registration.CreatedBy,
+                CreatedAt = clock.GetUtcNow(),
+            };
+            db.EmbeddingModels.Add(model);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < 5)
+            {
+                continue;
+            }
+
+            logger.LogInformation("Registered model {Name} v{Version} ({Dimension}-d, output {Output}{Derived})", model.Name, model.Version, model.Dimension, model.OutputName,
+                derivedFrom is null ? "" : $" pooled from {derivedFrom}");
+            return model;
+        }
     }
 
     /// <summary>Checks the input against the preprocessing; returns the fixed batch size, if any.</summary>
