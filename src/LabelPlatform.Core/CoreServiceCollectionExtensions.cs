@@ -6,6 +6,7 @@ using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Search;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -91,6 +92,8 @@ public static class CoreServiceCollectionExtensions
         services.AddMemoryCache();
         services.AddSingleton<GroundTruthService>();
         services.AddSingleton<EvaluationService>();
+        services.AddSingleton<LabellingService>();
+        services.AddSingleton<LabelInsights>();
         return services;
     }
 
