@@ -66,8 +66,9 @@
     function renderClasses() {
         const term = filter.value.trim().toLowerCase();
         visible = config.classes.filter(c => !term || c.name.toLowerCase().includes(term));
-        // Names that start with the term first: typing "ca" should put "camera" above "scorpion-cat".
-        visible.sort((a, b) => (b.name.toLowerCase().startsWith(term) - a.name.toLowerCase().startsWith(term)));
+        // The exact name first, then names that start with the term: "ant" picks ant, not elephant.
+        const rank = c => { const n = c.name.toLowerCase(); return n === term ? 0 : n.startsWith(term) ? 1 : 2; };
+        visible.sort((a, b) => rank(a) - rank(b));
         list.replaceChildren(...visible.slice(0, 60).map((c, i) => {
             const li = document.createElement("li");
             li.dataset.classId = c.id;

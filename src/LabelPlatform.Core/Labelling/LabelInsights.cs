@@ -209,7 +209,8 @@ public sealed class LabelInsights(
             .Select(e => new { e.Id, e.UserId, e.Kind, e.ClassId, e.SuggestedClassId, e.UndoesEventId, e.CreatedAt }).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var undone = events.Where(e => e.UndoesEventId is not null).Select(e => e.UndoesEventId!.Value).ToHashSet();
         var withVotes = board.Images.Values.Where(i => i.Votes.Count > 0).ToList();
-        var userIds = withVotes.SelectMany(i => i.Votes.Select(v => v.UserId)).Union(events.Select(e => e.UserId)).Distinct().Order(StringComparer.Ordinal).ToList();
+        // Labellers: whoever has labelling events (a reviewer who only decided final labels is not one).
+        var userIds = withVotes.SelectMany(i => i.Votes.Select(v => v.UserId)).Union(events.Where(e => e.Kind <= LabelEventKind.Undo).Select(e => e.UserId)).Distinct().Order(StringComparer.Ordinal).ToList();
         var names = await LabellingService.UserNamesAsync(db, userIds, cancellationToken);
 
         var stats = new List<LabellerStats>();
