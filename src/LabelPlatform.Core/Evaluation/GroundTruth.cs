@@ -8,14 +8,15 @@ namespace LabelPlatform.Core.Evaluation;
 
 /// <summary>
 /// A dataset's labels as evaluation sees them, with a hash that changes whenever any label does, and where they came
-/// from: <see cref="FromConsensus"/> and <see cref="FromReview"/> images carry a human label (overriding or adding to
-/// the import label); <see cref="Excluded"/> images were rejected or called noise without a noise class, and are out.
+/// from: <see cref="FromConsensus"/> and <see cref="FromReview"/> count the images people decided (a class overrides or
+/// adds to the import label); <see cref="Excluded"/> of those were rejected, or called noise without a noise class,
+/// and are out.
 /// </summary>
 public sealed record LabelState(IReadOnlyDictionary<long, int> ClassOf, IReadOnlyList<ClassInfo> Classes, string Hash, int FromConsensus = 0, int FromReview = 0, int Excluded = 0)
 {
     public string Source => FromConsensus + FromReview + Excluded == 0
         ? "import labels (folder names)"
-        : $"import labels overlaid with {FromConsensus} consensus and {FromReview} reviewer labels ({Excluded} images rejected)";
+        : $"import labels overlaid with {FromConsensus} consensus and {FromReview} reviewer decisions ({Excluded} images taken out)";
 }
 
 /// <summary>
