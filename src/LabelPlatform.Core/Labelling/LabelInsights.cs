@@ -42,7 +42,10 @@ public sealed class LabelInsights(
     public const int SuggestionNeighbours = 10;
     private const int SearchDepth = 64;
 
-    private readonly ConcurrentDictionary<int, (long Generation, Dictionary<long, int> Labels)> _labels = new();
+    /// <summary>Neighbour labels are rebuilt after a write, but at most every few seconds under a stream of writes.</summary>
+    private static readonly TimeSpan LabelCacheMaxAge = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<int, (long Generation, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
     private readonly ConcurrentDictionary<int, (DateTimeOffset At, int? ModelId)> _models = new();
 
     /// <summary>The model used for neighbours: the dataset's setting, else the one with most vectors of its images.</summary>
@@ -345,7 +348,8 @@ public sealed class LabelInsights(
     private async Task<Dictionary<long, int>> NeighbourLabelsAsync(int datasetId, CancellationToken cancellationToken)
     {
         var generation = labelling.Generation(datasetId);
-        if (_labels.TryGetValue(datasetId, out var cached) && cached.Generation == generation)
+        var now = clock.GetUtcNow();
+        if (_labels.TryGetValue(datasetId, out var cached) && (cached.Generation == generation || now - cached.At < LabelCacheMaxAge))
         {
             return cached.Labels;
         }
@@ -364,7 +368,7 @@ public sealed class LabelInsights(
             }
         }
 
-        _labels[datasetId] = (generation, labels);
+        _labels[datasetId] = (generation, now, labels);
         return labels;
     }
 

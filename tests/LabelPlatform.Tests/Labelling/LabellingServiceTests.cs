@@ -209,6 +209,27 @@ public class LabellingServiceTests
     }
 
     [Fact]
+    public async Task The_knn_queue_holds_human_labels_most_nearest_neighbours_disagree_with()
+    {
+        var (platform, _, data) = await StartAsync(classes: 3, perClass: 20);
+        await using var _ = platform;
+        var service = platform.Get<LabellingService>();
+        var (odd, fine) = (data.ImageIds[0], data.ImageIds[1]);
+        // Both class-a images get a consensus: one says b (its neighbours lean a), the other says a.
+        foreach (var user in new[] { "u1", "u2" })
+        {
+            await service.SubmitAsync(Label(data, user, $"{user}-odd", odd, 1));
+            await service.SubmitAsync(Label(data, user, $"{user}-fine", fine, 0));
+        }
+
+        var queue = await platform.Get<LabelInsights>().DisagreementsAsync(data.DatasetId, 10);
+
+        var item = Assert.Single(queue);
+        Assert.Equal((odd, data.ClassIds[1], data.ClassIds[0]), (item.ImageId, item.Label.ClassId, item.NeighbourClassId));
+        Assert.True(item.LabelShare < 0.5 && item.NeighbourShare > 0.5, $"shares {item.LabelShare} / {item.NeighbourShare}");
+    }
+
+    [Fact]
     public async Task Agreement_report_gives_pair_kappas_consensus_counts_and_queues()
     {
         var (platform, _, data) = await StartAsync(classes: 2, perClass: 10);
