@@ -864,6 +864,8 @@ namespace LabelPlatform.Migrations.Migrations
 
                     b.HasKey("ImageId", "UserId");
 
+                    b.HasIndex("EventId");
+
                     b.HasIndex("DatasetId", "UserId");
 
                     b.ToTable("LabelVotes");
@@ -1195,11 +1197,13 @@ namespace LabelPlatform.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("LabelPlatform.Core.Labelling.LabelSubmission", null)
+                    b.HasOne("LabelPlatform.Core.Labelling.LabelSubmission", "Submission")
                         .WithMany()
                         .HasForeignKey("SubmissionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("Submission");
                 });
 
             modelBuilder.Entity("LabelPlatform.Core.Labelling.LabelLease", b =>
@@ -1222,11 +1226,19 @@ namespace LabelPlatform.Migrations.Migrations
 
             modelBuilder.Entity("LabelPlatform.Core.Labelling.LabelVote", b =>
                 {
+                    b.HasOne("LabelPlatform.Core.Labelling.LabelEvent", "Event")
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
                         .WithMany()
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("Event");
                 });
 
             modelBuilder.Entity("LabelPlatform.Core.Labelling.LabellingSettings", b =>

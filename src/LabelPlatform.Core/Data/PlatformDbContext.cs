@@ -210,7 +210,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.HasIndex(x => new { x.ImageId, x.UserId, x.Id });
             e.HasIndex(x => x.SubmissionId);
             e.HasIndex(x => x.UndoesEventId);
-            e.HasOne<LabelSubmission>().WithMany().HasForeignKey(x => x.SubmissionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(x => x.Submission).WithMany().HasForeignKey(x => x.SubmissionId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<DatasetImage>().WithMany().HasForeignKey(x => x.ImageId).OnDelete(DeleteBehavior.Cascade);
             // Events name classes by id; a class removed later leaves the history readable (the id stays).
         });
@@ -222,6 +222,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.Property(v => v.Kind).HasConversion<int>();
             e.HasIndex(v => new { v.DatasetId, v.UserId });
             e.HasOne<DatasetImage>().WithMany().HasForeignKey(v => v.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(v => v.Event).WithMany().HasForeignKey(v => v.EventId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<FinalLabel>(e =>

@@ -55,6 +55,7 @@ public class LabelEvent
 {
     public long Id { get; set; }
     public long SubmissionId { get; set; }
+    public LabelSubmission? Submission { get; set; }
     public int DatasetId { get; set; }
     public long ImageId { get; set; }
     public required string UserId { get; set; }
@@ -89,6 +90,7 @@ public class LabelVote
     public required string UserId { get; set; }
     public int DatasetId { get; set; }
     public long EventId { get; set; }
+    public LabelEvent? Event { get; set; }
     public LabelEventKind Kind { get; set; }
     public int? ClassId { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

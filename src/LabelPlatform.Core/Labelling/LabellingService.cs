@@ -51,6 +51,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     public const int MaxClientIdLength = 64;
 
     private readonly ConcurrentDictionary<int, long> _generations = new();
+    private readonly ConcurrentDictionary<int, DateTimeOffset> _lastLeaseSweep = new();
 
     /// <summary>
     /// One labelling write transaction at a time in this process. SQLite has one writer anyway; waiting here is a
@@ -117,6 +118,8 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // One connection for the whole request: EF would otherwise open and close it (and run the pragmas) per query.
+        await db.Database.OpenConnectionAsync(cancellationToken);
         if (await StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
         {
             return stored;
@@ -135,20 +138,17 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         {
             await using var tx = await BeginAsync(db, cancellationToken);
             var now = clock.GetUtcNow();
+            // Few statements while the write lock is held: the votes to update are read first, then the submission,
+            // its events and the votes are inserted or updated by one SaveChanges (linked by navigation, ids filled in).
+            var votes = await db.LabelVotes.Where(v => v.UserId == request.UserId && imageIds.Contains(v.ImageId)).ToDictionaryAsync(v => v.ImageId, cancellationToken);
             var submission = new LabelSubmission { DatasetId = request.DatasetId, UserId = request.UserId, ClientId = request.ClientId, CreatedAt = now };
-            db.LabelSubmissions.Add(submission);
-            await db.SaveChangesAsync(cancellationToken);
-
             var events = items.Select(i => new LabelEvent
             {
-                SubmissionId = submission.Id, DatasetId = request.DatasetId, ImageId = i.ImageId, UserId = request.UserId, Kind = i.Kind, ClassId = i.ClassId,
+                Submission = submission, DatasetId = request.DatasetId, ImageId = i.ImageId, UserId = request.UserId, Kind = i.Kind, ClassId = i.ClassId,
                 SuggestedClassId = i.Suggestions?.First?.ClassId, SuggestionConfidence = i.Suggestions?.First?.Confidence,
                 Suggestions = i.Suggestions is { Items.Count: > 0 } s ? s.Encode() : null, Source = request.Source, CreatedAt = now,
             }).ToList();
             db.LabelEvents.AddRange(events);
-            await db.SaveChangesAsync(cancellationToken);
-
-            var votes = await db.LabelVotes.Where(v => v.UserId == request.UserId && imageIds.Contains(v.ImageId)).ToDictionaryAsync(v => v.ImageId, cancellationToken);
             foreach (var e in events)
             {
                 if (!votes.TryGetValue(e.ImageId, out var vote))
@@ -157,11 +157,12 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                     db.LabelVotes.Add(vote);
                 }
 
-                (vote.EventId, vote.Kind, vote.ClassId, vote.UpdatedAt) = (e.Id, e.Kind, e.ClassId, now);
+                (vote.Event, vote.Kind, vote.ClassId, vote.UpdatedAt) = (e, e.Kind, e.ClassId, now);
             }
 
             // The images are done for this labeller: their reservations go back.
             await db.LabelLeases.Where(l => l.UserId == request.UserId && imageIds.Contains(l.ImageId)).ExecuteDeleteAsync(cancellationToken);
+
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
             Bump(request.DatasetId);
@@ -336,34 +337,40 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         count = Math.Clamp(count, 1, 50);
         var settings = await GetSettingsAsync(datasetId, cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        // IMMEDIATE: the read and the lease writes are one step, so two labellers never take the last slot together.
-        await using var tx = await BeginAsync(db, cancellationToken);
-        var now = clock.GetUtcNow();
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var overlap = settings.Overlap;
         var excluded = exclude.ToList();
-        var open = db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
-                && !db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
-                && !db.FinalLabels.Any(f => f.ImageId == i.Id))
-            .Select(i => new
-            {
-                i.Id,
-                Votes = db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip),
-                Others = db.LabelLeases.Count(l => l.ImageId == i.Id && l.UserId != userId && l.ExpiresAt > now),
-                Mine = db.LabelLeases.Any(l => l.ImageId == i.Id && l.UserId == userId && l.ExpiresAt > now),
-            });
-        var picked = await open.Where(x => x.Mine || x.Votes + x.Others < overlap)
+        var now = clock.GetUtcNow();
+        var open = Open(db, datasetId, userId, excluded, now);
+
+        // Candidates first, outside the write lock (a plain read over the dataset); then, holding it, only those are
+        // checked again and leased, so two labellers never take the last slot of an image together.
+        var candidates = await open.Where(x => x.Mine || x.Votes + x.Others < overlap)
             .OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => x.Id)
-            .Select(x => x.Id).Take(count).ToListAsync(cancellationToken);
-        if (picked.Count < count)
+            .Select(x => x.Id).Take(count * 3).ToListAsync(cancellationToken);
+        var tiedCandidates = new List<long>();
+        if (candidates.Count < count)
         {
             // The review queue: met the overlap, no majority, nobody else on it right now.
             var tied = await open.Where(x => x.Votes >= overlap && x.Others == 0).OrderBy(x => x.Id).Select(x => x.Id).Take(500).ToListAsync(cancellationToken);
             var votes = await db.LabelVotes.Where(v => tied.Contains(v.ImageId)).Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
-            picked.AddRange(votes.GroupBy(v => v.ImageId)
+            tiedCandidates.AddRange(votes.GroupBy(v => v.ImageId)
                 .Where(g => Agreement.Consensus([.. g.Select(v => LabelValue.FromVote(v.Kind, v.ClassId)).OfType<LabelValue>()], overlap) is null)
-                .Select(g => g.Key).Order().Take(count - picked.Count));
+                .Select(g => g.Key).Order().Take(count * 3));
         }
 
+        var all = candidates.Concat(tiedCandidates).ToList();
+        if (all.Count == 0)
+        {
+            return [];
+        }
+
+        await using var tx = await BeginAsync(db, cancellationToken);
+        now = clock.GetUtcNow();
+        var state = await Open(db, datasetId, userId, [], now).Where(x => all.Contains(x.Id)).ToDictionaryAsync(x => x.Id, cancellationToken);
+        var picked = candidates.Where(id => state.TryGetValue(id, out var x) && (x.Mine || x.Votes + x.Others < overlap))
+            .Concat(tiedCandidates.Where(id => state.TryGetValue(id, out var x) && x.Others == 0))
+            .Take(count).ToList();
         var held = await db.LabelLeases.Where(l => l.UserId == userId && picked.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
         var expires = now.AddSeconds(settings.LeaseSeconds);
         foreach (var id in picked)
@@ -378,12 +385,39 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             }
         }
 
-        // Lapsed leases are only clutter once they have expired: clear them while we hold the write lock anyway.
-        await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+        // Lapsed leases are only clutter once expired: cleared now and then while we hold the write lock anyway.
+        if (now - _lastLeaseSweep.GetValueOrDefault(datasetId) > TimeSpan.FromSeconds(30))
+        {
+            _lastLeaseSweep[datasetId] = now;
+            await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return picked;
     }
+
+    /// <summary>Member-initialised (not a constructor) so EF can filter and sort on it after the projection.</summary>
+    private sealed class OpenImage
+    {
+        public long Id { get; init; }
+        public int Votes { get; init; }
+        public int Others { get; init; }
+        public bool Mine { get; init; }
+    }
+
+    /// <summary>The dataset's images this labeller has not voted on and no reviewer has decided, with their slot counts.</summary>
+    private static IQueryable<OpenImage> Open(PlatformDbContext db, int datasetId, string userId, List<long> excluded, DateTimeOffset now) =>
+        db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
+                && !db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
+                && !db.FinalLabels.Any(f => f.ImageId == i.Id))
+            .Select(i => new OpenImage
+            {
+                Id = i.Id,
+                Votes = db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip),
+                Others = db.LabelLeases.Count(l => l.ImageId == i.Id && l.UserId != userId && l.ExpiresAt > now),
+                Mine = db.LabelLeases.Any(l => l.ImageId == i.Id && l.UserId == userId && l.ExpiresAt > now),
+            });
 
     /// <summary>Every event on one image, oldest first, with the labellers' names.</summary>
     public async Task<List<HistoryEntry>> HistoryAsync(long imageId, CancellationToken cancellationToken = default)

@@ -79,29 +79,6 @@ namespace LabelPlatform.Migrations.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "LabelVotes",
-                columns: table => new
-                {
-                    ImageId = table.Column<long>(type: "INTEGER", nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
-                    EventId = table.Column<long>(type: "INTEGER", nullable: false),
-                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
-                    ClassId = table.Column<int>(type: "INTEGER", nullable: true),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_LabelVotes", x => new { x.ImageId, x.UserId });
-                    table.ForeignKey(
-                        name: "FK_LabelVotes_Images_ImageId",
-                        column: x => x.ImageId,
-                        principalTable: "Images",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "LabellingSettings",
                 columns: table => new
                 {
@@ -166,6 +143,35 @@ namespace LabelPlatform.Migrations.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "LabelVotes",
+                columns: table => new
+                {
+                    ImageId = table.Column<long>(type: "INTEGER", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    EventId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    ClassId = table.Column<int>(type: "INTEGER", nullable: true),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LabelVotes", x => new { x.ImageId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_LabelVotes_Images_ImageId",
+                        column: x => x.ImageId,
+                        principalTable: "Images",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_LabelVotes_LabelEvents_EventId",
+                        column: x => x.EventId,
+                        principalTable: "LabelEvents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_FinalLabels_DatasetId",
                 table: "FinalLabels",
@@ -219,6 +225,11 @@ namespace LabelPlatform.Migrations.Migrations
                 columns: new[] { "DatasetId", "UserId" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_LabelVotes_EventId",
+                table: "LabelVotes",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_LabellingSettings_ModelId",
                 table: "LabellingSettings",
                 column: "ModelId");
@@ -231,9 +242,6 @@ namespace LabelPlatform.Migrations.Migrations
                 name: "FinalLabels");
 
             migrationBuilder.DropTable(
-                name: "LabelEvents");
-
-            migrationBuilder.DropTable(
                 name: "LabelLeases");
 
             migrationBuilder.DropTable(
@@ -241,6 +249,9 @@ namespace LabelPlatform.Migrations.Migrations
 
             migrationBuilder.DropTable(
                 name: "LabellingSettings");
+
+            migrationBuilder.DropTable(
+                name: "LabelEvents");
 
             migrationBuilder.DropTable(
                 name: "LabelSubmissions");

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace LabelPlatform.Migrations.Migrations
 {
     [DbContext(typeof(PlatformDbContext))]
-    [Migration("20261129183012_Labelling")]
+    [Migration("20261129190039_Labelling")]
     partial class Labelling
     {
         /// <inheritdoc />
@@ -867,6 +867,8 @@ namespace LabelPlatform.Migrations.Migrations
 
                     b.HasKey("ImageId", "UserId");
 
+                    b.HasIndex("EventId");
+
                     b.HasIndex("DatasetId", "UserId");
 
                     b.ToTable("LabelVotes");
@@ -1198,11 +1200,13 @@ namespace LabelPlatform.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("LabelPlatform.Core.Labelling.LabelSubmission", null)
+                    b.HasOne("LabelPlatform.Core.Labelling.LabelSubmission", "Submission")
                         .WithMany()
                         .HasForeignKey("SubmissionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("Submission");
                 });
 
             modelBuilder.Entity("LabelPlatform.Core.Labelling.LabelLease", b =>
@@ -1225,11 +1229,19 @@ namespace LabelPlatform.Migrations.Migrations
 
             modelBuilder.Entity("LabelPlatform.Core.Labelling.LabelVote", b =>
                 {
+                    b.HasOne("LabelPlatform.Core.Labelling.LabelEvent", "Event")
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
                         .WithMany()
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("Event");
                 });
 
             modelBuilder.Entity("LabelPlatform.Core.Labelling.LabellingSettings", b =>
