@@ -345,9 +345,28 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
         // Candidates first, outside the write lock (a plain read over the dataset); then, holding it, only those are
         // checked again and leased, so two labellers never take the last slot of an image together.
-        var candidates = await open.Where(x => x.Mine || x.Votes + x.Others < overlap)
-            .OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => x.Id)
-            .Select(x => x.Id).Take(count * 3).ToListAsync(cancellationToken);
+        // The usual case is cheap: images this labeller already holds, then images nobody has voted on or holds,
+        // walked in id order (SQLite stops after enough). Only when those run short is the whole dataset ranked.
+        var want = count * 3;
+        var candidates = await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.UserId == userId && l.ExpiresAt > now && !excluded.Contains(l.ImageId)
+                && !db.LabelVotes.Any(v => v.ImageId == l.ImageId && v.UserId == userId) && !db.FinalLabels.Any(f => f.ImageId == l.ImageId))
+            .OrderBy(l => l.ImageId).Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken);
+        if (candidates.Count < want)
+        {
+            candidates.AddRange(await db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
+                    && !db.LabelVotes.Any(v => v.ImageId == i.Id) && !db.FinalLabels.Any(f => f.ImageId == i.Id)
+                    && !db.LabelLeases.Any(l => l.ImageId == i.Id && l.ExpiresAt > now))
+                .OrderBy(i => i.Id).Select(i => i.Id).Take(want - candidates.Count).ToListAsync(cancellationToken));
+        }
+
+        if (candidates.Count < count)
+        {
+            var known = candidates.ToList();
+            candidates.AddRange(await open.Where(x => !known.Contains(x.Id) && (x.Mine || x.Votes + x.Others < overlap))
+                .OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => x.Id)
+                .Select(x => x.Id).Take(want).ToListAsync(cancellationToken));
+        }
+
         var tiedCandidates = new List<long>();
         if (candidates.Count < count)
         {
