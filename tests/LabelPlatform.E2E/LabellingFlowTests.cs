@@ -49,6 +49,7 @@ public sealed class LabellingFlowTests(BrowserFixture fixture, ITestOutputHelper
         await SignInAsync(second);
         var (accepted2, matched2) = await LabelWithKeyboardAsync(datasetId, classOf, wrongAt: [2, 6], undoAt: null);
         var gridWrong = await LabelOnGridAsync(datasetId, classOf, wrong: 2);
+        Assert.Equal(2, gridWrong.Count);
         var disagreements = 2 + gridWrong.Count;
 
         // The reviewer settles each disagreement with the class the folder says.
@@ -162,7 +163,8 @@ public sealed class LabellingFlowTests(BrowserFixture fixture, ITestOutputHelper
         await grid.GotoAsync(datasetId, Grid);
         await Expect(grid.Tiles).ToHaveCountAsync(Grid);
         var ids = await grid.TileIdsAsync();
-        var wrongIds = ids.Take(wrong).ToList();
+        // Tiles of one class, so the one wrong class assigned to them is wrong for each.
+        var wrongIds = ids.Where(id => classOf[id] == classOf[ids[0]]).Take(wrong).ToList();
         if (wrongIds.Count > 0)
         {
             foreach (var id in wrongIds)
