@@ -68,6 +68,12 @@ public sealed class LabellingFlowTests(BrowserFixture fixture, ITestOutputHelper
         }
 
         await Expect(queue.Empty).ToBeVisibleAsync();
+        // A settled image's history: both labellers' votes and the reviewer's decision, in order.
+        var settled = gridWrong[0];
+        await Page.GotoAsync($"/Images/Details/{settled}");
+        await Expect(Page.Locator("#label-history tbody tr")).ToHaveCountAsync(3);
+        await Expect(Page.Locator("#final-label")).ToContainTextAsync(classOf[settled]);
+        await ScreenshotAsync("image-history");
         await Page.GotoAsync($"/Review/Agreement/{datasetId}");
         await Expect(Page.Locator("#with-consensus")).ToHaveTextAsync((50 - disagreements).ToString());
         await Expect(Page.Locator("#final-labels")).ToHaveTextAsync(disagreements.ToString());

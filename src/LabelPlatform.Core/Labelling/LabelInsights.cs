@@ -37,7 +37,7 @@ public sealed class LabelInsights(
     ModelRegistry models,
     GroundTruthService groundTruth,
     LabellingService labelling,
-    TimeProvider clock)
+    TimeProvider clock) : IDisposable
 {
     public const int SuggestionNeighbours = 10;
     private const int SearchDepth = 64;
@@ -47,6 +47,7 @@ public sealed class LabelInsights(
 
     private readonly ConcurrentDictionary<int, (long Generation, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
     private readonly ConcurrentDictionary<int, (DateTimeOffset At, int? ModelId)> _models = new();
+    private readonly SemaphoreSlim _rebuildGate = new(1, 1);
 
     /// <summary>The model used for neighbours: the dataset's setting, else the one with most vectors of its images.</summary>
     public async Task<EmbeddingModel?> ModelAsync(int datasetId, CancellationToken cancellationToken = default)
@@ -332,6 +333,8 @@ public sealed class LabelInsights(
         return rows;
     }
 
+    public void Dispose() => _rebuildGate.Dispose();
+
     public static string Describe(LabelValue value, IReadOnlyDictionary<int, string> names) =>
         value.Rejected ? "rejected" : value.ClassId is { } c ? names.GetValueOrDefault(c, $"class {c}") : "noise";
 
@@ -354,6 +357,26 @@ public sealed class LabelInsights(
             return cached.Labels;
         }
 
+        // One rebuild at a time: when the cache lapses under load, the other callers wait for it instead of each
+        // loading the whole dataset's labels at once.
+        await _rebuildGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_labels.TryGetValue(datasetId, out cached) && (cached.Generation == generation || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))
+            {
+                return cached.Labels;
+            }
+
+            return await RebuildLabelsAsync(datasetId, generation, now, cancellationToken);
+        }
+        finally
+        {
+            _rebuildGate.Release();
+        }
+    }
+
+    private async Task<Dictionary<long, int>> RebuildLabelsAsync(int datasetId, long generation, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var state = await groundTruth.CurrentAsync(datasetId, cancellationToken);
         var labels = new Dictionary<long, int>(state.ClassOf);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
