@@ -7,6 +7,7 @@ using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Search;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -98,6 +99,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<RobotsCache>();
         services.AddSingleton<CrawlService>();
         services.AddSingleton<Training.TrainingService>();
+        services.AddSingleton<LabellingService>();
+        services.AddSingleton<LabelInsights>();
         return services;
     }
 

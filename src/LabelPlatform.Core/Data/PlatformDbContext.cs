@@ -4,6 +4,7 @@ using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Labelling;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -26,6 +27,12 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<Crawl> Crawls => Set<Crawl>();
     public DbSet<CrawlUrl> CrawlUrls => Set<CrawlUrl>();
     public DbSet<ImageProvenance> ImageProvenance => Set<ImageProvenance>();
+    public DbSet<LabellingSettings> LabellingSettings => Set<LabellingSettings>();
+    public DbSet<LabelSubmission> LabelSubmissions => Set<LabelSubmission>();
+    public DbSet<LabelEvent> LabelEvents => Set<LabelEvent>();
+    public DbSet<LabelVote> LabelVotes => Set<LabelVote>();
+    public DbSet<FinalLabel> FinalLabels => Set<FinalLabel>();
+    public DbSet<LabelLease> LabelLeases => Set<LabelLease>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -209,6 +216,8 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.HasOne<JobRun>().WithMany().HasForeignKey(r => r.JobRunId).OnDelete(DeleteBehavior.SetNull);
         });
 
+        ConfigureLabelling(builder);
+
         if (Database.IsSqlite())
         {
             // SQLite cannot order or compare DateTimeOffset natively; store UTC ticks so ORDER BY and ranges work.
@@ -220,5 +229,68 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
                 }
             }
         }
+    }
+
+    private static void ConfigureLabelling(ModelBuilder builder)
+    {
+        builder.Entity<LabellingSettings>(e =>
+        {
+            e.HasKey(s => s.DatasetId);
+            e.Property(s => s.UpdatedBy).HasMaxLength(256);
+            e.HasOne<Dataset>().WithMany().HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<EmbeddingModel>().WithMany().HasForeignKey(s => s.ModelId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        builder.Entity<LabelSubmission>(e =>
+        {
+            e.Property(s => s.UserId).HasMaxLength(450);
+            e.Property(s => s.ClientId).HasMaxLength(64);
+            // A resubmission with the same client id finds this row instead of adding events again.
+            e.HasIndex(s => new { s.UserId, s.ClientId }).IsUnique();
+            e.HasOne<Dataset>().WithMany().HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<LabelEvent>(e =>
+        {
+            e.Property(x => x.UserId).HasMaxLength(450);
+            e.Property(x => x.Kind).HasConversion<int>();
+            e.Property(x => x.Suggestions).HasMaxLength(200);
+            e.Property(x => x.Source).HasMaxLength(16);
+            e.HasIndex(x => new { x.DatasetId, x.UserId, x.Id });
+            e.HasIndex(x => new { x.ImageId, x.UserId, x.Id });
+            e.HasIndex(x => x.SubmissionId);
+            e.HasIndex(x => x.UndoesEventId);
+            e.HasOne(x => x.Submission).WithMany().HasForeignKey(x => x.SubmissionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<DatasetImage>().WithMany().HasForeignKey(x => x.ImageId).OnDelete(DeleteBehavior.Cascade);
+            // Events name classes by id; a class removed later leaves the history readable (the id stays).
+        });
+
+        builder.Entity<LabelVote>(e =>
+        {
+            e.HasKey(v => new { v.ImageId, v.UserId });
+            e.Property(v => v.UserId).HasMaxLength(450);
+            e.Property(v => v.Kind).HasConversion<int>();
+            e.HasIndex(v => new { v.DatasetId, v.UserId });
+            e.HasOne<DatasetImage>().WithMany().HasForeignKey(v => v.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(v => v.Event).WithMany().HasForeignKey(v => v.EventId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<FinalLabel>(e =>
+        {
+            e.HasKey(f => f.ImageId);
+            e.Property(f => f.DecidedBy).HasMaxLength(450);
+            // Reviewers' edits: an update whose version is no longer the stored one touches no row and is a conflict.
+            e.Property(f => f.Version).IsConcurrencyToken();
+            e.HasIndex(f => f.DatasetId);
+            e.HasOne<DatasetImage>().WithMany().HasForeignKey(f => f.ImageId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<LabelLease>(e =>
+        {
+            e.Property(l => l.UserId).HasMaxLength(450);
+            e.HasIndex(l => new { l.ImageId, l.UserId }).IsUnique();
+            e.HasIndex(l => new { l.DatasetId, l.ExpiresAt });
+            e.HasOne<DatasetImage>().WithMany().HasForeignKey(l => l.ImageId).OnDelete(DeleteBehavior.Cascade);
+        });
     }
 }

@@ -259,7 +259,7 @@ public sealed class EvaluationService(
         var manifest = new Dictionary<string, object?>
         {
             ["dataset"] = new { id = dataset.Id, name = dataset.Name },
-            ["labels"] = new { hash = labels.Hash, labelled_images = labels.ClassOf.Count, source = "import labels (folder names)" },
+            ["labels"] = new { hash = labels.Hash, labelled_images = labels.ClassOf.Count, source = labels.Source, from_consensus = labels.FromConsensus, from_review = labels.FromReview, excluded = labels.Excluded },
             ["split"] = new
             {
                 id = split.Id, name = split.Name, protocol = split.Protocol, seed = split.Seed,

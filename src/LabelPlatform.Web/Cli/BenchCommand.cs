@@ -53,6 +53,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchSearchCommand.Create(stdout, stderr));
         bench.Subcommands.Add(BenchEvaluateCommand.Create(stdout, stderr, settings));
         bench.Subcommands.Add(BenchCrawlCommand.Create(stdout, stderr, settings));
+        bench.Subcommands.Add(BenchLabelCommand.Create(stdout, stderr, settings));
         return bench;
     }
 

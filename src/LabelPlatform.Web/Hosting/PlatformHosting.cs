@@ -125,6 +125,7 @@ public static class PlatformHosting
         }).RequireAuthorization(Policies.Admin);
         app.MapImageEndpoints();
         app.MapSearchApi();
+        app.MapLabelApi();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapJobEndpoints();
         app.MapRazorPages();

@@ -3,6 +3,7 @@ using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -119,6 +120,57 @@ public class EvaluationServiceTests
         Assert.True(after!.Report.Overall.At(5).Precision < before!.Report.Overall.At(5).Precision);
         var comparison = RunComparison.Compare(before.Report, after.Report, 5);
         Assert.NotEmpty(comparison.Worse);
+    }
+
+    [Fact]
+    public async Task Relabelling_by_labellers_and_reviewers_changes_the_next_report_and_the_comparison_shows_it()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+        var seeded = await SeedAsync(platform);
+        var service = platform.Get<EvaluationService>();
+        var labelling = platform.Get<LabellingService>();
+        var split = await service.GetOrCreateSplitAsync(seeded.DatasetId, null, SplitProtocols.LeaveOneOut, 0, "test");
+        var request = new EvaluationRequest { DatasetId = seeded.DatasetId, SplitId = split.Id, ModelId = seeded.ModelId, Ks = [5], MainK = 5 };
+        var (before, _) = await EvaluateAsync(platform, request);
+
+        // Import labels stay as they are; people relabel: two cats become dogs by consensus (two labellers agree,
+        // overlap 2), two more by a reviewer's final label, and one image is rejected as a bad image.
+        var cats = seeded.Images.Take(5).ToList();
+        var dogs = seeded.Classes["dogs"];
+        foreach (var (image, i) in cats.Take(2).Select((c, i) => (c, i)))
+        {
+            foreach (var user in new[] { "labeller-1", "labeller-2" })
+            {
+                await labelling.SubmitAsync(new SubmitRequest(seeded.DatasetId, user, $"{user}-{i}", "single", [new LabelItem(image, LabelEventKind.Label, dogs)]));
+            }
+        }
+
+        await labelling.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[2], "reviewer", "r-1", dogs, false, null));
+        await labelling.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[3], "reviewer", "r-2", dogs, false, null));
+        await labelling.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[4], "reviewer", "r-3", null, true, null));
+        var (after, _) = await EvaluateAsync(platform, request);
+
+        await using var check = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        var runs = await check.EvaluationRuns.OrderBy(r => r.Id).ToListAsync();
+        Assert.NotEqual(runs[0].LabelStateHash, runs[1].LabelStateHash);
+        Assert.Equal(runs[1].LabelStateHash, (await platform.Get<GroundTruthService>().CurrentAsync(seeded.DatasetId)).Hash);
+        // The import labels themselves were never touched.
+        Assert.Equal(5, await check.Images.CountAsync(i => cats.Contains(i.Id) && i.SourceClassId == seeded.Classes["cats"]));
+        using (var manifest = System.Text.Json.JsonDocument.Parse(runs[1].ManifestJson))
+        {
+            var labels = manifest.RootElement.GetProperty("labels");
+            // Three reviewer decisions (two relabels and the rejection), two consensus labels; one image out.
+            Assert.Equal((2, 3, 1), (labels.GetProperty("from_consensus").GetInt32(), labels.GetProperty("from_review").GetInt32(), labels.GetProperty("excluded").GetInt32()));
+            Assert.Contains("consensus", labels.GetProperty("source").GetString(), StringComparison.Ordinal);
+        }
+
+        // The rejected image is out; the four relabelled cats now query as dogs among cat-like neighbours.
+        Assert.Equal(before!.Report.Queries - 1, after!.Report.Queries);
+        Assert.True(after.Report.Overall.At(5).Precision < before.Report.Overall.At(5).Precision);
+        var comparison = RunComparison.Compare(before.Report, after.Report, 5);
+        Assert.Equal((1, 0), (comparison.OnlyInA, comparison.OnlyInB));
+        Assert.True(comparison.ApDelta < 0);
+        Assert.Contains(comparison.Worse, w => cats.Take(4).Contains(w.ImageId) && w.ClassId == dogs);
     }
 
     [Fact]

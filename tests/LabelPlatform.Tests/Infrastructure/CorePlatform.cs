@@ -26,7 +26,7 @@ public sealed class CorePlatform : IAsyncDisposable
     /// <summary>Everything logged since start (Information and up), live.</summary>
     public List<string> Logs { get; }
 
-    public static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
@@ -47,6 +47,8 @@ public sealed class CorePlatform : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(b => b.AddProvider(new ListLoggerProvider(logs)))
             .AddSingleton<IJobScheduler, RecordingScheduler>();
+        // Before the core: it only adds its own defaults (TryAdd), so a test's replacements win.
+        configure?.Invoke(services);
         services.AddPlatformCore(configuration, dataDirectory);
         var provider = services.BuildServiceProvider();
         await DatabaseInitializer.InitializeAsync(provider);

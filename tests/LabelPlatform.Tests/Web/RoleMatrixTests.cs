@@ -79,6 +79,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{evaluation}", EvaluationRunId.ToString(), StringComparison.Ordinal)
         .Replace("{baseline}", BaselineRunId.ToString(), StringComparison.Ordinal)
         .Replace("{eval-dataset}", Evaluated.DatasetId.ToString(), StringComparison.Ordinal)
+        .Replace("{eval-image}", Evaluated.ImageIds[0].ToString(), StringComparison.Ordinal)
         .Replace("{class-a}", Evaluated.ClassIds[0].ToString(), StringComparison.Ordinal)
         .Replace("{class-b}", Evaluated.ClassIds[1].ToString(), StringComparison.Ordinal);
 
@@ -110,6 +111,18 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Images/Details/{image}", Login, Ok, Ok, Ok),
         ("/Label", Login, Ok, Ok, Ok),
         ("/Review", Login, Forbidden, Ok, Ok),
+        ("/Label/Work/{eval-dataset}", Login, Ok, Ok, Ok),
+        ("/Label/Grid/{eval-dataset}", Login, Ok, Ok, Ok),
+        ("/Label/Grid/{eval-dataset}?seed={eval-image}&count=10", Login, Ok, Ok, Ok),
+        ("/api/label/{eval-dataset}/next?count=2", "401", Ok, Ok, Ok),
+        ("/api/label/{eval-dataset}/expand?seed={eval-image}&count=5", "401", Ok, Ok, Ok),
+        ("/Review/Queue/{eval-dataset}", Login, Forbidden, Ok, Ok),
+        ("/Review/Queue/{eval-dataset}?queue=knn", Login, Forbidden, Ok, Ok),
+        ("/Review/Agreement/{eval-dataset}", Login, Forbidden, Ok, Ok),
+        ("/Review/Export/{eval-dataset}?format=csv", Login, Forbidden, Ok, Ok),
+        ("/Review/Export/{eval-dataset}?format=jsonl", Login, Forbidden, Ok, Ok),
+        ("/Review/Export/{eval-dataset}?format=folders", Login, Forbidden, Ok, Ok),
+        ("/Admin/Datasets/Labelling/{dataset}", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Datasets/Create", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Datasets/Import?datasetId={dataset}", Login, Forbidden, Forbidden, Ok),
         // POST-only: a GET goes back to the dataset's page.
@@ -171,6 +184,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Crawls/Details/{crawl}?handler=Pause", [], Login, Forbidden, Redirect),
         ("/Admin/Crawls/Details/{crawl}?handler=Resume", [], Login, Forbidden, Redirect),
         ("/Admin/Crawls/Details/{crawl}?handler=Cancel", [], Login, Forbidden, Redirect),
+        // An overlap out of range: the form again with its message, nothing saved.
+        ("/Admin/Datasets/Labelling/{dataset}", new() { ["Input.Overlap"] = "0", ["Input.LeaseSeconds"] = "60" }, Login, Forbidden, Ok),
     ];
 
     public static TheoryData<string, string, string> PageCases()

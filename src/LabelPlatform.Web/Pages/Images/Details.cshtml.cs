@@ -1,13 +1,14 @@
 using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Labelling;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Images;
 
-public class DetailsModel(PlatformDbContext db) : PageModel
+public class DetailsModel(PlatformDbContext db, LabellingService labelling, LabelInsights insights) : PageModel
 {
     public DatasetImage Image { get; private set; } = null!;
     public string DatasetName { get; private set; } = "";
@@ -15,6 +16,12 @@ public class DetailsModel(PlatformDbContext db) : PageModel
     public bool IsNoise { get; private set; }
     public long? PreviousId { get; private set; }
     public long? NextId { get; private set; }
+    public List<HistoryEntry> History { get; private set; } = [];
+
+    /// <summary>The human labels now: votes, consensus and final label (null when nobody has labelled the image).</summary>
+    public ImageLabels? Human { get; private set; }
+    public Dictionary<int, string> ClassNames { get; private set; } = [];
+    public Dictionary<string, string> UserNames { get; private set; } = [];
 
     /// <summary>Where a crawled image came from; alt text and page title are hints for labellers.</summary>
     public ImageProvenance? Provenance { get; private set; }
@@ -34,6 +41,16 @@ public class DetailsModel(PlatformDbContext db) : PageModel
         IsNoise = image.SourceClass?.IsNoise == true;
         PreviousId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id < id).OrderByDescending(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
         NextId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id > id).OrderBy(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
+        History = await labelling.HistoryAsync(id, ct);
+        if (History.Count > 0)
+        {
+            var board = await LabelBoard.LoadAsync(db, image.DatasetId, ct);
+            Human = board.Images.GetValueOrDefault(id);
+            ClassNames = await insights.ClassNamesAsync(image.DatasetId, ct);
+            var ids = Human?.Votes.Select(v => v.UserId).ToList() ?? [];
+            UserNames = await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, ct);
+        }
+
         return Page();
     }
 }

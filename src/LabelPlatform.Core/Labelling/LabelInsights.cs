@@ -1,0 +1,422 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Evaluation;
+using LabelPlatform.Core.Search;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Core.Labelling;
+
+public sealed record ImageSuggestions(long ImageId, IReadOnlyList<Suggestion> Items, int NeighboursUsed);
+
+public sealed record Disagreement(long ImageId, LabelValue Label, string LabelName, int NeighbourClassId, string NeighbourClassName, double NeighbourShare, double LabelShare);
+
+public sealed record NoConsensus(long ImageId, IReadOnlyList<(string User, string Label)> Votes);
+
+public sealed record LabellerStats(string UserId, string Name, int Events, int Votes, double? LabelsPerHour, int ComparedWithConsensus, double? AgreementWithConsensus, int SuggestionsShown, int SuggestionsAccepted)
+{
+    public double? AcceptanceRate => SuggestionsShown == 0 ? null : SuggestionsAccepted / (double)SuggestionsShown;
+}
+
+public sealed record PairAgreement(string A, string B, int Items, double? Kappa);
+
+public sealed record AgreementReport(int Overlap, int ImagesWithVotes, int WithConsensus, int WithoutConsensus, int FinalLabels, int FleissItems, double? FleissKappa, IReadOnlyList<LabellerStats> Labellers, IReadOnlyList<PairAgreement> Pairs);
+
+/// <summary>
+/// What the labels say together: suggestions from the nearest labelled neighbours, neighbour expansion for grid
+/// labelling, the review queues, per-labeller statistics and agreement, and exports. Nearest neighbours come from the
+/// search service's exact index (kept in step with new embeddings); neighbour labels are the dataset's ground truth
+/// plus images whose votes so far all agree, cached until the next labelling write.
+/// </summary>
+public sealed class LabelInsights(
+    IDbContextFactory<PlatformDbContext> contexts,
+    SearchService search,
+    ModelRegistry models,
+    GroundTruthService groundTruth,
+    LabellingService labelling,
+    TimeProvider clock) : IDisposable
+{
+    public const int SuggestionNeighbours = 10;
+    private const int SearchDepth = 64;
+
+    /// <summary>Neighbour labels are rebuilt after a write, but at most every few seconds under a stream of writes.</summary>
+    private static readonly TimeSpan LabelCacheMaxAge = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<int, (long Generation, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
+    private readonly ConcurrentDictionary<int, (DateTimeOffset At, int? ModelId)> _models = new();
+    private readonly SemaphoreSlim _rebuildGate = new(1, 1);
+
+    /// <summary>The model used for neighbours: the dataset's setting, else the one with most vectors of its images.</summary>
+    public async Task<EmbeddingModel?> ModelAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var settings = await labelling.GetSettingsAsync(datasetId, cancellationToken);
+        if (settings.ModelId is { } chosen)
+        {
+            return await models.FindByIdAsync(chosen, cancellationToken);
+        }
+
+        var now = clock.GetUtcNow();
+        if (!_models.TryGetValue(datasetId, out var cached) || now - cached.At > TimeSpan.FromMinutes(1))
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var best = await db.Embeddings.Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => e.ModelId)
+                .GroupBy(m => m).OrderByDescending(g => g.Count()).Select(g => (int?)g.Key).FirstOrDefaultAsync(cancellationToken);
+            cached = (now, best);
+            _models[datasetId] = cached;
+        }
+
+        return cached.ModelId is { } id ? await models.FindByIdAsync(id, cancellationToken) : null;
+    }
+
+    /// <summary>Top-3 classes among each image's <see cref="SuggestionNeighbours"/> nearest labelled neighbours; confidence = votes / neighbours.</summary>
+    public async Task<List<ImageSuggestions>> SuggestAsync(int datasetId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken = default)
+    {
+        var model = await ModelAsync(datasetId, cancellationToken);
+        if (model is null || imageIds.Count == 0)
+        {
+            return [.. imageIds.Select(id => new ImageSuggestions(id, [], 0))];
+        }
+
+        var labels = await NeighbourLabelsAsync(datasetId, cancellationToken);
+        var names = await ClassNamesAsync(datasetId, cancellationToken);
+        var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
+        var vectors = await VectorsAsync(model.Id, imageIds, cancellationToken);
+        var result = new List<ImageSuggestions>();
+        foreach (var id in imageIds)
+        {
+            if (!vectors.TryGetValue(id, out var vector) || index.Count < 2)
+            {
+                result.Add(new ImageSuggestions(id, [], 0));
+                continue;
+            }
+
+            var neighbours = index.Search(vector, Math.Min(SearchDepth, index.Count), null, id)
+                .Where(h => labels.ContainsKey(h.Id)).Take(SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
+            var top = neighbours.GroupBy(c => c).Select(g => (Class: g.Key, Votes: g.Count()))
+                .OrderByDescending(g => g.Votes).ThenBy(g => neighbours.IndexOf(g.Class)).Take(3)
+                .Select(g => new Suggestion(g.Class, names.GetValueOrDefault(g.Class, "?"), Math.Round(g.Votes / (double)neighbours.Count, 3), g.Votes)).ToList();
+            result.Add(new ImageSuggestions(id, top, neighbours.Count));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Grid expansion: the seed's nearest images, most similar first, that still need a vote from this labeller
+    /// (no vote of theirs, no final label, fewer votes than the overlap).
+    /// </summary>
+    public async Task<List<long>> ExpandAsync(int datasetId, long seedId, string userId, int count, CancellationToken cancellationToken = default)
+    {
+        var model = await ModelAsync(datasetId, cancellationToken);
+        if (model is null)
+        {
+            return [];
+        }
+
+        var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
+        var vectors = await VectorsAsync(model.Id, [seedId], cancellationToken);
+        if (!vectors.TryGetValue(seedId, out var vector) || index.Count == 0)
+        {
+            return [];
+        }
+
+        var settings = await labelling.GetSettingsAsync(datasetId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var result = new List<long>();
+        for (var depth = Math.Min(count * 4, index.Count); result.Count < count; depth = Math.Min(depth * 4, index.Count))
+        {
+            var hits = index.Search(vector, Math.Min(depth, VectorIndexLimits.MaxK), null, null).Select(h => h.Id).ToList();
+            var taken = await db.Images.Where(i => hits.Contains(i.Id) && (
+                    db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
+                    || db.FinalLabels.Any(f => f.ImageId == i.Id)
+                    || db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip) >= settings.Overlap))
+                .Select(i => i.Id).ToListAsync(cancellationToken);
+            var done = taken.ToHashSet();
+            result = [.. hits.Where(h => !done.Contains(h)).Take(count)];
+            if (depth >= index.Count || depth >= VectorIndexLimits.MaxK)
+            {
+                break;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Images that met the overlap without a majority and have no final label, oldest first.</summary>
+    public async Task<List<NoConsensus>> NoConsensusAsync(int datasetId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
+        var names = await ClassNamesAsync(datasetId, cancellationToken);
+        var open = board.Images.Values.Where(i => i.Final is null && i.Consensus is null && i.Votes.Count >= board.Overlap).OrderBy(i => i.ImageId).Take(limit).ToList();
+        var users = await LabellingService.UserNamesAsync(db, open.SelectMany(i => i.Votes.Select(v => v.UserId)), cancellationToken);
+        return [.. open.Select(i => new NoConsensus(i.ImageId, [.. i.Votes.Select(v => (users.GetValueOrDefault(v.UserId, v.UserId), Describe(v.Value, names)))]))];
+    }
+
+    /// <summary>
+    /// The kNN-disagreement queue: images with a human label (consensus, or votes that all agree) and no final label,
+    /// where fewer than half of their nearest labelled neighbours share that label and most point elsewhere.
+    /// </summary>
+    public async Task<List<Disagreement>> DisagreementsAsync(int datasetId, int limit, CancellationToken cancellationToken = default)
+    {
+        var model = await ModelAsync(datasetId, cancellationToken);
+        if (model is null)
+        {
+            return [];
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
+        var names = await ClassNamesAsync(datasetId, cancellationToken);
+        var labels = await NeighbourLabelsAsync(datasetId, cancellationToken);
+        var candidates = board.Images.Values.Where(i => i.Final is null)
+            .Select(i => (i.ImageId, Label: i.Consensus ?? Unanimous(i)))
+            .Where(c => c.Label is { ClassId: not null, Rejected: false })
+            .OrderByDescending(c => c.ImageId).Take(2000).ToList();
+        var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
+        var vectors = await VectorsAsync(model.Id, [.. candidates.Select(c => c.ImageId)], cancellationToken);
+        var result = new List<Disagreement>();
+        foreach (var (id, label) in candidates)
+        {
+            if (!vectors.TryGetValue(id, out var vector) || index.Count < 2)
+            {
+                continue;
+            }
+
+            var neighbours = index.Search(vector, Math.Min(SearchDepth, index.Count), null, id)
+                .Where(h => labels.ContainsKey(h.Id)).Take(SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
+            if (neighbours.Count < 3)
+            {
+                continue;
+            }
+
+            var own = neighbours.Count(c => c == label!.Value.ClassId) / (double)neighbours.Count;
+            var top = neighbours.GroupBy(c => c).OrderByDescending(g => g.Count()).First();
+            if (own < 0.5 && top.Key != label!.Value.ClassId)
+            {
+                result.Add(new Disagreement(id, label.Value, Describe(label.Value, names), top.Key, names.GetValueOrDefault(top.Key, "?"), top.Count() / (double)neighbours.Count, own));
+            }
+        }
+
+        return [.. result.OrderBy(d => d.LabelShare).ThenBy(d => d.ImageId).Take(limit)];
+    }
+
+    /// <summary>Consensus counts, Fleiss' kappa, Cohen's kappa per labeller pair, and each labeller's figures.</summary>
+    public async Task<AgreementReport> AgreementAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
+        var events = await db.LabelEvents.AsNoTracking().Where(e => e.DatasetId == datasetId)
+            .Select(e => new { e.Id, e.UserId, e.Kind, e.ClassId, e.SuggestedClassId, e.UndoesEventId, e.CreatedAt }).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var undone = events.Where(e => e.UndoesEventId is not null).Select(e => e.UndoesEventId!.Value).ToHashSet();
+        var withVotes = board.Images.Values.Where(i => i.Votes.Count > 0).ToList();
+        // Labellers: whoever has labelling events (a reviewer who only decided final labels is not one).
+        var userIds = withVotes.SelectMany(i => i.Votes.Select(v => v.UserId)).Union(events.Where(e => e.Kind <= LabelEventKind.Undo).Select(e => e.UserId)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var names = await LabellingService.UserNamesAsync(db, userIds, cancellationToken);
+
+        var stats = new List<LabellerStats>();
+        foreach (var user in userIds)
+        {
+            var mine = events.Where(e => e.UserId == user).ToList();
+            var votes = mine.Where(e => e.Kind is LabelEventKind.Label or LabelEventKind.Noise or LabelEventKind.Reject && !undone.Contains(e.Id)).ToList();
+            // Active time: gaps between one's consecutive events, a pause over five minutes counted as five.
+            var active = mine.Zip(mine.Skip(1), (a, b) => Math.Min((b.CreatedAt - a.CreatedAt).TotalHours, 5 / 60.0)).Sum();
+            var compared = withVotes.Where(i => i.Consensus is not null).SelectMany(i => i.Votes.Where(v => v.UserId == user).Select(v => v.Value == i.Consensus)).ToList();
+            var shown = votes.Where(e => e.SuggestedClassId is not null).ToList();
+            stats.Add(new LabellerStats(user, names.GetValueOrDefault(user, user), mine.Count, votes.Count, active > 0 ? votes.Count / active : null,
+                compared.Count, compared.Count == 0 ? null : compared.Count(c => c) / (double)compared.Count,
+                shown.Count, shown.Count(e => e.ClassId == e.SuggestedClassId)));
+        }
+
+        var pairs = new List<PairAgreement>();
+        for (var a = 0; a < userIds.Count; a++)
+        {
+            for (var b = a + 1; b < userIds.Count; b++)
+            {
+                var (ua, ub) = (userIds[a], userIds[b]);
+                var both = withVotes.Select(i => (A: i.Votes.FirstOrDefault(v => v.UserId == ua), B: i.Votes.FirstOrDefault(v => v.UserId == ub)))
+                    .Where(p => p.A.UserId is not null && p.B.UserId is not null).Select(p => (p.A.Value, p.B.Value)).ToList();
+                if (both.Count > 0)
+                {
+                    pairs.Add(new PairAgreement(names.GetValueOrDefault(ua, ua), names.GetValueOrDefault(ub, ub), both.Count, Agreement.CohensKappa(both)));
+                }
+            }
+        }
+
+        var raters = Math.Max(2, board.Overlap);
+        var fleissRows = withVotes.Where(i => i.Votes.Count == raters).Select(i => (IReadOnlyCollection<LabelValue>)[.. i.Votes.Select(v => v.Value)]).ToList();
+        return new AgreementReport(board.Overlap, withVotes.Count,
+            withVotes.Count(i => i.Consensus is not null), withVotes.Count(i => i.Consensus is null && i.Votes.Count >= board.Overlap),
+            board.Images.Values.Count(i => i.Final is not null), fleissRows.Count, Agreement.FleissKappa(fleissRows, raters), stats, pairs);
+    }
+
+    /// <summary>Export formats: one row per image with a ground-truth label, its source, and who labelled it when.</summary>
+    public async Task ExportAsync(int datasetId, string format, Stream output, CancellationToken cancellationToken = default)
+    {
+        var rows = await ExportRowsAsync(datasetId, cancellationToken);
+        await using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true);
+        switch (format)
+        {
+            case "csv":
+                await writer.WriteLineAsync("image_id,sha256,origin,label,label_source,decided_by,decided_at,votes");
+                foreach (var r in rows)
+                {
+                    var votes = string.Join(';', r.Votes.Select(v => $"{v.User}={v.Label}@{v.At:O}"));
+                    await writer.WriteLineAsync(string.Join(',', r.ImageId.ToString(CultureInfo.InvariantCulture), r.Sha256, Csv(r.Origin), Csv(r.Label), r.Source, Csv(r.DecidedBy ?? ""), r.DecidedAt?.ToString("O") ?? "", Csv(votes)));
+                }
+
+                break;
+            case "jsonl":
+                foreach (var r in rows)
+                {
+                    await writer.WriteLineAsync(JsonSerializer.Serialize(new
+                    {
+                        image_id = r.ImageId, sha256 = r.Sha256, origin = r.Origin, label = r.Label, label_source = r.Source, decided_by = r.DecidedBy, decided_at = r.DecidedAt,
+                        votes = r.Votes.Select(v => new { user = v.User, label = v.Label, at = v.At }),
+                    }));
+                }
+
+                break;
+            case "folders":
+                // A folder-per-class layout as a manifest: where each stored file would go, and where it lies now.
+                await writer.WriteLineAsync("target\tstored\timage_id");
+                foreach (var r in rows.Where(r => r.Source != "rejected"))
+                {
+                    await writer.WriteLineAsync($"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}\timages/{r.Sha256[..2]}/{r.Sha256.Substring(2, 2)}/{r.Sha256}.{r.Extension}\t{r.ImageId}");
+                }
+
+                break;
+            default:
+                throw new LabellingException("format must be csv, jsonl or folders");
+        }
+    }
+
+    public sealed record ExportVote(string User, string Label, DateTimeOffset At);
+
+    public sealed record ExportRow(long ImageId, string Sha256, string Extension, string Origin, string Label, string Source, string? DecidedBy, DateTimeOffset? DecidedAt, IReadOnlyList<ExportVote> Votes);
+
+    public async Task<List<ExportRow>> ExportRowsAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var state = await groundTruth.CurrentAsync(datasetId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var names = state.Classes.ToDictionary(c => c.Id, c => c.Name);
+        var images = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId).OrderBy(i => i.Id)
+            .Select(i => new { i.Id, i.Sha256, i.Format, i.Origin }).ToListAsync(cancellationToken);
+        var finals = await db.FinalLabels.AsNoTracking().Where(f => f.DatasetId == datasetId).ToDictionaryAsync(f => f.ImageId, cancellationToken);
+        var votes = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip).ToListAsync(cancellationToken);
+        var users = await LabellingService.UserNamesAsync(db, votes.Select(v => v.UserId).Concat(finals.Values.Select(f => f.DecidedBy)), cancellationToken);
+        var votesOf = votes.GroupBy(v => v.ImageId).ToDictionary(g => g.Key, g => g.OrderBy(v => v.EventId)
+            .Select(v => new ExportVote(users.GetValueOrDefault(v.UserId, v.UserId), Describe(LabelValue.FromVote(v.Kind, v.ClassId)!.Value, names), v.UpdatedAt)).ToList());
+        var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
+        var rows = new List<ExportRow>();
+        foreach (var i in images)
+        {
+            var ext = i.Format == "JPEG" ? "jpg" : i.Format.ToLowerInvariant();
+            var imageVotes = votesOf.GetValueOrDefault(i.Id) ?? [];
+            if (finals.TryGetValue(i.Id, out var f))
+            {
+                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, f.Rejected ? "rejected" : names.GetValueOrDefault(f.ClassId ?? 0, "noise"), f.Rejected ? "rejected" : "review", users.GetValueOrDefault(f.DecidedBy, f.DecidedBy), f.DecidedAt, imageVotes));
+            }
+            else if (board.Images.TryGetValue(i.Id, out var b) && b.Consensus is { } c)
+            {
+                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes));
+            }
+            else if (state.ClassOf.TryGetValue(i.Id, out var cls))
+            {
+                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, names[cls], "import", null, null, imageVotes));
+            }
+        }
+
+        return rows;
+    }
+
+    public void Dispose() => _rebuildGate.Dispose();
+
+    public static string Describe(LabelValue value, IReadOnlyDictionary<int, string> names) =>
+        value.Rejected ? "rejected" : value.ClassId is { } c ? names.GetValueOrDefault(c, $"class {c}") : "noise";
+
+    public async Task<Dictionary<int, string>> ClassNamesAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+    }
+
+    private static LabelValue? Unanimous(ImageLabels image) =>
+        image.Votes.Count > 0 && image.Votes.All(v => v.Value == image.Votes[0].Value) ? image.Votes[0].Value : null;
+
+    /// <summary>Image → class for neighbour votes: the ground truth, plus images whose votes so far all agree on a class.</summary>
+    private async Task<Dictionary<long, int>> NeighbourLabelsAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        var generation = labelling.Generation(datasetId);
+        var now = clock.GetUtcNow();
+        if (_labels.TryGetValue(datasetId, out var cached) && (cached.Generation == generation || now - cached.At < LabelCacheMaxAge))
+        {
+            return cached.Labels;
+        }
+
+        // One rebuild at a time: when the cache lapses under load, the other callers wait for it instead of each
+        // loading the whole dataset's labels at once.
+        await _rebuildGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_labels.TryGetValue(datasetId, out cached) && (cached.Generation == generation || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))
+            {
+                return cached.Labels;
+            }
+
+            return await RebuildLabelsAsync(datasetId, generation, now, cancellationToken);
+        }
+        finally
+        {
+            _rebuildGate.Release();
+        }
+    }
+
+    private async Task<Dictionary<long, int>> RebuildLabelsAsync(int datasetId, long generation, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var state = await groundTruth.CurrentAsync(datasetId, cancellationToken);
+        var labels = new Dictionary<long, int>(state.ClassOf);
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
+            foreach (var image in board.Images.Values.Where(i => i.Decided is null))
+            {
+                if (Unanimous(image) is { ClassId: { } c, Rejected: false })
+                {
+                    labels[image.ImageId] = c;
+                }
+            }
+        }
+
+        _labels[datasetId] = (generation, now, labels);
+        return labels;
+    }
+
+    private async Task<Dictionary<long, float[]>> VectorsAsync(int modelId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var result = new Dictionary<long, float[]>();
+        foreach (var chunk in imageIds.Chunk(500))
+        {
+            var rows = await db.Embeddings.AsNoTracking().Where(e => e.ModelId == modelId && chunk.Contains(e.ImageId)).Select(e => new { e.ImageId, e.Vector }).ToListAsync(cancellationToken);
+            foreach (var r in rows)
+            {
+                result[r.ImageId] = VectorCodec.FromBytes(r.Vector);
+            }
+        }
+
+        return result;
+    }
+
+    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+
+    private static string SafeFolder(string name)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        var clean = new string([.. name.Select(ch => invalid.Contains(ch) || ch == '.' && name.Length <= 2 ? '_' : ch)]);
+        return clean.Length == 0 ? "_" : clean;
+    }
+}

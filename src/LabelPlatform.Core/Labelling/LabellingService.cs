@@ -1,0 +1,584 @@
+using System.Collections.Concurrent;
+using LabelPlatform.Core.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Core.Labelling;
+
+/// <summary>A request that cannot be carried out as asked (bad image, class or kind); maps to 400 or 404.</summary>
+public sealed class LabellingException(string message, int status = 400) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>A reviewer's decision was based on a final label someone else has changed since; maps to 409.</summary>
+public sealed class LabelConflictException(string message, FinalLabel? current) : Exception(message)
+{
+    public FinalLabel? Current { get; } = current;
+}
+
+/// <summary>The suggestions shown with an image when the action was taken.</summary>
+public sealed record ShownSuggestions(IReadOnlyList<Suggestion> Items)
+{
+    public Suggestion? First => Items.Count > 0 ? Items[0] : null;
+
+    public string Encode() => string.Join(';', Items.Select(s => FormattableString.Invariant($"{s.ClassId}:{s.Confidence:0.###}")));
+}
+
+public sealed record Suggestion(int ClassId, string ClassName, double Confidence, int Votes);
+
+public sealed record LabelItem(long ImageId, LabelEventKind Kind, int? ClassId = null, ShownSuggestions? Suggestions = null);
+
+public sealed record SubmitRequest(int DatasetId, string UserId, string ClientId, string Source, IReadOnlyList<LabelItem> Items);
+
+/// <summary>What a submission stored. <see cref="Duplicate"/>: this client id was seen before and nothing new was written.</summary>
+public sealed record SubmitResult(long SubmissionId, bool Duplicate, IReadOnlyList<long> EventIds, IReadOnlyList<long> ImageIds);
+
+public sealed record ReviewRequest(int DatasetId, long ImageId, string UserId, string ClientId, int? ClassId, bool Rejected, int? ExpectedVersion);
+
+public sealed record ReviewResult(long SubmissionId, bool Duplicate, long EventId, int Version);
+
+public sealed record HistoryEntry(long EventId, DateTimeOffset At, string User, LabelEventKind Kind, string? ClassName, bool Rejected, long? UndoesEventId, string? SuggestedClassName, double? SuggestionConfidence, string Source, string ClientId);
+
+/// <summary>
+/// The labelling workflow's writes: append-only events with idempotent submissions, undo, reviewer decisions with a
+/// concurrency token, and the queue (leases on images handed out). Every write runs in one SQLite IMMEDIATE
+/// transaction, so the events and their projections (votes, final labels, leases) never disagree.
+/// </summary>
+public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock) : IDisposable
+{
+    public const int MaxItemsPerSubmission = 500;
+    public const int MaxClientIdLength = 64;
+
+    private readonly ConcurrentDictionary<int, long> _generations = new();
+    private readonly ConcurrentDictionary<int, DateTimeOffset> _lastLeaseSweep = new();
+
+    /// <summary>
+    /// One labelling write transaction at a time in this process. SQLite has one writer anyway; waiting here is a
+    /// plain FIFO queue, while waiting in SQLite's busy handler sleeps in growing steps (1, 2, 5, 10 ... 100 ms),
+    /// which is what made the tail latency under 50 concurrent labellers.
+    /// </summary>
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>Goes up on every write to a dataset's labels; readers cache derived state against it.</summary>
+    public long Generation(int datasetId) => _generations.GetValueOrDefault(datasetId);
+
+    public async Task<LabellingSettings> GetSettingsAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.LabellingSettings.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == datasetId, cancellationToken)
+            ?? new LabellingSettings { DatasetId = datasetId };
+    }
+
+    public async Task SaveSettingsAsync(int datasetId, int overlap, int leaseSeconds, int? modelId, string user, CancellationToken cancellationToken = default)
+    {
+        if (overlap is < 1 or > LabellingSettings.MaxOverlap)
+        {
+            throw new LabellingException($"overlap must be between 1 and {LabellingSettings.MaxOverlap}");
+        }
+
+        if (leaseSeconds is < 10 or > 3600)
+        {
+            throw new LabellingException("the lease must be between 10 and 3600 seconds");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.LabellingSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId, cancellationToken);
+        if (row is null)
+        {
+            row = new LabellingSettings { DatasetId = datasetId };
+            db.LabellingSettings.Add(row);
+        }
+
+        (row.Overlap, row.LeaseSeconds, row.ModelId, row.UpdatedAt, row.UpdatedBy) = (overlap, leaseSeconds, modelId, clock.GetUtcNow(), user);
+        await db.SaveChangesAsync(cancellationToken);
+        Bump(datasetId);
+    }
+
+    /// <summary>
+    /// Appends one event per item and updates the labeller's votes. A client id seen before for this user returns the
+    /// stored result (no second event), whether the first attempt finished long ago or is committing right now.
+    /// </summary>
+    public async Task<SubmitResult> SubmitAsync(SubmitRequest request, CancellationToken cancellationToken = default)
+    {
+        CheckClientId(request.ClientId);
+        if (request.Items.Count is 0 or > MaxItemsPerSubmission)
+        {
+            throw new LabellingException($"a submission holds 1 to {MaxItemsPerSubmission} items");
+        }
+
+        if (request.Items.Any(i => i.Kind is LabelEventKind.Undo or LabelEventKind.Review))
+        {
+            throw new LabellingException("undo and review have their own requests");
+        }
+
+        if (request.Items.Select(i => i.ImageId).Distinct().Count() != request.Items.Count)
+        {
+            throw new LabellingException("an image appears twice in one submission");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // One connection for the whole request: EF would otherwise open and close it (and run the pragmas) per query.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        if (await StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
+        {
+            return stored;
+        }
+
+        var taxonomy = await TaxonomyAsync(db, request.DatasetId, cancellationToken);
+        var imageIds = request.Items.Select(i => i.ImageId).ToList();
+        var found = await db.Images.Where(i => i.DatasetId == request.DatasetId && imageIds.Contains(i.Id)).CountAsync(cancellationToken);
+        if (found != imageIds.Count)
+        {
+            throw new LabellingException("some images are not in this dataset", 404);
+        }
+
+        var items = request.Items.Select(i => Normalise(i, taxonomy)).ToList();
+        try
+        {
+            await using var tx = await BeginAsync(db, cancellationToken);
+            var now = clock.GetUtcNow();
+            // Few statements while the write lock is held: the votes to update are read first, then the submission,
+            // its events and the votes are inserted or updated by one SaveChanges (linked by navigation, ids filled in).
+            var votes = await db.LabelVotes.Where(v => v.UserId == request.UserId && imageIds.Contains(v.ImageId)).ToDictionaryAsync(v => v.ImageId, cancellationToken);
+            var submission = new LabelSubmission { DatasetId = request.DatasetId, UserId = request.UserId, ClientId = request.ClientId, CreatedAt = now };
+            var events = items.Select(i => new LabelEvent
+            {
+                Submission = submission, DatasetId = request.DatasetId, ImageId = i.ImageId, UserId = request.UserId, Kind = i.Kind, ClassId = i.ClassId,
+                SuggestedClassId = i.Suggestions?.First?.ClassId, SuggestionConfidence = i.Suggestions?.First?.Confidence,
+                Suggestions = i.Suggestions is { Items.Count: > 0 } s ? s.Encode() : null, Source = request.Source, CreatedAt = now,
+            }).ToList();
+            db.LabelEvents.AddRange(events);
+            foreach (var e in events)
+            {
+                if (!votes.TryGetValue(e.ImageId, out var vote))
+                {
+                    vote = new LabelVote { ImageId = e.ImageId, UserId = request.UserId, DatasetId = request.DatasetId };
+                    db.LabelVotes.Add(vote);
+                }
+
+                (vote.Event, vote.Kind, vote.ClassId, vote.UpdatedAt) = (e, e.Kind, e.ClassId, now);
+            }
+
+            // The images are done for this labeller: their reservations go back.
+            await db.LabelLeases.Where(l => l.UserId == request.UserId && imageIds.Contains(l.ImageId)).ExecuteDeleteAsync(cancellationToken);
+
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            Bump(request.DatasetId);
+            return new SubmitResult(submission.Id, false, [.. events.Select(e => e.Id)], imageIds);
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            // The same client id committed by a concurrent request between our check and our insert.
+            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
+            return await StoredAsync(again, request.UserId, request.ClientId, cancellationToken) ?? throw new InvalidOperationException("lost a submission race without a stored submission", ex);
+        }
+    }
+
+    /// <summary>
+    /// Undoes the labeller's latest submission in the dataset that is not undone yet (all its images at once, so a
+    /// grid assignment is one undo): one Undo event per event, and each image's vote goes back to what it was before.
+    /// </summary>
+    public async Task<SubmitResult> UndoAsync(int datasetId, string userId, string clientId, CancellationToken cancellationToken = default)
+    {
+        CheckClientId(clientId);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await StoredAsync(db, userId, clientId, cancellationToken) is { } stored)
+        {
+            return stored;
+        }
+
+        try
+        {
+            await using var tx = await BeginAsync(db, cancellationToken);
+            var undone = db.LabelEvents.Where(e => e.UserId == userId && e.UndoesEventId != null).Select(e => e.UndoesEventId!.Value);
+            var target = await db.LabelEvents
+                .Where(e => e.DatasetId == datasetId && e.UserId == userId && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id))
+                .OrderByDescending(e => e.Id).Select(e => (long?)e.SubmissionId).FirstOrDefaultAsync(cancellationToken)
+                ?? throw new LabellingException("nothing to undo", 404);
+            var events = await db.LabelEvents.Where(e => e.SubmissionId == target && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id)).ToListAsync(cancellationToken);
+
+            var now = clock.GetUtcNow();
+            var submission = new LabelSubmission { DatasetId = datasetId, UserId = userId, ClientId = clientId, CreatedAt = now };
+            db.LabelSubmissions.Add(submission);
+            await db.SaveChangesAsync(cancellationToken);
+            var undos = events.Select(e => new LabelEvent
+            {
+                SubmissionId = submission.Id, DatasetId = datasetId, ImageId = e.ImageId, UserId = userId, Kind = LabelEventKind.Undo,
+                ClassId = e.ClassId, UndoesEventId = e.Id, Source = e.Source, CreatedAt = now,
+            }).ToList();
+            db.LabelEvents.AddRange(undos);
+            await db.SaveChangesAsync(cancellationToken);
+
+            // Each image's vote: the labeller's latest earlier action on it that is still standing, or none.
+            foreach (var e in events)
+            {
+                var previous = await db.LabelEvents
+                    .Where(p => p.ImageId == e.ImageId && p.UserId == userId && p.Kind <= LabelEventKind.Skip && !undone.Contains(p.Id))
+                    .OrderByDescending(p => p.Id).FirstOrDefaultAsync(cancellationToken);
+                var vote = await db.LabelVotes.FirstOrDefaultAsync(v => v.ImageId == e.ImageId && v.UserId == userId, cancellationToken);
+                if (previous is null)
+                {
+                    if (vote is not null)
+                    {
+                        db.LabelVotes.Remove(vote);
+                    }
+                }
+                else if (vote is not null)
+                {
+                    (vote.EventId, vote.Kind, vote.ClassId, vote.UpdatedAt) = (previous.Id, previous.Kind, previous.ClassId, now);
+                }
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            Bump(datasetId);
+            return new SubmitResult(submission.Id, false, [.. undos.Select(u => u.Id)], [.. undos.Select(u => u.ImageId)]);
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
+            return await StoredAsync(again, userId, clientId, cancellationToken) ?? throw new InvalidOperationException("lost an undo race without a stored submission", ex);
+        }
+    }
+
+    /// <summary>
+    /// A reviewer sets an image's final label. <see cref="ReviewRequest.ExpectedVersion"/> is the version the reviewer
+    /// saw (null: there was none); if the final label has changed since, nothing is written and the caller gets a
+    /// <see cref="LabelConflictException"/> naming who changed it.
+    /// </summary>
+    public async Task<ReviewResult> SetFinalAsync(ReviewRequest request, CancellationToken cancellationToken = default)
+    {
+        CheckClientId(request.ClientId);
+        if (request.Rejected == (request.ClassId is not null))
+        {
+            throw new LabellingException("give either a class or reject");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
+        {
+            var final = await db.FinalLabels.AsNoTracking().FirstAsync(f => f.ImageId == request.ImageId, cancellationToken);
+            return new ReviewResult(stored.SubmissionId, true, stored.EventIds[0], final.Version);
+        }
+
+        var taxonomy = await TaxonomyAsync(db, request.DatasetId, cancellationToken);
+        if (request.ClassId is { } c && !taxonomy.Classes.Contains(c))
+        {
+            throw new LabellingException($"class {c} is not a class of this dataset", 404);
+        }
+
+        if (!await db.Images.AnyAsync(i => i.Id == request.ImageId && i.DatasetId == request.DatasetId, cancellationToken))
+        {
+            throw new LabellingException($"image {request.ImageId} is not in this dataset", 404);
+        }
+
+        try
+        {
+            await using var tx = await BeginAsync(db, cancellationToken);
+            var row = await db.FinalLabels.FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken);
+            if (row?.Version != request.ExpectedVersion)
+            {
+                throw await ConflictAsync(db, row, cancellationToken);
+            }
+
+            var now = clock.GetUtcNow();
+            var submission = new LabelSubmission { DatasetId = request.DatasetId, UserId = request.UserId, ClientId = request.ClientId, CreatedAt = now };
+            db.LabelSubmissions.Add(submission);
+            await db.SaveChangesAsync(cancellationToken);
+            var e = new LabelEvent
+            {
+                SubmissionId = submission.Id, DatasetId = request.DatasetId, ImageId = request.ImageId, UserId = request.UserId, Kind = LabelEventKind.Review,
+                ClassId = request.ClassId, Rejected = request.Rejected, Source = "review", CreatedAt = now,
+            };
+            db.LabelEvents.Add(e);
+            await db.SaveChangesAsync(cancellationToken);
+            if (row is null)
+            {
+                row = new FinalLabel { ImageId = request.ImageId, DatasetId = request.DatasetId, DecidedBy = request.UserId };
+                db.FinalLabels.Add(row);
+            }
+
+            (row.ClassId, row.Rejected, row.EventId, row.DecidedBy, row.DecidedAt) = (request.ClassId, request.Rejected, e.Id, request.UserId, now);
+            row.Version = (request.ExpectedVersion ?? 0) + 1;
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            Bump(request.DatasetId);
+            return new ReviewResult(submission.Id, false, e.Id, row.Version);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
+            throw await ConflictAsync(again, await again.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken), cancellationToken);
+        }
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
+            if (await StoredAsync(again, request.UserId, request.ClientId, cancellationToken) is { } same)
+            {
+                var final = await again.FinalLabels.AsNoTracking().FirstAsync(f => f.ImageId == request.ImageId, cancellationToken);
+                return new ReviewResult(same.SubmissionId, true, same.EventIds[0], final.Version);
+            }
+
+            // Two reviewers created the first final label at once: the later insert loses.
+            throw await ConflictAsync(again, await again.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Hands the labeller up to <paramref name="count"/> images and reserves them (a lease each). Images they already
+    /// hold come first; then images still short of the overlap, fewest votes first (unlabelled first), counting
+    /// other labellers' live leases as taken slots; then images that met the overlap without a consensus and have no
+    /// final label (the review queue: one more vote may settle them).
+    /// </summary>
+    public async Task<IReadOnlyList<long>> NextAsync(int datasetId, string userId, int count, IReadOnlyCollection<long> exclude, CancellationToken cancellationToken = default)
+    {
+        count = Math.Clamp(count, 1, 50);
+        var settings = await GetSettingsAsync(datasetId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var overlap = settings.Overlap;
+        var excluded = exclude.ToList();
+        var now = clock.GetUtcNow();
+        var open = Open(db, datasetId, userId, excluded, now);
+
+        // Candidates first, outside the write lock (a plain read over the dataset); then, holding it, only those are
+        // checked again and leased, so two labellers never take the last slot of an image together.
+        // The usual case is cheap: images this labeller already holds, then images nobody has voted on or holds,
+        // walked in id order (SQLite stops after enough). Only when those run short is the whole dataset ranked.
+        var want = count * 3;
+        var candidates = await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.UserId == userId && l.ExpiresAt > now && !excluded.Contains(l.ImageId)
+                && !db.LabelVotes.Any(v => v.ImageId == l.ImageId && v.UserId == userId) && !db.FinalLabels.Any(f => f.ImageId == l.ImageId))
+            .OrderBy(l => l.ImageId).Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken);
+        if (candidates.Count < want)
+        {
+            candidates.AddRange(await db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
+                    && !db.LabelVotes.Any(v => v.ImageId == i.Id) && !db.FinalLabels.Any(f => f.ImageId == i.Id)
+                    && !db.LabelLeases.Any(l => l.ImageId == i.Id && l.ExpiresAt > now))
+                .OrderBy(i => i.Id).Select(i => i.Id).Take(want - candidates.Count).ToListAsync(cancellationToken));
+        }
+
+        if (candidates.Count < count)
+        {
+            var known = candidates.ToList();
+            candidates.AddRange(await open.Where(x => !known.Contains(x.Id) && (x.Mine || x.Votes + x.Others < overlap))
+                .OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => x.Id)
+                .Select(x => x.Id).Take(want).ToListAsync(cancellationToken));
+        }
+
+        var tiedCandidates = new List<long>();
+        if (candidates.Count < count)
+        {
+            // The review queue: met the overlap, no majority, nobody else on it right now.
+            var tied = await open.Where(x => x.Votes >= overlap && x.Others == 0).OrderBy(x => x.Id).Select(x => x.Id).Take(500).ToListAsync(cancellationToken);
+            var votes = await db.LabelVotes.Where(v => tied.Contains(v.ImageId)).Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
+            tiedCandidates.AddRange(votes.GroupBy(v => v.ImageId)
+                .Where(g => Agreement.Consensus([.. g.Select(v => LabelValue.FromVote(v.Kind, v.ClassId)).OfType<LabelValue>()], overlap) is null)
+                .Select(g => g.Key).Order().Take(count * 3));
+        }
+
+        var all = candidates.Concat(tiedCandidates).ToList();
+        if (all.Count == 0)
+        {
+            return [];
+        }
+
+        await using var tx = await BeginAsync(db, cancellationToken);
+        now = clock.GetUtcNow();
+        var state = await Open(db, datasetId, userId, [], now).Where(x => all.Contains(x.Id)).ToDictionaryAsync(x => x.Id, cancellationToken);
+        var picked = candidates.Where(id => state.TryGetValue(id, out var x) && (x.Mine || x.Votes + x.Others < overlap))
+            .Concat(tiedCandidates.Where(id => state.TryGetValue(id, out var x) && x.Others == 0))
+            .Take(count).ToList();
+        var held = await db.LabelLeases.Where(l => l.UserId == userId && picked.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
+        var expires = now.AddSeconds(settings.LeaseSeconds);
+        foreach (var id in picked)
+        {
+            if (held.TryGetValue(id, out var lease))
+            {
+                lease.ExpiresAt = expires;
+            }
+            else
+            {
+                db.LabelLeases.Add(new LabelLease { DatasetId = datasetId, ImageId = id, UserId = userId, ExpiresAt = expires });
+            }
+        }
+
+        // Lapsed leases are only clutter once expired: cleared now and then while we hold the write lock anyway.
+        if (now - _lastLeaseSweep.GetValueOrDefault(datasetId) > TimeSpan.FromSeconds(30))
+        {
+            _lastLeaseSweep[datasetId] = now;
+            await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return picked;
+    }
+
+    /// <summary>Member-initialised (not a constructor) so EF can filter and sort on it after the projection.</summary>
+    private sealed class OpenImage
+    {
+        public long Id { get; init; }
+        public int Votes { get; init; }
+        public int Others { get; init; }
+        public bool Mine { get; init; }
+    }
+
+    /// <summary>The dataset's images this labeller has not voted on and no reviewer has decided, with their slot counts.</summary>
+    private static IQueryable<OpenImage> Open(PlatformDbContext db, int datasetId, string userId, List<long> excluded, DateTimeOffset now) =>
+        db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
+                && !db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
+                && !db.FinalLabels.Any(f => f.ImageId == i.Id))
+            .Select(i => new OpenImage
+            {
+                Id = i.Id,
+                Votes = db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip),
+                Others = db.LabelLeases.Count(l => l.ImageId == i.Id && l.UserId != userId && l.ExpiresAt > now),
+                Mine = db.LabelLeases.Any(l => l.ImageId == i.Id && l.UserId == userId && l.ExpiresAt > now),
+            });
+
+    /// <summary>Every event on one image, oldest first, with the labellers' names.</summary>
+    public async Task<List<HistoryEntry>> HistoryAsync(long imageId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.LabelEvents.AsNoTracking().Where(e => e.ImageId == imageId).OrderBy(e => e.Id)
+            .Join(db.LabelSubmissions, e => e.SubmissionId, s => s.Id, (e, s) => new { e, s.ClientId })
+            .ToListAsync(cancellationToken);
+        var users = await UserNamesAsync(db, rows.Select(r => r.e.UserId), cancellationToken);
+        var classIds = rows.SelectMany(r => new[] { r.e.ClassId, r.e.SuggestedClassId }).OfType<int>().Distinct().ToList();
+        var names = await db.ImageClasses.Where(c => classIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        return [.. rows.Select(r => new HistoryEntry(r.e.Id, r.e.CreatedAt, users.GetValueOrDefault(r.e.UserId, r.e.UserId), r.e.Kind,
+            r.e.ClassId is { } c ? names.GetValueOrDefault(c) : null, r.e.Rejected, r.e.UndoesEventId,
+            r.e.SuggestedClassId is { } s ? names.GetValueOrDefault(s) : null, r.e.SuggestionConfidence, r.e.Source, r.ClientId))];
+    }
+
+    /// <summary>
+    /// Rebuilds the votes of a dataset by folding its events from scratch, to check the projection (a test compares
+    /// them) or repair it: the latest Label/Noise/Reject/Skip event per (image, labeller) that no Undo cancels.
+    /// </summary>
+    public async Task<List<LabelVote>> FoldVotesAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var events = await db.LabelEvents.AsNoTracking().Where(e => e.DatasetId == datasetId).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var undone = events.Where(e => e.UndoesEventId is not null).Select(e => e.UndoesEventId!.Value).ToHashSet();
+        return [.. events.Where(e => e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id))
+            .GroupBy(e => (e.ImageId, e.UserId)).Select(g => g.MaxBy(e => e.Id)!)
+            .Select(e => new LabelVote { ImageId = e.ImageId, UserId = e.UserId, DatasetId = datasetId, EventId = e.Id, Kind = e.Kind, ClassId = e.ClassId })
+            .OrderBy(v => v.ImageId).ThenBy(v => v.UserId, StringComparer.Ordinal)];
+    }
+
+    internal static async Task<Dictionary<string, string>> UserNamesAsync(PlatformDbContext db, IEnumerable<string> ids, CancellationToken cancellationToken)
+    {
+        var list = ids.Distinct().ToList();
+        return await db.Users.Where(u => list.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, cancellationToken);
+    }
+
+    public void Dispose() => _writeGate.Dispose();
+
+    private async Task<GatedTransaction> BeginAsync(PlatformDbContext db, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, so reads inside see what they change.
+            return new GatedTransaction(await db.Database.BeginTransactionAsync(cancellationToken), _writeGate);
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    private sealed class GatedTransaction(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, SemaphoreSlim gate) : IAsyncDisposable
+    {
+        public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await transaction.DisposeAsync();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private void Bump(int datasetId) => _generations.AddOrUpdate(datasetId, 1, (_, g) => g + 1);
+
+    private static void CheckClientId(string clientId)
+    {
+        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > MaxClientIdLength)
+        {
+            throw new LabellingException($"every submission needs a client id of 1 to {MaxClientIdLength} characters");
+        }
+    }
+
+    private sealed record Taxonomy(HashSet<int> Classes, int? NoiseClassId);
+
+    private static async Task<Taxonomy> TaxonomyAsync(PlatformDbContext db, int datasetId, CancellationToken cancellationToken)
+    {
+        var classes = await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).Select(c => new { c.Id, c.IsNoise }).ToListAsync(cancellationToken);
+        if (classes.Count == 0 && !await db.Datasets.AnyAsync(d => d.Id == datasetId, cancellationToken))
+        {
+            throw new LabellingException($"dataset {datasetId} does not exist", 404);
+        }
+
+        return new Taxonomy([.. classes.Select(c => c.Id)], classes.FirstOrDefault(c => c.IsNoise)?.Id);
+    }
+
+    /// <summary>Checks an item against the taxonomy; "noise" becomes the dataset's noise class when it has one.</summary>
+    private static LabelItem Normalise(LabelItem item, Taxonomy taxonomy)
+    {
+        switch (item.Kind)
+        {
+            case LabelEventKind.Label:
+                if (item.ClassId is not { } c || !taxonomy.Classes.Contains(c))
+                {
+                    throw new LabellingException($"image {item.ImageId}: a label needs a class of this dataset", 404);
+                }
+
+                return item;
+            case LabelEventKind.Noise:
+                return item with { ClassId = taxonomy.NoiseClassId };
+            case LabelEventKind.Reject:
+            case LabelEventKind.Skip:
+                return item with { ClassId = null };
+            default:
+                throw new LabellingException($"unknown action {item.Kind}");
+        }
+    }
+
+    private static async Task<SubmitResult?> StoredAsync(PlatformDbContext db, string userId, string clientId, CancellationToken cancellationToken)
+    {
+        var submission = await db.LabelSubmissions.AsNoTracking().Where(s => s.UserId == userId && s.ClientId == clientId).Select(s => (long?)s.Id).FirstOrDefaultAsync(cancellationToken);
+        if (submission is not { } id)
+        {
+            return null;
+        }
+
+        var events = await db.LabelEvents.AsNoTracking().Where(e => e.SubmissionId == id).OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId }).ToListAsync(cancellationToken);
+        return new SubmitResult(id, true, [.. events.Select(e => e.Id)], [.. events.Select(e => e.ImageId)]);
+    }
+
+    private static async Task<LabelConflictException> ConflictAsync(PlatformDbContext db, FinalLabel? current, CancellationToken cancellationToken)
+    {
+        if (current is null)
+        {
+            return new LabelConflictException("The final label you changed has been removed since you loaded the page. Reload and decide again.", null);
+        }
+
+        var who = (await UserNamesAsync(db, [current.DecidedBy], cancellationToken)).GetValueOrDefault(current.DecidedBy, current.DecidedBy);
+        var what = current.Rejected ? "rejected" : (await db.ImageClasses.Where(c => c.Id == current.ClassId).Select(c => c.Name).FirstOrDefaultAsync(cancellationToken)) ?? "?";
+        return new LabelConflictException(
+            $"{who} set the final label of this image to \"{what}\" at {current.DecidedAt:yyyy-MM-dd HH:mm:ss} UTC (version {current.Version}) after you loaded it. " +
+            "Nothing was saved: reload to see their decision, then decide again.", current);
+    }
+
+    private static bool IsUniqueViolation(DbUpdateException ex) =>
+        ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite && sqlite.Message.Contains("UNIQUE", StringComparison.Ordinal);
+}

@@ -1,0 +1,114 @@
+using System.Security.Claims;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Core.Labelling;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Web.Endpoints;
+
+/// <summary>
+/// The JSON endpoints the labelling pages call with fetch: the next images (leased), suggestions, grid expansion,
+/// submit and undo. Signed-in labellers only (cookie), and every POST must carry the antiforgery token in the
+/// RequestVerificationToken header, as a form would carry it in a field.
+/// </summary>
+public static class LabelApi
+{
+    public sealed record SuggestionDto(int ClassId, string Name, double Confidence);
+
+    public sealed record ImageDto(long Id, string Url, string Thumb, string Origin, int Width, int Height, IReadOnlyList<SuggestionDto> Suggestions);
+
+    public sealed record ItemDto(long ImageId, string Action, int? ClassId, IReadOnlyList<SuggestionDto>? Suggestions);
+
+    public sealed record SubmitDto(string ClientId, string? Source, IReadOnlyList<ItemDto> Items);
+
+    public sealed record UndoDto(string ClientId);
+
+    public sealed record ResultDto(long SubmissionId, bool Duplicate, IReadOnlyList<long> EventIds, IReadOnlyList<long> ImageIds);
+
+    private static readonly string[] Sources = ["single", "grid", "bench"];
+
+    public static IEndpointRouteBuilder MapLabelApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/label/{datasetId:int}").RequireAuthorization(Policies.Labeller).ExcludeFromDescription();
+        group.MapGet("/next", NextAsync);
+        group.MapGet("/expand", ExpandAsync);
+        group.MapPost("/submit", SubmitAsync).AddEndpointFilter(RequireAntiforgery);
+        group.MapPost("/undo", UndoAsync).AddEndpointFilter(RequireAntiforgery);
+        return app;
+    }
+
+    private static async ValueTask<object?> RequireAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var antiforgery = context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>();
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context.HttpContext);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Results.Problem(statusCode: 400, detail: "missing or invalid antiforgery token (send the RequestVerificationToken header)");
+        }
+
+        return await next(context);
+    }
+
+    private static string UserId(HttpContext http) => http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed-in user without an id");
+
+    private static async Task<IResult> NextAsync(int datasetId, int? count, string? exclude, HttpContext http, LabellingService labelling, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
+    {
+        var skip = (exclude ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => long.TryParse(s, out var v) ? v : 0).Where(v => v > 0).Take(500).ToList();
+        var ids = await labelling.NextAsync(datasetId, UserId(http), count ?? 1, skip, ct);
+        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, ct) });
+    }
+
+    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
+    {
+        var ids = await insights.ExpandAsync(datasetId, seed, UserId(http), Math.Clamp(count ?? 30, 1, 200), ct);
+        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, ct) });
+    }
+
+    private static async Task<List<ImageDto>> DescribeAsync(int datasetId, IReadOnlyList<long> ids, PlatformDbContext db, LabelInsights insights, CancellationToken ct)
+    {
+        var images = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && ids.Contains(i.Id))
+            .Select(i => new { i.Id, i.Origin, i.Width, i.Height }).ToDictionaryAsync(i => i.Id, ct);
+        var suggestions = (await insights.SuggestAsync(datasetId, ids, ct)).ToDictionary(s => s.ImageId);
+        return [.. ids.Where(images.ContainsKey).Select(id => new ImageDto(id, $"/images/{id}/file", $"/images/{id}/thumb", images[id].Origin, images[id].Width, images[id].Height,
+            [.. suggestions[id].Items.Select(s => new SuggestionDto(s.ClassId, s.ClassName, s.Confidence))]))];
+    }
+
+    private static async Task<IResult> SubmitAsync(int datasetId, SubmitDto body, HttpContext http, LabellingService labelling, CancellationToken ct)
+    {
+        var items = new List<LabelItem>();
+        foreach (var item in body.Items ?? [])
+        {
+            if (!Enum.TryParse<LabelEventKind>(item.Action, ignoreCase: true, out var kind) || kind is LabelEventKind.Undo or LabelEventKind.Review)
+            {
+                return Results.Problem(statusCode: 400, detail: $"unknown action '{item.Action}' (label, noise, reject, skip)");
+            }
+
+            var shown = item.Suggestions is { Count: > 0 } s ? new ShownSuggestions([.. s.Take(3).Select(x => new Suggestion(x.ClassId, x.Name ?? "", Math.Clamp(x.Confidence, 0, 1), 0))]) : null;
+            items.Add(new LabelItem(item.ImageId, kind, item.ClassId, shown));
+        }
+
+        var source = body.Source is { } src && Sources.Contains(src) ? src : "single";
+        return await Guard(async () => ToDto(await labelling.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
+    }
+
+    private static Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabellingService labelling, CancellationToken ct) =>
+        Guard(async () => ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", ct)));
+
+    private static ResultDto ToDto(SubmitResult r) => new(r.SubmissionId, r.Duplicate, r.EventIds, r.ImageIds);
+
+    private static async Task<IResult> Guard(Func<Task<ResultDto>> action)
+    {
+        try
+        {
+            return Results.Ok(await action());
+        }
+        catch (LabellingException ex)
+        {
+            return Results.Problem(statusCode: ex.Status, detail: ex.Message);
+        }
+    }
+}

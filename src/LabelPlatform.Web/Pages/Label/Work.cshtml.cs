@@ -1,0 +1,24 @@
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Labelling;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace LabelPlatform.Web.Pages.Label;
+
+/// <summary>One image at a time, keyboard first. The page is a shell: wwwroot/js/label.js fetches, preloads and submits.</summary>
+public class WorkModel(PlatformDbContext db, LabellingService labelling) : PageModel
+{
+    public Workbench Bench { get; private set; } = null!;
+
+    public async Task<IActionResult> OnGetAsync(int datasetId, CancellationToken ct)
+    {
+        var bench = await Workbench.LoadAsync(db, labelling, datasetId, "single", 3, null, ct);
+        if (bench is null)
+        {
+            return NotFound();
+        }
+
+        Bench = bench;
+        return Page();
+    }
+}

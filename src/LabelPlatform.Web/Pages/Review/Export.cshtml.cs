@@ -1,0 +1,37 @@
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Labelling;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Web.Pages.Review;
+
+/// <summary>Downloads a dataset's labels: csv, jsonl, or folders (a tab-separated folder-per-class manifest).</summary>
+public class ExportModel(PlatformDbContext db, LabelInsights insights) : PageModel
+{
+    public async Task<IActionResult> OnGetAsync(int datasetId, string format = "csv", CancellationToken ct = default)
+    {
+        var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
+        if (name is null)
+        {
+            return NotFound();
+        }
+
+        var (type, extension) = format switch
+        {
+            "csv" => ("text/csv", "csv"),
+            "jsonl" => ("application/x-ndjson", "jsonl"),
+            "folders" => ("text/tab-separated-values", "folders.tsv"),
+            _ => (null, null),
+        };
+        if (type is null)
+        {
+            return BadRequest("format must be csv, jsonl or folders");
+        }
+
+        var buffer = new MemoryStream();
+        await insights.ExportAsync(datasetId, format, buffer, ct);
+        buffer.Position = 0;
+        return File(buffer, type, $"{name}-labels.{extension}");
+    }
+}

@@ -1,0 +1,117 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Labelling;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace LabelPlatform.Web.Pages.Review;
+
+/// <summary>
+/// The reviewer's queues for one dataset: images whose labellers did not agree, and images whose label disagrees
+/// with most of their nearest labelled neighbours. Each decision is a form post (post-redirect-get) carrying the
+/// final-label version the reviewer saw and a client id rendered with the form (a resubmitted form changes nothing).
+/// </summary>
+public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingService labelling) : PageModel
+{
+    public const int Shown = 50;
+
+    public sealed record Item(long ImageId, string Origin, IReadOnlyList<(string User, string Label)> Votes, string? Note, IReadOnlyList<(int Id, string Name)> Quick, int? Version);
+
+    public sealed class DecisionInput
+    {
+        [Required]
+        public long ImageId { get; set; }
+
+        public int? ClassId { get; set; }
+
+        public bool Reject { get; set; }
+
+        public int? ExpectedVersion { get; set; }
+
+        [Required, StringLength(LabellingService.MaxClientIdLength)]
+        public string ClientId { get; set; } = "";
+    }
+
+    [BindProperty]
+    public DecisionInput Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string Queue { get; set; } = "consensus";
+
+    public int DatasetId { get; private set; }
+    public string DatasetName { get; private set; } = "";
+    public List<(int Id, string Name)> Classes { get; private set; } = [];
+    public List<Item> Items { get; private set; } = [];
+    public int Total { get; private set; }
+    public bool HasModel { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(int datasetId, CancellationToken ct)
+    {
+        var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
+        if (name is null)
+        {
+            return NotFound();
+        }
+
+        (DatasetId, DatasetName) = (datasetId, name);
+        var classNames = await insights.ClassNamesAsync(datasetId, ct);
+        Classes = [.. classNames.OrderBy(c => c.Value, StringComparer.OrdinalIgnoreCase).Select(c => (c.Key, c.Value))];
+        var origins = new Dictionary<long, string>();
+        if (Queue == "knn")
+        {
+            HasModel = await insights.ModelAsync(datasetId, ct) is not null;
+            var found = await insights.DisagreementsAsync(datasetId, 1000, ct);
+            Total = found.Count;
+            Items = [.. found.Take(Shown).Select(d => new Item(d.ImageId, "", [],
+                $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
+                [.. new[] { (d.Label.ClassId ?? 0, d.LabelName), (d.NeighbourClassId, d.NeighbourClassName) }.Where(q => q.Item1 != 0)], null))];
+        }
+        else
+        {
+            Queue = "consensus";
+            var open = await insights.NoConsensusAsync(datasetId, 1000, ct);
+            Total = open.Count;
+            var votes = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.ClassId != null && v.Kind != LabelEventKind.Skip)
+                .Select(v => new { v.ImageId, ClassId = v.ClassId!.Value }).ToListAsync(ct);
+            var byImage = votes.ToLookup(v => v.ImageId, v => v.ClassId);
+            Items = [.. open.Take(Shown).Select(o => new Item(o.ImageId, "", o.Votes, null,
+                [.. byImage[o.ImageId].Distinct().Where(classNames.ContainsKey).Select(c => (c, classNames[c]))], null))];
+        }
+
+        var ids = Items.Select(i => i.ImageId).ToList();
+        origins = await db.Images.Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.Origin, ct);
+        var versions = await db.FinalLabels.Where(f => ids.Contains(f.ImageId)).ToDictionaryAsync(f => f.ImageId, f => f.Version, ct);
+        Items = [.. Items.Select(i => i with { Origin = origins.GetValueOrDefault(i.ImageId, ""), Version = versions.TryGetValue(i.ImageId, out var v) ? v : null })];
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(int datasetId, CancellationToken ct)
+    {
+        if (!ModelState.IsValid || (Input.ClassId is null) == !Input.Reject)
+        {
+            TempData["Conflict"] = "Choose a class or reject.";
+            return RedirectToPage(new { datasetId, queue = Queue });
+        }
+
+        try
+        {
+            var userId = User.FindFirstValue(ClaimTypes.NameIdentifier)!;
+            var result = await labelling.SetFinalAsync(new ReviewRequest(datasetId, Input.ImageId, userId, Input.ClientId, Input.Reject ? null : Input.ClassId, Input.Reject, Input.ExpectedVersion), ct);
+            TempData["Flash"] = result.Duplicate
+                ? $"Image {Input.ImageId}: this decision was already saved (version {result.Version})."
+                : $"Image {Input.ImageId}: final label saved (version {result.Version}).";
+        }
+        catch (LabelConflictException ex)
+        {
+            TempData["Conflict"] = $"Image {Input.ImageId}: {ex.Message}";
+        }
+        catch (LabellingException ex)
+        {
+            TempData["Conflict"] = $"Image {Input.ImageId}: {ex.Message}";
+        }
+
+        return RedirectToPage(new { datasetId, queue = Queue });
+    }
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Core.Labelling;
+using LabelPlatform.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Tests.Web;
+
+/// <summary>The labelling JSON API and the review page over HTTP, against the real app.</summary>
+public sealed class LabelWebTests : IAsyncLifetime
+{
+    private readonly PlatformFactory _factory = new();
+    private SeededDataset _data = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _factory.CreateUserAsync("l1@test.local", Roles.Labeller);
+        await _factory.CreateUserAsync("l2@test.local", Roles.Labeller);
+        await _factory.CreateUserAsync("r1@test.local", Roles.Reviewer);
+        await _factory.CreateUserAsync("r2@test.local", Roles.Reviewer);
+        _data = await EvaluationSeed.CreateAsync(_factory.Services, "web-labels", classes: 3, perClass: 10);
+    }
+
+    public Task DisposeAsync()
+    {
+        _factory.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private async Task<(HttpClient Client, string Token)> LabellerAsync(string email)
+    {
+        var client = await _factory.SignInAsync(email, PlatformFactory.UserPassword);
+        return (client, await client.GetAntiforgeryTokenAsync($"/Label/Work/{_data.DatasetId}"));
+    }
+
+    private Task<HttpResponseMessage> PostJsonAsync(HttpClient client, string? token, string path, object body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/label/{_data.DatasetId}/{path}") { Content = JsonContent.Create(body) };
+        if (token is not null)
+        {
+            request.Headers.Add("RequestVerificationToken", token);
+        }
+
+        return client.SendAsync(request);
+    }
+
+    private async Task<int> EventCountAsync()
+    {
+        using var scope = _factory.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<PlatformDbContext>().LabelEvents.CountAsync();
+    }
+
+    [Fact]
+    public async Task Submit_needs_the_antiforgery_header_and_a_resubmission_returns_the_stored_result()
+    {
+        var (client, token) = await LabellerAsync("l1@test.local");
+        var next = await client.GetFromJsonAsync<JsonElement>($"/api/label/{_data.DatasetId}/next?count=2");
+        var images = next.GetProperty("images");
+        var image = images[0].GetProperty("id").GetInt64();
+        var suggestion = images[0].GetProperty("suggestions")[0];
+        var body = new
+        {
+            clientId = "web-1", source = "single",
+            items = new[] { new { imageId = image, action = "label", classId = suggestion.GetProperty("classId").GetInt32(), suggestions = new[] { new { classId = suggestion.GetProperty("classId").GetInt32(), name = "x", confidence = 0.9 } } } },
+        };
+
+        var withoutToken = await PostJsonAsync(client, null, "submit", body);
+        var first = await PostJsonAsync(client, token, "submit", body);
+        var again = await PostJsonAsync(client, token, "submit", body);
+        var badAction = await PostJsonAsync(client, token, "submit", new { clientId = "web-2", items = new[] { new { imageId = image, action = "delete" } } });
+        var anonymous = await _factory.CreateBrowserClient().PostAsync($"/api/label/{_data.DatasetId}/submit", JsonContent.Create(body));
+
+        Assert.Equal(2, images.GetArrayLength());
+        Assert.Equal(HttpStatusCode.BadRequest, withoutToken.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var (a, b) = (await first.Content.ReadFromJsonAsync<JsonElement>(), await again.Content.ReadFromJsonAsync<JsonElement>());
+        Assert.False(a.GetProperty("duplicate").GetBoolean());
+        Assert.True(b.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(a.GetProperty("eventIds")[0].GetInt64(), b.GetProperty("eventIds")[0].GetInt64());
+        Assert.Equal(HttpStatusCode.BadRequest, badAction.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(1, await EventCountAsync());
+
+        // The image's page shows the event with its suggestion and client id.
+        var details = await client.GetStringAsync($"/Images/Details/{image}");
+        Assert.Contains("label-history", details, StringComparison.Ordinal);
+        Assert.Contains("web-1", details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_reviewers_deciding_the_same_image_the_second_gets_a_conflict_message()
+    {
+        // Two labellers disagree on one image: it enters the no-consensus queue (overlap 2 by default).
+        var image = _data.ImageIds[3];
+        foreach (var (email, cls) in new[] { ("l1@test.local", 0), ("l2@test.local", 1) })
+        {
+            var (client, token) = await LabellerAsync(email);
+            var response = await PostJsonAsync(client, token, "submit", new { clientId = $"d-{email}", items = new[] { new { imageId = image, action = "label", classId = _data.ClassIds[cls] } } });
+            response.EnsureSuccessStatusCode();
+        }
+
+        var r1 = await _factory.SignInAsync("r1@test.local", PlatformFactory.UserPassword);
+        var r2 = await _factory.SignInAsync("r2@test.local", PlatformFactory.UserPassword);
+        var queue = $"/Review/Queue/{_data.DatasetId}";
+        var page = await r1.GetStringAsync(queue);
+        Assert.Contains($"data-image-id=\"{image}\"", page, StringComparison.Ordinal);
+
+        // Both loaded the queue (no final label yet: empty expected version); r1 decides first.
+        Dictionary<string, string> Decide(string clientId, int cls) => new()
+        {
+            ["Input.ImageId"] = image.ToString(), ["Input.ExpectedVersion"] = "", ["Input.ClientId"] = clientId,
+            ["Input.ClassId"] = _data.ClassIds[cls].ToString(), ["Queue"] = "consensus",
+        };
+        var first = await r1.PostFormAsync(queue, Decide("r1-a", 0));
+        var second = await r2.PostFormAsync(queue, Decide("r2-a", 1));
+        var shown = await r2.GetStringAsync(second.Headers.Location!.OriginalString);
+        var resubmitted = await r1.PostFormAsync(queue, Decide("r1-a", 0));
+        var after = await r1.GetStringAsync(resubmitted.Headers.Location!.OriginalString);
+
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Contains("id=\"conflict\"", shown, StringComparison.Ordinal);
+        Assert.Contains("r1@test.local set the final label", shown, StringComparison.Ordinal);
+        Assert.Contains("already saved", after, StringComparison.Ordinal);
+        Assert.DoesNotContain($"data-image-id=\"{image}\"", after, StringComparison.Ordinal);
+        using var scope = _factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+        var final = await db.FinalLabels.SingleAsync();
+        Assert.Equal((_data.ClassIds[0], 1), (final.ClassId, final.Version));
+        Assert.Equal(1, await db.LabelEvents.CountAsync(e => e.Kind == LabelEventKind.Review));
+
+        // The export names who decided.
+        var csv = await r1.GetStringAsync($"/Review/Export/{_data.DatasetId}?format=csv");
+        Assert.Contains($"{image},", csv, StringComparison.Ordinal);
+        Assert.Contains("review,r1@test.local", csv, StringComparison.Ordinal);
+        var jsonl = (await r1.GetStringAsync($"/Review/Export/{_data.DatasetId}?format=jsonl")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(_data.ImageIds.Count, jsonl.Length);
+        var row = jsonl.Select(l => JsonDocument.Parse(l).RootElement).Single(r => r.GetProperty("image_id").GetInt64() == image);
+        Assert.Equal(2, row.GetProperty("votes").GetArrayLength());
+    }
+}

@@ -1,0 +1,341 @@
+// The labelling pages (Label/Work and Label/Grid): keyboard first, nothing lost.
+// Every action gets a client-generated id and goes through one serial queue: a failed send is retried with the
+// same id (the server answers a repeat with the stored result, never a second event), and an undo always follows the
+// actions before it. The next images are fetched and decoded ahead, so the page never waits for the server.
+(() => {
+    const bench = document.getElementById("bench");
+    const configElement = document.getElementById("label-config");
+    if (!bench || !configElement) return;
+    const config = JSON.parse(configElement.textContent);
+    const api = `/api/label/${config.datasetId}`;
+    const token = document.querySelector("input[name=__RequestVerificationToken]")?.value ?? "";
+    const $ = id => document.getElementById(id);
+    const filter = $("class-filter");
+    const list = $("class-list");
+    const statusLine = $("bench-status");
+    const errorLine = $("bench-error");
+
+    const newId = () => {
+        if (window.crypto?.randomUUID) return crypto.randomUUID();
+        const b = crypto.getRandomValues(new Uint8Array(16));
+        return Array.from(b, x => x.toString(16).padStart(2, "0")).join("");
+    };
+
+    // ---- the send queue -------------------------------------------------------------------------------------------
+    let chain = Promise.resolve();
+    let done = 0, saved = 0, pending = 0;
+    const pendingIds = new Set();
+    const showStatus = () => {
+        statusLine.dataset.done = done;
+        statusLine.dataset.saved = saved;
+        statusLine.dataset.pending = pending;
+        statusLine.textContent = `Done ${done} · saved ${saved}` + (pending ? ` · sending ${pending}` : "");
+    };
+    async function post(path, body) {
+        for (let attempt = 0; ; attempt++) {
+            try {
+                const response = await fetch(`${api}/${path}`, {
+                    method: "POST",
+                    headers: { "Content-Type": "application/json", "RequestVerificationToken": token },
+                    body: JSON.stringify(body),
+                });
+                if (response.ok) { errorLine.textContent = ""; return await response.json(); }
+                const problem = await response.json().catch(() => ({}));
+                if (response.status < 500) throw Object.assign(new Error(problem.detail || `refused (${response.status})`), { final: true });
+            } catch (e) {
+                if (e.final) throw e;
+            }
+            // Network trouble or a server error: same id again, after a growing pause.
+            errorLine.textContent = "Connection trouble; retrying…";
+            await new Promise(r => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+        }
+    }
+    function enqueue(path, body, imageIds, onDone) {
+        pending++;
+        imageIds.forEach(id => pendingIds.add(id));
+        showStatus();
+        chain = chain.then(() => post(path, body)).then(result => {
+            if (path === "submit") saved += body.items.filter(i => i.action !== "skip").length;
+            onDone?.(result);
+        }).catch(e => { errorLine.textContent = e.message; })
+            .finally(() => { pending--; imageIds.forEach(id => pendingIds.delete(id)); showStatus(); });
+    }
+
+    // ---- the class picker -----------------------------------------------------------------------------------------
+    let visible = config.classes;
+    function renderClasses() {
+        const term = filter.value.trim().toLowerCase();
+        visible = config.classes.filter(c => !term || c.name.toLowerCase().includes(term));
+        // The exact name first, then names that start with the term: "ant" picks ant, not elephant.
+        const rank = c => { const n = c.name.toLowerCase(); return n === term ? 0 : n.startsWith(term) ? 1 : 2; };
+        visible.sort((a, b) => rank(a) - rank(b));
+        list.replaceChildren(...visible.slice(0, 60).map((c, i) => {
+            const li = document.createElement("li");
+            li.dataset.classId = c.id;
+            li.innerHTML = `<kbd>${i < 9 ? i + 1 : "&nbsp;"}</kbd> <span></span>${c.noise ? ' <span class="badge">noise</span>' : ""}`;
+            li.querySelector("span").textContent = c.name;
+            li.addEventListener("click", () => pick(c.id));
+            return li;
+        }));
+        if (visible.length > 60) {
+            const li = document.createElement("li");
+            li.className = "hint";
+            li.textContent = `… ${visible.length - 60} more: type to filter`;
+            list.append(li);
+        }
+    }
+    filter.addEventListener("input", renderClasses);
+    const clearFilter = () => { filter.value = ""; renderClasses(); filter.blur(); };
+
+    // Keys shared by both pages; each page adds its own.
+    const reserved = new Set(["n", "x", "s", "u", "e", "a"]);
+    function handleKey(e, actions) {
+        if (e.altKey || e.metaKey) return;
+        const inFilter = document.activeElement === filter;
+        if (e.key === "Escape") { if (filter.value || inFilter) { clearFilter(); e.preventDefault(); return; } actions.escape?.(); return; }
+        if (/^[1-9]$/.test(e.key) && !e.ctrlKey) {
+            const c = visible[Number(e.key) - 1];
+            if (c) { e.preventDefault(); pick(c.id); clearFilter(); }
+            return;
+        }
+        if (e.key === "Enter") {
+            e.preventDefault();
+            if (filter.value.trim() && visible.length) { const c = visible[0]; clearFilter(); pick(c.id); }
+            else actions.enter?.();
+            return;
+        }
+        if (inFilter) return;
+        if (e.key === "/") { e.preventDefault(); filter.focus(); return; }
+        if (e.ctrlKey && e.key.toLowerCase() === "z") { e.preventDefault(); actions.undo(); return; }
+        if (e.ctrlKey) { actions.ctrl?.(e); return; }
+        const key = e.key.toLowerCase();
+        if (key === "backspace") { e.preventDefault(); actions.undo(); return; }
+        if (reserved.has(key) && actions[key]) { e.preventDefault(); actions[key](); return; }
+        // Any other letter starts the filter.
+        if (/^[a-z]$/i.test(e.key) && !reserved.has(key)) { e.preventDefault(); filter.focus(); filter.value += e.key; renderClasses(); }
+    }
+    let pick = () => {};
+    bench.addEventListener("click", e => {
+        const button = e.target.closest("button[data-action]");
+        if (button) currentActions[button.dataset.action]?.();
+    });
+    let currentActions = {};
+    document.addEventListener("keydown", e => handleKey(e, currentActions));
+
+    const fetchImages = async url => {
+        const response = await fetch(url, { headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error(`could not load images (${response.status})`);
+        return (await response.json()).images;
+    };
+    const preload = image => { const img = new Image(); img.src = image.url; image.preloaded = img; };
+
+    // ---- one image at a time --------------------------------------------------------------------------------------
+    function single() {
+        const img = $("current-image");
+        const hint = $("source-hint");
+        const suggestionsBox = $("suggestions");
+        let current = null;
+        const queue = [];
+        const history = [];   // the images acted on, newest last: undo puts them back in front
+        let fetching = null, exhausted = false;
+
+        const wanted = () => [current?.id, ...queue.map(i => i.id), ...pendingIds].filter(Boolean);
+        async function refill() {
+            if (fetching || exhausted || queue.length >= 3) return fetching;
+            fetching = fetchImages(`${api}/next?count=${3 - queue.length}&exclude=${wanted().join(",")}`)
+                .then(images => {
+                    images.filter(i => !wanted().includes(i.id)).forEach(i => { preload(i); queue.push(i); });
+                    if (images.length === 0) exhausted = true;
+                })
+                .catch(e => { errorLine.textContent = e.message; })
+                .finally(() => { fetching = null; });
+            return fetching;
+        }
+        function show(image) {
+            current = image;
+            $("stage-loading").hidden = true;
+            $("stage-empty").hidden = !!image;
+            img.hidden = !image;
+            suggestionsBox.replaceChildren();
+            hint.textContent = "";
+            if (!image) { img.removeAttribute("src"); delete img.dataset.imageId; return; }
+            img.src = image.url;
+            img.dataset.imageId = image.id;
+            img.alt = `image ${image.id}`;
+            hint.textContent = `${image.origin} · ${image.width}×${image.height}`;
+            image.suggestions.forEach((s, i) => {
+                const b = document.createElement("button");
+                b.type = "button";
+                b.className = "suggestion" + (i === 0 ? " first" : "");
+                b.dataset.classId = s.classId;
+                b.innerHTML = `${i === 0 ? "<kbd>Enter</kbd> " : ""}<span></span> <small>${Math.round(s.confidence * 100)}%</small>`;
+                b.querySelector("span").textContent = s.name;
+                b.addEventListener("click", () => pick(s.classId));
+                suggestionsBox.append(b);
+            });
+            if (image.suggestions.length === 0) suggestionsBox.innerHTML = '<span class="hint">No suggestions yet (needs embeddings and labelled neighbours).</span>';
+        }
+        async function advance() {
+            if (!queue.length) { await refill(); if (!queue.length) await refill(); }
+            show(queue.shift() ?? null);
+            refill();
+        }
+        function act(action, classId) {
+            if (!current) return;
+            const image = current;
+            enqueue("submit", {
+                clientId: newId(), source: "single",
+                items: [{ imageId: image.id, action, classId: classId ?? null, suggestions: image.suggestions }],
+            }, [image.id]);
+            if (action !== "skip") done++;
+            history.push({ image, counted: action !== "skip" });
+            showStatus();
+            advance();
+        }
+        pick = classId => act("label", classId);
+        currentActions = {
+            noise: () => act("noise"),
+            reject: () => act("reject"),
+            skip: () => act("skip"),
+            n: () => act("noise"), x: () => act("reject"), s: () => act("skip"),
+            a: () => current?.suggestions[0] && pick(current.suggestions[0].classId),
+            enter: () => current?.suggestions[0] && pick(current.suggestions[0].classId),
+            undo: () => {
+                const last = history.pop();
+                if (!last) return;
+                if (last.counted) done--;
+                enqueue("undo", { clientId: newId() }, [last.image.id]);
+                // The undone image comes back now; the one on screen waits in front of the queue.
+                if (current) queue.unshift(current);
+                show(last.image);
+            },
+            u: () => currentActions.undo(),
+        };
+        renderClasses();
+        advance();
+    }
+
+    // ---- the grid -------------------------------------------------------------------------------------------------
+    function grid() {
+        const tiles = $("tiles");
+        const selectedLine = $("grid-selected");
+        let items = [];          // images on the grid, in order
+        let focus = 0, anchor = null;
+        const selected = new Set();
+        const history = [];      // [{ images }] per assignment, for undo
+
+        const tileOf = id => tiles.querySelector(`[data-image-id="${id}"]`);
+        function render() {
+            $("stage-loading").hidden = true;
+            $("stage-empty").hidden = items.length > 0;
+            tiles.replaceChildren(...items.map((image, i) => {
+                const tile = document.createElement("div");
+                tile.className = "tile" + (selected.has(image.id) ? " selected" : "") + (i === focus ? " focused" : "");
+                tile.dataset.imageId = image.id;
+                tile.setAttribute("role", "option");
+                tile.setAttribute("aria-selected", selected.has(image.id));
+                tile.innerHTML = `<img loading="lazy" alt=""><span class="origin"></span>${image.suggestions[0] ? '<span class="sugg"></span>' : ""}`;
+                tile.querySelector("img").src = image.thumb;
+                tile.querySelector("img").alt = `image ${image.id}`;
+                tile.querySelector(".origin").textContent = image.origin;
+                tile.title = image.origin;
+                if (image.suggestions[0]) tile.querySelector(".sugg").textContent = `${image.suggestions[0].name} ${Math.round(image.suggestions[0].confidence * 100)}%`;
+                tile.addEventListener("click", e => clickTile(i, e));
+                return tile;
+            }));
+            selectedLine.dataset.count = selected.size;
+            selectedLine.textContent = `${selected.size} selected of ${items.length}`;
+        }
+        function clickTile(i, e) {
+            const id = items[i].id;
+            if (e.shiftKey && anchor !== null) {
+                const [from, to] = [Math.min(anchor, i), Math.max(anchor, i)];
+                for (let k = from; k <= to; k++) selected.add(items[k].id);
+            } else if (selected.has(id)) selected.delete(id); else selected.add(id);
+            anchor = i;
+            focus = i;
+            render();
+        }
+        const columns = () => {
+            const first = tiles.children[0];
+            if (!first) return 1;
+            const top = first.offsetTop;
+            let n = 0;
+            for (const t of tiles.children) { if (t.offsetTop !== top) break; n++; }
+            return Math.max(1, n);
+        };
+        function move(delta, extend) {
+            if (!items.length) return;
+            focus = Math.max(0, Math.min(items.length - 1, focus + delta));
+            if (extend) selected.add(items[focus].id);
+            render();
+            tileOf(items[focus].id)?.scrollIntoView({ block: "nearest" });
+        }
+        const excludeNow = () => [...items.map(i => i.id), ...pendingIds];
+        async function load(url, replace) {
+            try {
+                const images = await fetchImages(url);
+                const known = new Set(excludeNow());
+                const fresh = images.filter(i => !known.has(i.id));
+                items = replace ? [...fresh, ...items.filter(i => !fresh.some(f => f.id === i.id))] : [...items, ...fresh];
+                focus = 0;
+                render();
+            } catch (e) { errorLine.textContent = e.message; }
+        }
+        const loadMore = () => load(`${api}/next?count=${config.count}&exclude=${excludeNow().join(",")}`, false);
+        function assign(action, classId) {
+            const chosen = items.filter(i => selected.has(i.id));
+            if (!chosen.length) { errorLine.textContent = "Select images first (click, Shift+click, arrows + Space, Ctrl+A)."; return; }
+            errorLine.textContent = "";
+            enqueue("submit", {
+                clientId: newId(), source: "grid",
+                items: chosen.map(i => ({ imageId: i.id, action, classId: classId ?? null, suggestions: i.suggestions })),
+            }, chosen.map(i => i.id));
+            done += chosen.length;
+            history.push(chosen);
+            items = items.filter(i => !selected.has(i.id));
+            selected.clear();
+            focus = 0;
+            anchor = null;
+            showStatus();
+            render();
+            if (items.length < 10) loadMore();
+        }
+        pick = classId => assign("label", classId);
+        currentActions = {
+            noise: () => assign("noise"), reject: () => assign("reject"),
+            n: () => assign("noise"), x: () => assign("reject"),
+            undo: () => {
+                const last = history.pop();
+                if (!last) return;
+                done -= last.length;
+                enqueue("undo", { clientId: newId() }, last.map(i => i.id));
+                items = [...last, ...items];
+                render();
+            },
+            u: () => currentActions.undo(),
+            e: () => currentActions.expand(),
+            expand: () => {
+                const seed = items[focus];
+                if (seed) load(`${api}/expand?seed=${seed.id}&count=${config.count}`, true);
+            },
+            more: () => loadMore(),
+            escape: () => { selected.clear(); render(); },
+            ctrl: e => { if (e.key.toLowerCase() === "a") { e.preventDefault(); items.forEach(i => selected.add(i.id)); render(); } },
+        };
+        tiles.addEventListener("keydown", e => {
+            const keys = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(), ArrowUp: -columns() };
+            if (e.key in keys) { e.preventDefault(); e.stopPropagation(); move(keys[e.key], e.shiftKey); }
+            else if (e.key === " ") {
+                e.preventDefault(); e.stopPropagation();
+                const id = items[focus]?.id;
+                if (id) { if (selected.has(id)) selected.delete(id); else selected.add(id); anchor = focus; render(); }
+            }
+        });
+        renderClasses();
+        if (config.seed) load(`${api}/expand?seed=${config.seed}&count=${config.count}`, true); else loadMore();
+        tiles.focus();
+    }
+
+    if (bench.dataset.mode === "grid") grid(); else single();
+})();
