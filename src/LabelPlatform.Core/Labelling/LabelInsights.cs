@@ -130,7 +130,8 @@ public sealed class LabelInsights(
         {
             var hits = index.Search(vector, Math.Min(depth, VectorIndexLimits.MaxK), null, null).Select(h => h.Id).ToList();
             var taken = await db.Images.Where(i => hits.Contains(i.Id) && (
-                    db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
+                    i.NearDuplicateOfId != null
+                    || db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
                     || db.FinalLabels.Any(f => f.ImageId == i.Id)
                     || db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip) >= settings.Overlap))
                 .Select(i => i.Id).ToListAsync(cancellationToken);

@@ -353,7 +353,8 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             .OrderBy(l => l.ImageId).Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken);
         if (candidates.Count < want)
         {
-            candidates.AddRange(await db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
+            // Near duplicates of a crawled image are hidden from the queues: labelling the canonical image is enough.
+            candidates.AddRange(await db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id) && i.NearDuplicateOfId == null
                     && !db.LabelVotes.Any(v => v.ImageId == i.Id) && !db.FinalLabels.Any(f => f.ImageId == i.Id)
                     && !db.LabelLeases.Any(l => l.ImageId == i.Id && l.ExpiresAt > now))
                 .OrderBy(i => i.Id).Select(i => i.Id).Take(want - candidates.Count).ToListAsync(cancellationToken));
@@ -427,7 +428,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
     /// <summary>The dataset's images this labeller has not voted on and no reviewer has decided, with their slot counts.</summary>
     private static IQueryable<OpenImage> Open(PlatformDbContext db, int datasetId, string userId, List<long> excluded, DateTimeOffset now) =>
-        db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id)
+        db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id) && i.NearDuplicateOfId == null
                 && !db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
                 && !db.FinalLabels.Any(f => f.ImageId == i.Id))
             .Select(i => new OpenImage
