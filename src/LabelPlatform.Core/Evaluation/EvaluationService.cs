@@ -131,6 +131,13 @@ public sealed class EvaluationService(
         return split;
     }
 
+    /// <summary>The dataset's split of that name, or null.</summary>
+    public async Task<EvaluationSplit?> FindSplitAsync(int datasetId, string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.EvaluationSplits.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == datasetId && s.Name == name, cancellationToken);
+    }
+
     /// <summary>Records an evaluation run and its job run; <paramref name="enqueue"/> hands it to Hangfire (the CLI runs it itself).</summary>
     public async Task<(EvaluationRun Run, JobRun Job)> CreateRunAsync(EvaluationRequest request, bool enqueue, CancellationToken cancellationToken = default)
     {
@@ -302,48 +309,18 @@ public sealed class EvaluationService(
 
     private static readonly JsonSerializerOptions ManifestJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Runs the CPU-bound evaluation off the caller's thread while progress is written every half second (and Cancel is seen).</summary>
+    /// <summary>The evaluation with a progress report per block of queries (and Cancel seen) while it runs.</summary>
     private static async Task<EvaluationReport> EvaluateWithProgressAsync(EvaluationData data, EvaluationSettings settings, JobProgress progress, CancellationToken cancellationToken)
     {
-        using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reported = 0;
-        var evaluation = Task.Run(() => Evaluator.Evaluate(data, settings, done => Interlocked.Exchange(ref reported, done), work.Token), work.Token);
         var counted = 0;
-        try
+        var report = await progress.RunCpuBoundAsync(ct => Evaluator.Evaluate(data, settings, done => Interlocked.Exchange(ref reported, done), ct), () =>
         {
-            while (!evaluation.IsCompleted)
+            for (var now = Volatile.Read(ref reported); counted < now; counted++)
             {
-                await Task.WhenAny(evaluation, Task.Delay(JobProgress.FlushInterval, cancellationToken));
-                var now = Volatile.Read(ref reported);
-                for (; counted < now; counted++)
-                {
-                    progress.Succeed();
-                }
-
-                await progress.FlushAsync(cancellationToken: cancellationToken);
+                progress.Succeed();
             }
-        }
-        catch
-        {
-            await work.CancelAsync();
-            try
-            {
-                await evaluation;
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped on purpose.
-            }
-
-            throw;
-        }
-
-        var report = await evaluation;
-        for (; counted < data.Queries.Count; counted++)
-        {
-            progress.Succeed();
-        }
-
+        }, cancellationToken);
         progress.SetMessage("Storing the report");
         await progress.FlushAsync(force: true, cancellationToken);
         return report;

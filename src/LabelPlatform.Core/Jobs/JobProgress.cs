@@ -97,6 +97,44 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
         ThrowIfCancelled();
     }
 
+    /// <summary>
+    /// Runs CPU-bound <paramref name="work"/> off the caller's thread; every <see cref="FlushInterval"/> calls
+    /// <paramref name="report"/> (to move the work's own counters into this progress) and flushes, so the page stays
+    /// live and Cancel is seen. When the flush or the caller cancels, the work is stopped and awaited before rethrowing.
+    /// </summary>
+    public async Task<T> RunCpuBoundAsync<T>(Func<CancellationToken, T> work, Action report, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = Task.Run(() => work(stop.Token), stop.Token);
+        try
+        {
+            while (!running.IsCompleted)
+            {
+                await Task.WhenAny(running, Task.Delay(FlushInterval, cancellationToken));
+                report();
+                await FlushAsync(cancellationToken: cancellationToken);
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped on purpose.
+            }
+
+            throw;
+        }
+
+        var result = await running;
+        report();
+        return result;
+    }
+
     public void ThrowIfCancelled()
     {
         if (_cancelRequested)

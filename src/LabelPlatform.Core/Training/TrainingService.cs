@@ -187,41 +187,17 @@ public sealed class TrainingService(
             root.GetProperty("training_images").GetInt32(), root.GetProperty("validation_images").GetInt32());
     }
 
-    private static async Task<TrainingResult> TrainWithProgressAsync(float[] vectors, int dimension, int[] classes, TrainingOptions options, JobProgress progress, CancellationToken cancellationToken)
+    private static Task<TrainingResult> TrainWithProgressAsync(float[] vectors, int dimension, int[] classes, TrainingOptions options, JobProgress progress, CancellationToken cancellationToken)
     {
-        using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var epochs = new ConcurrentQueue<EpochResult>();
-        var training = Task.Run(() => HeadTrainer.Train(vectors, dimension, classes, options, epochs.Enqueue, work.Token), work.Token);
-        try
+        return progress.RunCpuBoundAsync(ct => HeadTrainer.Train(vectors, dimension, classes, options, epochs.Enqueue, ct), () =>
         {
-            while (!training.IsCompleted)
+            while (epochs.TryDequeue(out var epoch))
             {
-                await Task.WhenAny(training, Task.Delay(JobProgress.FlushInterval, cancellationToken));
-                while (epochs.TryDequeue(out var epoch))
-                {
-                    progress.Succeed();
-                    progress.SetMessage($"Epoch {epoch.Epoch}: loss {epoch.Loss:0.0000}, validation P@10 {epoch.ValidationPrecisionAt10:0.0000}");
-                }
-
-                await progress.FlushAsync(cancellationToken: cancellationToken);
+                progress.Succeed();
+                progress.SetMessage($"Epoch {epoch.Epoch}: loss {epoch.Loss:0.0000}, validation P@10 {epoch.ValidationPrecisionAt10:0.0000}");
             }
-        }
-        catch
-        {
-            await work.CancelAsync();
-            try
-            {
-                await training;
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped on purpose.
-            }
-
-            throw;
-        }
-
-        return await training;
+        }, cancellationToken);
     }
 
     private async Task<EmbeddingModel> RegisterAsync(JobRun run, TrainParameters parameters, EmbeddingModel baseModel, EvaluationSplit split, LabelState labels, TrainingResult result, CancellationToken cancellationToken)

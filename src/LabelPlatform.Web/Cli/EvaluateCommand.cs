@@ -1,11 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
-using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Jobs;
-using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Cli;
 
@@ -102,8 +100,7 @@ internal static class EvaluateCommand
                     }
                     else
                     {
-                        await using var db = await services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync(ct);
-                        var found = await db.EvaluationSplits.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == target.Id && s.Name == splitName, ct);
+                        var found = await evaluations.FindSplitAsync(target.Id, splitName!, ct);
                         if (found is null)
                         {
                             await stderr.WriteLineAsync($"error: split '{splitName}' does not exist in dataset {target.Name} (draw one with --protocol)");

@@ -1,11 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
-using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Training;
 using LabelPlatform.Jobs;
-using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Cli;
 
@@ -104,8 +102,7 @@ internal static class TrainCommand
                 }
                 else
                 {
-                    await using var db = await services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync(ct);
-                    chosenSplit = await db.EvaluationSplits.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == target.Id && s.Name == parse.GetValue(split), ct);
+                    chosenSplit = await services.GetRequiredService<EvaluationService>().FindSplitAsync(target.Id, parse.GetValue(split)!, ct);
                     if (chosenSplit is null)
                     {
                         await stderr.WriteLineAsync($"error: split '{parse.GetValue(split)}' does not exist in dataset {target.Name}");
