@@ -41,6 +41,13 @@ public enum CrawlUrlStatus
 
     /// <summary>Found but not admitted: out of scope, deeper than the maximum depth, over a page or image limit.</summary>
     Skipped = 9,
+
+    /// <summary>
+    /// Claimed by a run for a fetch whose outcome is not recorded yet. A run that finds one left by a worker that died
+    /// records it as failed (interrupted) instead of requesting it again: the site may have answered already, and a
+    /// crawl requests each URL at most once.
+    /// </summary>
+    Fetching = 10,
 }
 
 /// <summary>

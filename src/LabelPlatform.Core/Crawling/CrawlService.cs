@@ -23,7 +23,8 @@ public sealed record CrawlCounts(int Pages, int Accepted, int Duplicates, int Ne
         int Both(CrawlUrlStatus status) => Get(CrawlUrlKind.Page, status) + Get(CrawlUrlKind.Image, status);
         return new CrawlCounts(Get(CrawlUrlKind.Page, CrawlUrlStatus.Fetched), Get(CrawlUrlKind.Image, CrawlUrlStatus.Accepted), Get(CrawlUrlKind.Image, CrawlUrlStatus.Duplicate),
             Get(CrawlUrlKind.Image, CrawlUrlStatus.NearDuplicate), Both(CrawlUrlStatus.Rejected), Both(CrawlUrlStatus.Failed), Both(CrawlUrlStatus.Disallowed), Both(CrawlUrlStatus.Blocked),
-            Both(CrawlUrlStatus.Skipped), Get(CrawlUrlKind.Page, CrawlUrlStatus.Queued), Get(CrawlUrlKind.Image, CrawlUrlStatus.Queued));
+            Both(CrawlUrlStatus.Skipped), Get(CrawlUrlKind.Page, CrawlUrlStatus.Queued) + Get(CrawlUrlKind.Page, CrawlUrlStatus.Fetching),
+            Get(CrawlUrlKind.Image, CrawlUrlStatus.Queued) + Get(CrawlUrlKind.Image, CrawlUrlStatus.Fetching));
     }
 }
 
@@ -232,13 +233,27 @@ public sealed class CrawlService(
             await db.SaveChangesAsync(cancellationToken);
         }
 
+        // A URL still claimed for a fetch was in flight when a worker died (or lost its lease): the site may have
+        // answered it, so it is recorded as interrupted rather than requested a second time.
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            await db.CrawlUrls.Where(u => u.CrawlId == crawlId && u.Status == CrawlUrlStatus.Fetching).ExecuteUpdateAsync(s => s
+                .SetProperty(u => u.Status, CrawlUrlStatus.Failed)
+                .SetProperty(u => u.Reason, InterruptedReason)
+                .SetProperty(u => u.FetchedAt, clock.GetUtcNow()), cancellationToken);
+        }
+
         var settings = ReadSettings(crawl);
         using var state = await RunState.LoadAsync(this, crawl, settings, run.Id, progress, cancellationToken);
         await state.SeedAsync(cancellationToken);
         await state.ReportAsync(force: true, cancellationToken);
 
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = cancellationToken };
-        while (true)
+        // Pause and cancel drain: no new URL is claimed, and the requests already sent get their answers recorded
+        // (each ends within the fetch timeout). Only a shutdown or a lost lease cuts a request off.
+        progress.DrainOnCancel = _options.FetchTimeout + _options.FetchTimeout;
+        using var claiming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, progress.StopRequested);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = claiming.Token };
+        while (!claiming.IsCancellationRequested)
         {
             List<CrawlUrl> batch;
             await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -253,13 +268,31 @@ public sealed class CrawlService(
                 break;
             }
 
-            await Parallel.ForEachAsync(batch, parallel, async (entry, ct) =>
+            try
             {
-                await state.ProcessAsync(entry, ct);
-                await state.ReportAsync(force: false, ct);
-            });
+                await Parallel.ForEachAsync(batch, parallel, async (entry, _) =>
+                {
+                    await state.ProcessAsync(entry, claiming.Token, cancellationToken);
+                    try
+                    {
+                        await state.ReportAsync(force: false, cancellationToken);
+                    }
+                    catch (JobCancelledException)
+                    {
+                        // Seen by this flush: StopRequested has fired, so no new URL is claimed; the others in flight finish.
+                    }
+                });
+            }
+            catch (OperationCanceledException) when (claiming.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Cancel or pause: the URLs in flight were recorded; the run ends as cancelled below.
+                break;
+            }
+
             await state.ReportAsync(force: true, cancellationToken);
         }
+
+        progress.ThrowIfCancelled();
 
         var counts = await CountAsync(crawlId, cancellationToken);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -272,6 +305,34 @@ public sealed class CrawlService(
 
         return new CrawlSummary(crawlId, run.Id, datasetName, counts.Pages, counts.Accepted, counts.Duplicates, counts.NearDuplicates, counts.Rejected,
             counts.Failed, counts.Disallowed, counts.Blocked, counts.Skipped, counts.Queued, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    internal const string InterruptedReason = "interrupted: the worker stopped while this request was in flight; not requested again (a crawl requests each URL at most once)";
+
+    /// <summary>Queued → Fetching, atomically: false when another run has claimed the URL or it is no longer queued.</summary>
+    private async Task<bool> ClaimAsync(long urlId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.CrawlUrls.Where(u => u.Id == urlId && u.Status == CrawlUrlStatus.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.Status, CrawlUrlStatus.Fetching), cancellationToken) == 1;
+    }
+
+    /// <summary>Ends a claim that was cut off: back to the queue if nothing was sent, otherwise failed as interrupted.</summary>
+    private async Task ReleaseClaimAsync(long urlId, bool requestSent)
+    {
+        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+        var claimed = db.CrawlUrls.Where(u => u.Id == urlId && u.Status == CrawlUrlStatus.Fetching);
+        if (requestSent)
+        {
+            await claimed.ExecuteUpdateAsync(s => s
+                .SetProperty(u => u.Status, CrawlUrlStatus.Failed)
+                .SetProperty(u => u.Reason, InterruptedReason)
+                .SetProperty(u => u.FetchedAt, clock.GetUtcNow()), CancellationToken.None);
+        }
+        else
+        {
+            await claimed.ExecuteUpdateAsync(s => s.SetProperty(u => u.Status, CrawlUrlStatus.Queued), CancellationToken.None);
+        }
     }
 
     private static string Clip(string? text, int max) => text is null ? "" : text.Length <= max ? text : text[..max];
@@ -431,70 +492,107 @@ public sealed class CrawlService(
             });
         }
 
-        public async Task ProcessAsync(CrawlUrl entry, CancellationToken cancellationToken)
+        /// <summary>
+        /// Fetches and records one frontier entry. <paramref name="claimToken"/> stops it before it claims the URL (pause,
+        /// cancel); once claimed, only <paramref name="cancellationToken"/> (shutdown, lost lease) cuts it off.
+        /// </summary>
+        public async Task ProcessAsync(CrawlUrl entry, CancellationToken claimToken, CancellationToken cancellationToken)
         {
             var url = new Uri(entry.Url);
+            using (await _politeness.EnterAsync(UrlNormalizer.Authority(url), claimToken))
+            {
+                claimToken.ThrowIfCancellationRequested();
+                if (!await _service.ClaimAsync(entry.Id, cancellationToken))
+                {
+                    // Another execution of this run took it (a requeued job overlapping a slow one).
+                    return;
+                }
+
+                var requestSent = false;
+                try
+                {
+                    await ProcessClaimedAsync(entry, url, () => requestSent = true, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    await _service.ReleaseClaimAsync(entry.Id, requestSent);
+                    if (requestSent)
+                    {
+                        Count(entry.Kind, CrawlUrlStatus.Queued, -1);
+                        Count(entry.Kind, CrawlUrlStatus.Failed, +1);
+                    }
+
+                    throw;
+                }
+            }
+        }
+
+        private async Task ProcessClaimedAsync(CrawlUrl entry, Uri url, Action onRequest, CancellationToken cancellationToken)
+        {
             var authority = UrlNormalizer.Authority(url);
             var token = Options.RobotsProductToken;
             Task BeforeRequest(Uri target, CancellationToken ct) => _politeness.WaitTurnAsync(UrlNormalizer.Authority(target), ct);
-
-            using (await _politeness.EnterAsync(authority, cancellationToken))
+            async Task BeforeOwnRequest(Uri target, CancellationToken ct)
             {
-                // The SSRF guard first: a refused host gets no robots.txt request either.
-                var (_, refusal) = await ResolveAsync(url.IdnHost, cancellationToken);
-                if (refusal is not null)
+                await BeforeRequest(target, ct);
+                // From here the site may see the request: a cut-off now counts as interrupted, never as not sent.
+                onRequest();
+            }
+
+            // The SSRF guard first: a refused host gets no robots.txt request either.
+            var (_, refusal) = await ResolveAsync(url.IdnHost, cancellationToken);
+            if (refusal is not null)
+            {
+                await FinishAsync(entry, CrawlUrlStatus.Blocked, $"blocked before connecting: {refusal}", null, 0, cancellationToken);
+                return;
+            }
+
+            var rules = await _service.Robots.GetAsync(url, BeforeRequest, cancellationToken);
+            _politeness.SetCrawlDelay(authority, rules.CrawlDelay(token));
+            var decision = rules.Check(token, url.PathAndQuery);
+            if (!decision.Allowed)
+            {
+                await FinishAsync(entry, CrawlUrlStatus.Disallowed, decision.Reason, null, 0, cancellationToken);
+                return;
+            }
+
+            async Task<FetchResult?> CheckHop(Uri hop, CancellationToken ct)
+            {
+                if (!InScope(hop))
                 {
-                    await FinishAsync(entry, CrawlUrlStatus.Blocked, $"blocked before connecting: {refusal}", null, 0, cancellationToken);
-                    return;
+                    return new FetchResult(FetchStatus.OutOfScope, hop, null, null, null, $"redirect out of scope to {hop.IdnHost}", 1);
                 }
 
-                var rules = await _service.Robots.GetAsync(url, BeforeRequest, cancellationToken);
-                _politeness.SetCrawlDelay(authority, rules.CrawlDelay(token));
-                var decision = rules.Check(token, url.PathAndQuery);
-                if (!decision.Allowed)
-                {
-                    await FinishAsync(entry, CrawlUrlStatus.Disallowed, decision.Reason, null, 0, cancellationToken);
-                    return;
-                }
+                var hopRules = await _service.Robots.GetAsync(hop, BeforeRequest, ct);
+                var hopDecision = hopRules.Check(token, hop.PathAndQuery);
+                return hopDecision.Allowed ? null : new FetchResult(FetchStatus.Disallowed, hop, null, null, null, $"redirect to {hop.AbsoluteUri}: {hopDecision.Reason}", 1);
+            }
 
-                async Task<FetchResult?> CheckHop(Uri hop, CancellationToken ct)
+            var kind = entry.Kind == CrawlUrlKind.Page ? FetchKind.Page : FetchKind.Image;
+            var result = await _service.Fetcher.FetchAsync(url, kind, CheckHop, BeforeOwnRequest, cancellationToken);
+            var retries = Math.Max(0, result.Attempts - 1);
+            if (!result.Ok)
+            {
+                var status = result.Status switch
                 {
-                    if (!InScope(hop))
-                    {
-                        return new FetchResult(FetchStatus.OutOfScope, hop, null, null, null, $"redirect out of scope to {hop.IdnHost}", 1);
-                    }
+                    FetchStatus.Blocked => CrawlUrlStatus.Blocked,
+                    FetchStatus.Disallowed => CrawlUrlStatus.Disallowed,
+                    FetchStatus.OutOfScope => CrawlUrlStatus.Skipped,
+                    FetchStatus.WrongContentType or FetchStatus.TooLarge when entry.Kind == CrawlUrlKind.Image => CrawlUrlStatus.Rejected,
+                    FetchStatus.WrongContentType => CrawlUrlStatus.Skipped,
+                    _ => CrawlUrlStatus.Failed,
+                };
+                await FinishAsync(entry, status, result.Reason, result.HttpStatus, retries, cancellationToken);
+                return;
+            }
 
-                    var hopRules = await _service.Robots.GetAsync(hop, BeforeRequest, ct);
-                    var hopDecision = hopRules.Check(token, hop.PathAndQuery);
-                    return hopDecision.Allowed ? null : new FetchResult(FetchStatus.Disallowed, hop, null, null, null, $"redirect to {hop.AbsoluteUri}: {hopDecision.Reason}", 1);
-                }
-
-                var kind = entry.Kind == CrawlUrlKind.Page ? FetchKind.Page : FetchKind.Image;
-                var result = await _service.Fetcher.FetchAsync(url, kind, CheckHop, BeforeRequest, cancellationToken);
-                var retries = Math.Max(0, result.Attempts - 1);
-                if (!result.Ok)
-                {
-                    var status = result.Status switch
-                    {
-                        FetchStatus.Blocked => CrawlUrlStatus.Blocked,
-                        FetchStatus.Disallowed => CrawlUrlStatus.Disallowed,
-                        FetchStatus.OutOfScope => CrawlUrlStatus.Skipped,
-                        FetchStatus.WrongContentType or FetchStatus.TooLarge when entry.Kind == CrawlUrlKind.Image => CrawlUrlStatus.Rejected,
-                        FetchStatus.WrongContentType => CrawlUrlStatus.Skipped,
-                        _ => CrawlUrlStatus.Failed,
-                    };
-                    await FinishAsync(entry, status, result.Reason, result.HttpStatus, retries, cancellationToken);
-                    return;
-                }
-
-                if (entry.Kind == CrawlUrlKind.Page)
-                {
-                    await PageAsync(entry, result, retries, cancellationToken);
-                }
-                else
-                {
-                    await ImageAsync(entry, result, decision, retries, cancellationToken);
-                }
+            if (entry.Kind == CrawlUrlKind.Page)
+            {
+                await PageAsync(entry, result, retries, cancellationToken);
+            }
+            else
+            {
+                await ImageAsync(entry, result, decision, retries, cancellationToken);
             }
         }
 

@@ -28,10 +28,11 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
         using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopHeartbeat = new CancellationTokenSource();
         var watch = new Watch();
-        var heartbeat = HeartbeatAsync(jobRunId, owner, work, watch, stopHeartbeat.Token);
+        using var progress = runs.CreateProgress(jobRunId);
+        var heartbeat = HeartbeatAsync(jobRunId, owner, work, watch, progress, stopHeartbeat.Token);
         try
         {
-            var (result, message) = await workload(run, runs.CreateProgress(jobRunId), work.Token);
+            var (result, message) = await workload(run, progress, work.Token);
             await StopAsync(stopHeartbeat, heartbeat);
             await runs.CompleteAsync(jobRunId, message);
             return result;
@@ -104,7 +105,7 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
     /// Renews the lease (every third of its duration, at most every 2 s) and watches for Cancel; stops the work when
     /// the run was cancelled or the lease was lost.
     /// </summary>
-    private async Task HeartbeatAsync(long jobRunId, string owner, CancellationTokenSource work, Watch watch, CancellationToken stop)
+    private async Task HeartbeatAsync(long jobRunId, string owner, CancellationTokenSource work, Watch watch, JobProgress progress, CancellationToken stop)
     {
         var interval = runs.LeaseDuration / 3;
         using var timer = new PeriodicTimer(interval < HeartbeatCeiling ? interval : HeartbeatCeiling);
@@ -137,6 +138,13 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
                 else
                 {
                     watch.CancelRequested = true;
+                    progress.SignalCancel();
+                    if (progress.DrainOnCancel is { } grace)
+                    {
+                        // The work stops taking new items now and has this long to record the ones in flight.
+                        work.CancelAfter(grace);
+                        return;
+                    }
                 }
 
                 await work.CancelAsync();

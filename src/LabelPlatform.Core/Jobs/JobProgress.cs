@@ -11,7 +11,7 @@ public sealed class JobCancelledException() : OperationCanceledException("The jo
 /// <see cref="FlushInterval"/> (so a 9,000-item job makes a few hundred small updates, not 9,000), and the place where a
 /// job learns that it was cancelled.
 /// </summary>
-public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, long jobRunId)
+public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock, long jobRunId) : IDisposable
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
 
@@ -22,6 +22,7 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     private string? _message;
     private DateTimeOffset _lastFlush = DateTimeOffset.MinValue;
     private volatile bool _cancelRequested;
+    private readonly CancellationTokenSource _stopRequested = new();
 
     public long JobRunId => jobRunId;
     public int Processed => Volatile.Read(ref _processed);
@@ -29,6 +30,30 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     public int Duplicates => Volatile.Read(ref _duplicates);
     public int Failed => Volatile.Read(ref _failed);
     public bool CancelRequested => _cancelRequested;
+
+    /// <summary>Fires as soon as Cancel is seen (by a flush or the lease heartbeat), before the work token is cancelled.</summary>
+    public CancellationToken StopRequested => _stopRequested.Token;
+
+    /// <summary>
+    /// When set, Cancel first fires <see cref="StopRequested"/> and gives the work this long to finish what it has in
+    /// flight before the work token is cancelled: a crawl records the answer of a request the site has already seen
+    /// instead of losing it. Null: the work token is cancelled at once.
+    /// </summary>
+    public TimeSpan? DrainOnCancel { get; set; }
+
+    /// <summary>Records that Cancel was pressed and fires <see cref="StopRequested"/>.</summary>
+    public void SignalCancel()
+    {
+        _cancelRequested = true;
+        try
+        {
+            _stopRequested.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended and disposed it; a late heartbeat must never throw.
+        }
+    }
 
     public void SetTotal(int total) => _total = total;
 
@@ -93,7 +118,11 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
             .SetProperty(j => j.Failed, failed)
             .SetProperty(j => j.Message, message)
             .SetProperty(j => j.UpdatedAt, now), cancellationToken);
-        _cancelRequested = await db.JobRuns.Where(j => j.Id == jobRunId).Select(j => j.CancelRequested).FirstOrDefaultAsync(cancellationToken);
+        if (await db.JobRuns.Where(j => j.Id == jobRunId).Select(j => j.CancelRequested).FirstOrDefaultAsync(cancellationToken))
+        {
+            SignalCancel();
+        }
+
         ThrowIfCancelled();
     }
 
@@ -142,6 +171,8 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
             throw new JobCancelledException();
         }
     }
+
+    public void Dispose() => _stopRequested.Dispose();
 
     private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
 }

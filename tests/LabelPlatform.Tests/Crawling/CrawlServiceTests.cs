@@ -159,8 +159,12 @@ public class CrawlServiceTests
         await using var site = await RecordingSite.StartAsync(app =>
         {
             app.MapGet("/robots.txt", () => Results.NotFound());
-            app.MapGet("/p/{n:int}", (HttpContext context, int n) => RecordingSite.Html(context,
-                n + 1 < pages ? $"<a href='/p/{n + 1}'>next</a><img src='/i/{n}.jpg'>" : $"<img src='/i/{n}.jpg'>"));
+            app.MapGet("/p/{n:int}", async (HttpContext context, int n) =>
+            {
+                // Slow enough that the pause almost always finds a request in flight: the drain must record its answer.
+                await Task.Delay(60, context.RequestAborted);
+                await RecordingSite.Html(context, n + 1 < pages ? $"<a href='/p/{n + 1}'>next</a><img src='/i/{n}.jpg'>" : $"<img src='/i/{n}.jpg'>");
+            });
             app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(100 + n)));
         });
         await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:PerHostDelay", "00:00:00.040")));
@@ -191,6 +195,52 @@ public class CrawlServiceTests
             Assert.True(site.Count($"/p/{n}") == 1, $"/p/{n} was fetched {site.Count($"/p/{n}")} times");
             Assert.Equal(1, site.Count($"/i/{n}.jpg"));
         }
+    }
+
+    [Fact]
+    public async Task A_request_cut_off_by_shutdown_is_recorded_as_interrupted_and_never_requested_again()
+    {
+        var slowSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.NotFound());
+            app.MapGet("/hub", context => RecordingSite.Html(context, "<a href='/slow'>slow</a><a href='/fast'>fast</a><img src='/i/1.jpg'>"));
+            app.MapGet("/slow", async context =>
+            {
+                slowSeen.TrySetResult();
+                await Task.Delay(3000, context.RequestAborted);
+                await RecordingSite.Html(context, "<img src='/i/2.jpg'>");
+            });
+            app.MapGet("/fast", context => RecordingSite.Html(context, "<img src='/i/3.jpg'>"));
+            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(200 + n)));
+        });
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:FetchTimeout", "00:00:10"), ("Crawler:Concurrency", "1")));
+        var crawls = platform.Get<CrawlService>();
+        var (crawl, run) = await CrawlRunning.CreateAsync(platform, "interrupted", crawls.BuildSettings([site.BaseUrl + "/hub"], 1, 10, 10, null));
+
+        using var shutdown = new CancellationTokenSource();
+        var first = CrawlRunning.RunAsync(platform, run.Id, shutdown.Token);
+        await slowSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await shutdown.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+
+        await using (var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync())
+        {
+            var slow = await db.CrawlUrls.SingleAsync(u => u.CrawlId == crawl.Id && u.Url.EndsWith("/slow"));
+            Assert.Equal((CrawlUrlStatus.Failed, CrawlService.InterruptedReason), (slow.Status, slow.Reason));
+        }
+
+        // The same run is picked up again (as Hangfire requeues it after a shutdown) once the old lease lapses.
+        var summary = await CrawlRunning.RunAsync(platform, run.Id);
+        Assert.NotNull(summary);
+        Assert.Equal((3, 1), (summary.Pages + summary.Failed, summary.Failed));
+        Assert.Equal(1, site.Count("/slow"));
+        Assert.Equal(0, site.Count("/i/2.jpg"));
+        foreach (var path in (string[])["/hub", "/fast", "/i/1.jpg", "/i/3.jpg"])
+        {
+            Assert.True(site.Count(path) == 1, $"{path} was requested {site.Count(path)} times");
+        }
+        Assert.Equal(2, summary.Accepted);
     }
 
     [Fact]

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using LabelPlatform.Core;
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Jobs;
 using LabelPlatform.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +40,11 @@ public class WorkerProcessTests : IDisposable
         ["Embeddings:EmbedAfterImport"] = "false",
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
         ["Jobs:LeaseDuration"] = "00:00:03",
+        // The crawl test's site runs on 127.0.0.1 in this process; nothing else is allowed.
+        ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",
+        ["Crawler:PerHostDelay"] = "00:00:00.100",
+        ["Crawler:Concurrency"] = "2",
+        ["Crawler:FetchTimeout"] = "00:00:05",
     };
 
     [Fact]
@@ -100,6 +108,60 @@ public class WorkerProcessTests : IDisposable
         await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         Assert.Equal(800, await db.Embeddings.CountAsync(e => e.ModelId == model.Id));
         Assert.Equal(800, await db.Embeddings.Where(e => e.ModelId == model.Id).Select(e => e.ImageId).Distinct().CountAsync());
+    }
+
+    [Fact]
+    public async Task Killed_worker_mid_crawl_is_resumed_and_no_url_is_requested_twice()
+    {
+        // A hub page links to 12 pages, each with one image: losing one page to the kill loses nothing else. Pages
+        // answer slowly, so a request is almost always in flight (already seen by the site) when the worker dies.
+        const int pages = 12;
+        await using var site = await Crawling.RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.NotFound());
+            app.MapGet("/hub", context => Crawling.RecordingSite.Html(context, string.Concat(Enumerable.Range(0, pages).Select(n => $"<a href='/p/{n}'>{n}</a>"))));
+            app.MapGet("/p/{n:int}", async (HttpContext context, int n) =>
+            {
+                await Task.Delay(700, context.RequestAborted);
+                await Crawling.RecordingSite.Html(context, $"<img src='/i/{n}.jpg'>");
+            });
+            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => Crawling.RecordingSite.Bytes(context, "image/jpeg", Crawling.Pictures.Jpeg(300 + n)));
+        });
+        await using var client = BuildClientServices();
+        await DatabaseInitializer.InitializeAsync(client);
+        var dataset = await client.GetRequiredService<DatasetService>().GetOrCreateAsync("crawl-kill", null, "test");
+        var crawls = client.GetRequiredService<CrawlService>();
+        var (crawl, run) = await crawls.CreateAsync(dataset.Id, crawls.BuildSettings([site.BaseUrl + "/hub"], 2, pages + 1, pages, null), "test", enqueue: true);
+        var runs = client.GetRequiredService<JobRunService>();
+
+        var first = StartWorker();
+        Assert.True(await WaitUntilAsync(async () => (await crawls.CountAsync(crawl.Id)).Pages >= 3, TimeSpan.FromSeconds(120)), "the first worker never made progress");
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        Assert.True((await crawls.CountAsync(crawl.Id)).Pages < pages, "the crawl finished before the worker was killed; the test proved nothing");
+
+        StartWorker();
+        // Generous: the wait ends as soon as the run does.
+        Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the second worker did not finish the crawl");
+
+        var done = (await runs.FindAsync(run.Id))!;
+        Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
+        await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        var outcomes = await db.CrawlUrls.Where(u => u.CrawlId == crawl.Id).Select(u => new { u.Url, u.Status, u.Reason }).ToListAsync();
+        // robots.txt is cached per process (RFC 9309 allows fetching it again); pages and images are the frontier's.
+        foreach (var path in site.Requests.Distinct().Where(p => p != "/robots.txt"))
+        {
+            Assert.True(site.Count(path) == 1, $"{path} was requested {site.Count(path)} times; requests: {string.Join(" ", site.Requests)}; outcome: {string.Join("; ", outcomes.Where(o => o.Url.EndsWith(path, StringComparison.Ordinal)).Select(o => $"{o.Status} {o.Reason}"))}");
+        }
+
+        // Every page and image ends fetched, or (at most the two in flight at the kill) recorded as interrupted.
+        var interrupted = outcomes.Count(o => o.Status == Core.Crawling.CrawlUrlStatus.Failed && o.Reason!.StartsWith("interrupted", StringComparison.Ordinal));
+        Assert.InRange(interrupted, 0, 2);
+        Assert.DoesNotContain(outcomes, o => o.Status is Core.Crawling.CrawlUrlStatus.Queued or Core.Crawling.CrawlUrlStatus.Fetching);
+        var counts = await crawls.CountAsync(crawl.Id);
+        Assert.Equal(pages + 1, counts.Pages + outcomes.Count(o => o.Url.Contains("/p/", StringComparison.Ordinal) && o.Status == Core.Crawling.CrawlUrlStatus.Failed) + (outcomes.Any(o => o.Url.EndsWith("/hub", StringComparison.Ordinal) && o.Status == Core.Crawling.CrawlUrlStatus.Failed) ? 1 : 0));
+        Assert.Equal(counts.Accepted + outcomes.Count(o => o.Url.Contains("/i/", StringComparison.Ordinal) && o.Status == Core.Crawling.CrawlUrlStatus.Failed), outcomes.Count(o => o.Url.Contains("/i/", StringComparison.Ordinal)));
+        Assert.Equal(counts.Accepted, await db.Images.CountAsync(i => i.DatasetId == dataset.Id));
     }
 
     private ServiceProvider BuildClientServices()

@@ -82,7 +82,8 @@ public class TrainingServiceTests
         await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         Assert.Equal(90, await db.Embeddings.CountAsync(e => e.ModelId == summary.Model.Id));
         // Reentrant: the same job run again trains nothing new and registers no second version.
-        var rerun = await platform.Get<TrainingService>().RunAsync(job, platform.Get<JobRunService>().CreateProgress(job.Id), CancellationToken.None);
+        using var progress = platform.Get<JobRunService>().CreateProgress(job.Id);
+        var rerun = await platform.Get<TrainingService>().RunAsync(job, progress, CancellationToken.None);
         Assert.Equal(summary.Model.Id, rerun.Model.Id);
         Assert.Equal(1, await db.EmbeddingModels.CountAsync(m => m.Name == "head-a"));
     }

@@ -45,7 +45,7 @@ public class DetailsModel(PlatformDbContext db, CrawlService crawls) : PageModel
         Hosts = [.. byHost.GroupBy(h => h.Host).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
         {
             int N(params CrawlUrlStatus[] s) => g.Where(x => s.Contains(x.Status)).Sum(x => x.Count);
-            return new HostRow(g.Key, N(CrawlUrlStatus.Queued), N(CrawlUrlStatus.Fetched, CrawlUrlStatus.Accepted, CrawlUrlStatus.Duplicate, CrawlUrlStatus.NearDuplicate),
+            return new HostRow(g.Key, N(CrawlUrlStatus.Queued, CrawlUrlStatus.Fetching), N(CrawlUrlStatus.Fetched, CrawlUrlStatus.Accepted, CrawlUrlStatus.Duplicate, CrawlUrlStatus.NearDuplicate),
                 N(CrawlUrlStatus.Failed, CrawlUrlStatus.Rejected), N(CrawlUrlStatus.Disallowed), N(CrawlUrlStatus.Blocked), N(CrawlUrlStatus.Skipped));
         })];
         var problems = new[] { CrawlUrlStatus.Rejected, CrawlUrlStatus.Failed, CrawlUrlStatus.Disallowed, CrawlUrlStatus.Blocked, CrawlUrlStatus.Skipped };
