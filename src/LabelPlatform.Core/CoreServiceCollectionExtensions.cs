@@ -83,6 +83,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<JobRunService>();
         services.AddSingleton<JobExecutor>();
+        services.AddSingleton<BackgroundCpu>();
         services.AddSingleton<ImagePreprocessor>();
         services.AddSingleton<OnnxEmbedder>();
         services.AddSingleton<ModelRegistry>();

@@ -22,13 +22,15 @@ public sealed record EmbedSummary(long JobRunId, string Dataset, string Model, i
 /// Pre-computes embeddings for every image of a dataset that has none for a model version. Chunks of images are
 /// decoded and run through ONNX Runtime in parallel (one chunk per session); a single writer commits vectors in
 /// batches with INSERT ... ON CONFLICT DO NOTHING, so a re-run, a retried chunk or a second run racing this one can
-/// never store a second vector, and a killed job resumes from its last batch.
+/// never store a second vector, and a killed job resumes from its last batch. Decoding and inference run on the
+/// lower-priority <see cref="BackgroundCpu"/> threads, so people labelling meanwhile are not slowed down.
 /// </summary>
 public sealed class EmbeddingService(
     IDbContextFactory<PlatformDbContext> contexts,
     ImageStore store,
     ImagePreprocessor preprocessor,
     OnnxEmbedder embedder,
+    BackgroundCpu background,
     IOptions<EmbeddingOptions> options,
     TimeProvider clock)
 {
@@ -72,7 +74,7 @@ public sealed class EmbeddingService(
             embedder.SessionCount,
             async (chunk, results, ct) =>
             {
-                foreach (var item in await EmbedChunkAsync(model, chunk, progress, ct))
+                foreach (var item in await background.RunAsync(() => EmbedChunkAsync(model, chunk, progress, ct), ct))
                 {
                     await results.WriteAsync(item, ct);
                 }

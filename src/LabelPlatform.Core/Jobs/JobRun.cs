@@ -70,6 +70,15 @@ public sealed class JobOptions
 
     /// <summary>How long a run stays claimed without a heartbeat; a dead worker's run is resumed after this.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Niceness (0-19) of the threads that run batch jobs' CPU-heavy work (embedding), so interactive requests are
+    /// scheduled first on a shared machine; 0 runs them at the web's priority.
+    /// </summary>
+    public int BackgroundNice { get; set; } = 10;
+
+    /// <summary>Threads for that work; 0 = one per core.</summary>
+    public int BackgroundThreads { get; set; }
 }
 
 /// <summary>One item a job could not process; the job went on.</summary>

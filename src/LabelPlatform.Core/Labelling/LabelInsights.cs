@@ -106,7 +106,8 @@ public sealed class LabelInsights(
 
     /// <summary>
     /// Grid expansion: the seed's nearest images, most similar first, that still need a vote from this labeller
-    /// (no vote of theirs, no final label, fewer votes than the overlap).
+    /// (no vote of theirs, no final label, fewer votes and other labellers' leases than the overlap), leased to them
+    /// like the images of the queue.
     /// </summary>
     public async Task<List<long>> ExpandAsync(int datasetId, long seedId, string userId, int count, CancellationToken cancellationToken = default)
     {
@@ -129,21 +130,24 @@ public sealed class LabelInsights(
         for (var depth = Math.Min(count * 4, index.Count); result.Count < count; depth = Math.Min(depth * 4, index.Count))
         {
             var hits = index.Search(vector, Math.Min(depth, VectorIndexLimits.MaxK), null, null).Select(h => h.Id).ToList();
+            var now = clock.GetUtcNow();
             var taken = await db.Images.Where(i => hits.Contains(i.Id) && (
                     i.NearDuplicateOfId != null
                     || db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
                     || db.FinalLabels.Any(f => f.ImageId == i.Id)
-                    || db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip) >= settings.Overlap))
+                    || db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip)
+                        + db.LabelLeases.Count(l => l.ImageId == i.Id && l.UserId != userId && l.ExpiresAt > now) >= settings.Overlap))
                 .Select(i => i.Id).ToListAsync(cancellationToken);
             var done = taken.ToHashSet();
-            result = [.. hits.Where(h => !done.Contains(h)).Take(count)];
-            if (depth >= index.Count || depth >= VectorIndexLimits.MaxK)
+            // A few spare candidates: one taken by someone else between this read and the lease is replaced, not lost.
+            result = [.. hits.Where(h => !done.Contains(h)).Take(count * 2)];
+            if (result.Count >= count || depth >= index.Count || depth >= VectorIndexLimits.MaxK)
             {
                 break;
             }
         }
 
-        return result;
+        return [.. await labelling.LeaseAsync(datasetId, userId, result, count, cancellationToken)];
     }
 
     /// <summary>Images that met the overlap without a majority and have no final label, oldest first.</summary>

@@ -379,6 +379,26 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                 .Select(g => g.Key).Order().Take(count * 3));
         }
 
+        return await LeaseAsync(db, datasetId, userId, settings, candidates, tiedCandidates, count, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reserves for the labeller those of <paramref name="candidates"/> (in their order, up to <paramref name="count"/>)
+    /// that still have a free slot: not voted on by them, not decided, fewer votes plus other labellers' live leases
+    /// than the overlap. Grid expansion uses it for the neighbours it shows, so two labellers never work one slot.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> LeaseAsync(int datasetId, string userId, IReadOnlyList<long> candidates, int count, CancellationToken cancellationToken = default)
+    {
+        var settings = await GetSettingsAsync(datasetId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return await LeaseAsync(db, datasetId, userId, settings, [.. candidates], [], count, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<long>> LeaseAsync(PlatformDbContext db, int datasetId, string userId, LabellingSettings settings, List<long> candidates,
+        List<long> tiedCandidates, int count, CancellationToken cancellationToken)
+    {
+        var overlap = settings.Overlap;
         var all = candidates.Concat(tiedCandidates).ToList();
         if (all.Count == 0)
         {
@@ -386,11 +406,20 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         }
 
         await using var tx = await BeginAsync(db, cancellationToken);
-        now = clock.GetUtcNow();
+        var now = clock.GetUtcNow();
         var state = await Open(db, datasetId, userId, [], now).Where(x => all.Contains(x.Id)).ToDictionaryAsync(x => x.Id, cancellationToken);
         var picked = candidates.Where(id => state.TryGetValue(id, out var x) && (x.Mine || x.Votes + x.Others < overlap))
             .Concat(tiedCandidates.Where(id => state.TryGetValue(id, out var x) && x.Others == 0))
             .Take(count).ToList();
+
+        // Lapsed leases are only clutter once expired: cleared now and then while we hold the write lock anyway,
+        // and before this labeller's own lapsed leases are loaded for renewal (a row deleted under them fails the update).
+        if (now - _lastLeaseSweep.GetValueOrDefault(datasetId) > TimeSpan.FromSeconds(30))
+        {
+            _lastLeaseSweep[datasetId] = now;
+            await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+        }
+
         var held = await db.LabelLeases.Where(l => l.UserId == userId && picked.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
         var expires = now.AddSeconds(settings.LeaseSeconds);
         foreach (var id in picked)
@@ -403,13 +432,6 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             {
                 db.LabelLeases.Add(new LabelLease { DatasetId = datasetId, ImageId = id, UserId = userId, ExpiresAt = expires });
             }
-        }
-
-        // Lapsed leases are only clutter once expired: cleared now and then while we hold the write lock anyway.
-        if (now - _lastLeaseSweep.GetValueOrDefault(datasetId) > TimeSpan.FromSeconds(30))
-        {
-            _lastLeaseSweep[datasetId] = now;
-            await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -150,7 +150,7 @@ internal static class BenchEmbedCommand
             ThreadsPerSession = threads,
         });
         using var embedder = new OnnxEmbedder(options, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>(), services.GetRequiredService<ILogger<OnnxEmbedder>>());
-        var service = new EmbeddingService(contexts, services.GetRequiredService<ImageStore>(), services.GetRequiredService<ImagePreprocessor>(), embedder, options, TimeProvider.System);
+        var service = new EmbeddingService(contexts, services.GetRequiredService<ImageStore>(), services.GetRequiredService<ImagePreprocessor>(), embedder, services.GetRequiredService<BackgroundCpu>(), options, TimeProvider.System);
         var runs = services.GetRequiredService<JobRunService>();
         var run = await runs.CreateAsync(JobKinds.Embed, datasetId, new EmbedParameters(model.Id), "bench", ct);
         var clock = Stopwatch.StartNew();

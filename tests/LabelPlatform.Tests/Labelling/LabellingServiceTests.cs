@@ -149,6 +149,36 @@ public class LabellingServiceTests
     }
 
     [Fact]
+    public async Task Grid_expansion_leases_the_neighbours_it_shows_so_two_labellers_never_get_the_same_slot()
+    {
+        var (platform, clock, data) = await StartAsync(classes: 3, perClass: 20);
+        await using var _ = platform;
+        var service = platform.Get<LabellingService>();
+        var insights = platform.Get<LabelInsights>();
+        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        var seed = data.ImageIds[0];
+
+        var a = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
+        var b = await insights.ExpandAsync(data.DatasetId, seed, "b", 10);
+        var aAgain = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
+        var fromQueue = await service.NextAsync(data.DatasetId, "c", 50, []);
+
+        Assert.Equal(10, a.Count);
+        Assert.Equal(10, b.Count);
+        Assert.Empty(a.Intersect(b));
+        // Most similar first: the seed itself (unlabelled) leads the first expansion.
+        Assert.Equal(seed, a[0]);
+        Assert.Equal(a, aAgain);
+        Assert.Empty(fromQueue.Intersect(a.Concat(b)));
+        Assert.Equal(data.ImageIds.Count - 20, fromQueue.Count);
+
+        // Once a's leases lapse, b may expand into those images.
+        clock.Advance(TimeSpan.FromSeconds(61));
+        var bLater = await insights.ExpandAsync(data.DatasetId, seed, "b", 20);
+        Assert.Subset(bLater.ToHashSet(), a.ToHashSet());
+    }
+
+    [Fact]
     public async Task Ground_truth_lays_consensus_and_reviewer_labels_over_import_labels_and_its_hash_follows()
     {
         var (platform, _, data) = await StartAsync();
