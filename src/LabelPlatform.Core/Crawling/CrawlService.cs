@@ -614,7 +614,7 @@ public sealed class CrawlService(
 
         private async Task PageAsync(CrawlUrl entry, FetchResult result, int retries, CancellationToken cancellationToken)
         {
-            var html = Encoding.UTF8.GetString(result.Body!);
+            var (html, _, _) = HtmlDecoding.Decode(result.Body!, result.Charset);
             var extract = await Task.Run(() => HtmlExtractor.Extract(html, result.FinalUrl, Options.MaxHtmlTokens, cancellationToken), cancellationToken);
             await _writer.WaitAsync(cancellationToken);
             try

@@ -27,7 +27,7 @@ public enum FetchStatus
 }
 
 /// <summary>One fetch's outcome: the body (capped) or why there is none, after every redirect hop and retry.</summary>
-public sealed record FetchResult(FetchStatus Status, Uri FinalUrl, int? HttpStatus, string? ContentType, byte[]? Body, string? Reason, int Attempts, string? RobotsReason = null)
+public sealed record FetchResult(FetchStatus Status, Uri FinalUrl, int? HttpStatus, string? ContentType, byte[]? Body, string? Reason, int Attempts, string? RobotsReason = null, string? Charset = null)
 {
     public bool Ok => Status == FetchStatus.Ok;
 
@@ -184,7 +184,7 @@ public sealed class GuardedFetcher : IDisposable
                 }
 
                 // robots.txt: parse what fits in the cap and ignore the rest (RFC 9309 section 2.5).
-                return new FetchResult(FetchStatus.Ok, current, status, contentType, body, null, 1);
+                return new FetchResult(FetchStatus.Ok, current, status, contentType, body, null, 1, Charset: response.Content.Headers.ContentType?.CharSet);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -74,7 +74,7 @@ public sealed class EmbeddingService(
             embedder.SessionCount,
             async (chunk, results, ct) =>
             {
-                foreach (var item in await background.RunAsync(() => EmbedChunkAsync(model, chunk, progress, ct), ct))
+                foreach (var item in await background.RunAsync(token => EmbedChunk(model, chunk, progress, token), ct))
                 {
                     await results.WriteAsync(item, ct);
                 }
@@ -95,17 +95,21 @@ public sealed class EmbeddingService(
         return new EmbedSummary(run.Id, datasetName, model.Name, model.Version, total, progress.Succeeded, skipped, progress.Failed, stopwatch.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Decodes and preprocesses a chunk, runs it as one batch; images that fail are reported and left out.</summary>
-    private async Task<List<(long Id, float[] Vector)>> EmbedChunkAsync(EmbeddingModel model, Pending[] chunk, JobProgress progress, CancellationToken ct)
+    /// <summary>
+    /// Decodes and preprocesses a chunk, runs it as one batch; images that fail are reported and left out. Synchronous
+    /// on purpose: it runs on a lowered <see cref="BackgroundCpu"/> thread, which must not hand work to the shared pool.
+    /// </summary>
+    private List<(long Id, float[] Vector)> EmbedChunk(EmbeddingModel model, Pending[] chunk, JobProgress progress, CancellationToken ct)
     {
         var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
         var inputs = new float[chunk.Length * perImage];
         var ready = new List<Pending>(chunk.Length);
         foreach (var image in chunk)
         {
+            ct.ThrowIfCancellationRequested();
             try
             {
-                var bytes = await File.ReadAllBytesAsync(store.OriginalPath(image.Sha256, image.Format), ct);
+                var bytes = File.ReadAllBytes(store.OriginalPath(image.Sha256, image.Format));
                 preprocessor.Fill(bytes, model.Preprocessing, inputs.AsSpan(ready.Count * perImage, perImage));
                 ready.Add(image);
             }
@@ -121,7 +125,7 @@ public sealed class EmbeddingService(
             return results;
         }
 
-        var vectors = await embedder.EmbedAsync(model, inputs, ready.Count, ct);
+        var vectors = embedder.Embed(model, inputs, ready.Count, ct);
         for (var i = 0; i < ready.Count; i++)
         {
             if (vectors[i] is { } vector)

@@ -30,22 +30,48 @@ public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<St
     /// </summary>
     public async Task<float[]?[]> EmbedAsync(EmbeddingModel model, float[] inputs, int count, CancellationToken cancellationToken)
     {
-        var pool = _pools.GetOrAdd(model.Id, _ => new Lazy<SessionPool>(() => new SessionPool(ModelPath(model), SessionCount, Math.Max(1, options.Value.ThreadsPerSession)))).Value;
+        var pool = Pool(model);
+        var session = await pool.RentAsync(cancellationToken);
+        try
+        {
+            return RunBatches(session, model, inputs, count);
+        }
+        finally
+        {
+            pool.Return(session);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="EmbedAsync"/> for a caller on its own thread (the embed job on <see cref="Jobs.BackgroundCpu"/>):
+    /// waits for a session by blocking, so nothing is handed to the shared thread pool from that thread.
+    /// </summary>
+    public float[]?[] Embed(EmbeddingModel model, float[] inputs, int count, CancellationToken cancellationToken)
+    {
+        var pool = Pool(model);
+        var session = pool.Rent(cancellationToken);
+        try
+        {
+            return RunBatches(session, model, inputs, count);
+        }
+        finally
+        {
+            pool.Return(session);
+        }
+    }
+
+    private SessionPool Pool(EmbeddingModel model) =>
+        _pools.GetOrAdd(model.Id, _ => new Lazy<SessionPool>(() => new SessionPool(ModelPath(model), SessionCount, Math.Max(1, options.Value.ThreadsPerSession)))).Value;
+
+    private float[]?[] RunBatches(InferenceSession session, EmbeddingModel model, float[] inputs, int count)
+    {
         var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
         var batch = MaxBatch(model);
         var results = new float[]?[count];
         for (var start = 0; start < count; start += batch)
         {
             var n = Math.Min(batch, count - start);
-            var session = await pool.RentAsync(cancellationToken);
-            try
-            {
-                Run(session, model, inputs.AsMemory(start * perImage, n * perImage), n, results.AsSpan(start, n));
-            }
-            finally
-            {
-                pool.Return(session);
-            }
+            Run(session, model, inputs.AsMemory(start * perImage, n * perImage), n, results.AsSpan(start, n));
         }
 
         return results;
@@ -125,8 +151,16 @@ public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<St
         public async Task<InferenceSession> RentAsync(CancellationToken cancellationToken)
         {
             await _available.WaitAsync(cancellationToken);
-            return _free.TryTake(out var session) ? session : throw new InvalidOperationException("session pool out of sync");
+            return Take();
         }
+
+        public InferenceSession Rent(CancellationToken cancellationToken)
+        {
+            _available.Wait(cancellationToken);
+            return Take();
+        }
+
+        private InferenceSession Take() => _free.TryTake(out var session) ? session : throw new InvalidOperationException("session pool out of sync");
 
         public void Return(InferenceSession session)
         {

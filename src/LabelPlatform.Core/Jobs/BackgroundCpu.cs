@@ -9,23 +9,35 @@ namespace LabelPlatform.Core.Jobs;
 /// Dedicated threads at a lower OS scheduling priority for the CPU-heavy part of batch jobs (decoding, inference).
 /// On a small machine an embedding job would otherwise take every core from the web requests of people labelling at
 /// the same time; at a lower priority it still gets every idle cycle, but a request that becomes runnable is
-/// scheduled first. The threads are never returned to the shared pool, because an unprivileged process can lower a
-/// thread's priority but not raise it again.
+/// scheduled first.
+/// <para>
+/// Two Linux rules shape it. An unprivileged thread can lower its priority but never raise it again, so the threads
+/// are never lent to the shared pool. And a new thread inherits its creator's nice value, so a lowered thread must
+/// not be the one that makes the shared pool start a thread (queueing work there can): the work is synchronous, and
+/// results are handed back to callers by a relay thread at normal priority.
+/// </para>
 /// </summary>
 public sealed class BackgroundCpu : IDisposable
 {
-    private readonly BlockingCollection<Task> _queue = [];
+    /// <summary>Prefix of the lowered threads' names (also their Linux thread name, which keeps 15 characters).</summary>
+    public const string ThreadNamePrefix = "background-cpu-";
+
+    private readonly BlockingCollection<WorkItem> _work = [];
+    private readonly BlockingCollection<WorkItem> _done = [];
     private readonly Thread[] _threads;
-    private readonly Scheduler _scheduler;
+    private readonly Thread _relay;
+    private volatile bool _lowered;
 
     public BackgroundCpu(IOptions<JobOptions> options, ILogger<BackgroundCpu> logger)
     {
         Nice = Math.Clamp(options.Value.BackgroundNice, 0, 19);
-        _scheduler = new Scheduler(this);
+        // Started first, from the constructing thread: at normal priority.
+        _relay = new Thread(Relay) { IsBackground = true, Name = "background-relay" };
+        _relay.Start();
         _threads = new Thread[Math.Max(1, options.Value.BackgroundThreads > 0 ? options.Value.BackgroundThreads : Environment.ProcessorCount)];
         for (var i = 0; i < _threads.Length; i++)
         {
-            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"background-cpu-{i}" };
+            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"{ThreadNamePrefix}{i}" };
             _threads[i].Start();
         }
 
@@ -37,35 +49,58 @@ public sealed class BackgroundCpu : IDisposable
 
     public int ThreadCount => _threads.Length;
 
-    /// <summary>Whether the priority change took effect on the last thread that tried (false off Linux/Windows or when refused).</summary>
-    public bool Lowered { get; private set; }
+    /// <summary>Whether the OS accepted the lower priority (false off Linux and Windows, or with <see cref="Nice"/> 0).</summary>
+    public bool Lowered => _lowered;
 
     /// <summary>
-    /// Runs <paramref name="work"/> on the background threads. Its continuations stay there too (awaits capture the
-    /// current scheduler), so an async body that reads a file and then decodes does both at the lower priority. The
-    /// caller resumes on the shared pool, never on a background thread.
+    /// Runs synchronous <paramref name="work"/> on a background thread. It must not start asynchronous work of its own
+    /// (that would go through the shared pool from a lowered thread). The caller resumes on the shared pool.
     /// </summary>
-    public async Task<T> RunAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken) =>
-        await Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap()
-            .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+    public Task<T> RunAsync<T>(Func<CancellationToken, T> work, CancellationToken cancellationToken)
+    {
+        var item = new WorkItem<T>(work, cancellationToken);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            item.Result.TrySetCanceled(cancellationToken);
+        }
+        else
+        {
+            _work.Add(item, CancellationToken.None);
+        }
+
+        return item.Result.Task;
+    }
 
     public void Dispose()
     {
-        _queue.CompleteAdding();
+        _work.CompleteAdding();
         var stopped = _threads.All(t => t == Thread.CurrentThread || t.Join(TimeSpan.FromSeconds(5)));
-        if (stopped && !_threads.Contains(Thread.CurrentThread))
+        _done.CompleteAdding();
+        stopped &= _relay == Thread.CurrentThread || _relay.Join(TimeSpan.FromSeconds(5));
+        if (stopped && !_threads.Contains(Thread.CurrentThread) && _relay != Thread.CurrentThread)
         {
-            // A thread that did not stop (or the one disposing) may still read the queue: it is left to the process.
-            _queue.Dispose();
+            // A thread that did not stop (or the one disposing) may still read the queues: they are left to the process.
+            _work.Dispose();
+            _done.Dispose();
         }
     }
 
     private void Work()
     {
-        Lowered = LowerCurrentThread(Nice);
-        foreach (var task in _queue.GetConsumingEnumerable())
+        _lowered = LowerCurrentThread(Nice);
+        foreach (var item in _work.GetConsumingEnumerable())
         {
-            _scheduler.Execute(task);
+            item.Execute();
+            _done.Add(item);
+        }
+    }
+
+    private void Relay()
+    {
+        foreach (var item in _done.GetConsumingEnumerable())
+        {
+            // Continuations run asynchronously: this only queues them, from a thread at normal priority.
+            item.Complete();
         }
     }
 
@@ -114,18 +149,57 @@ public sealed class BackgroundCpu : IDisposable
     [DllImport("libc", EntryPoint = "gettid")]
     private static extern int GetTid();
 
-    private sealed class Scheduler(BackgroundCpu owner) : TaskScheduler
+    private abstract class WorkItem
     {
-        public override int MaximumConcurrencyLevel => owner._threads.Length;
+        public abstract void Execute();
 
-        public void Execute(Task task) => TryExecuteTask(task);
+        public abstract void Complete();
+    }
 
-        protected override void QueueTask(Task task) => owner._queue.Add(task);
+    private sealed class WorkItem<T>(Func<CancellationToken, T> work, CancellationToken cancellationToken) : WorkItem
+    {
+        private T? _value;
+        private Exception? _error;
+        private bool _skipped;
 
-        // Inline only on our own threads: a pool thread must not run the work at normal priority.
-        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
-            Thread.CurrentThread.Name?.StartsWith("background-cpu-", StringComparison.Ordinal) == true && !taskWasPreviouslyQueued && TryExecuteTask(task);
+        public TaskCompletionSource<T> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        protected override IEnumerable<Task> GetScheduledTasks() => owner._queue.ToArray();
+        public override void Execute()
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                _skipped = true;
+                return;
+            }
+
+            try
+            {
+                _value = work(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                _error = ex;
+            }
+        }
+
+        public override void Complete()
+        {
+            if (_skipped)
+            {
+                Result.TrySetCanceled(cancellationToken);
+            }
+            else if (_error is OperationCanceledException canceled)
+            {
+                Result.TrySetCanceled(canceled.CancellationToken);
+            }
+            else if (_error is not null)
+            {
+                Result.TrySetException(_error);
+            }
+            else
+            {
+                Result.TrySetResult(_value!);
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using LabelPlatform.Core.Data;
@@ -37,6 +38,7 @@ public sealed class LabelInsights(
     ModelRegistry models,
     GroundTruthService groundTruth,
     LabellingService labelling,
+    Images.ImageStore store,
     TimeProvider clock) : IDisposable
 {
     public const int SuggestionNeighbours = 10;
@@ -258,21 +260,25 @@ public sealed class LabelInsights(
             board.Images.Values.Count(i => i.Final is not null), fleissRows.Count, Agreement.FleissKappa(fleissRows, raters), stats, pairs);
     }
 
-    /// <summary>Export formats: one row per image with a ground-truth label, its source, and who labelled it when.</summary>
+    /// <summary>
+    /// Export formats: one row per image with a ground-truth label, its source, and who labelled it when (csv, jsonl);
+    /// a folder-per-class manifest (folders); or the images themselves copied into one folder per class in a zip
+    /// archive with labels.csv beside them (zip), written straight to <paramref name="output"/> as it goes.
+    /// </summary>
     public async Task ExportAsync(int datasetId, string format, Stream output, CancellationToken cancellationToken = default)
     {
         var rows = await ExportRowsAsync(datasetId, cancellationToken);
+        if (format == "zip")
+        {
+            await ExportZipAsync(rows, output, cancellationToken);
+            return;
+        }
+
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true);
         switch (format)
         {
             case "csv":
-                await writer.WriteLineAsync("image_id,sha256,origin,label,label_source,decided_by,decided_at,votes");
-                foreach (var r in rows)
-                {
-                    var votes = string.Join(';', r.Votes.Select(v => $"{v.User}={v.Label}@{v.At:O}"));
-                    await writer.WriteLineAsync(string.Join(',', r.ImageId.ToString(CultureInfo.InvariantCulture), r.Sha256, Csv(r.Origin), Csv(r.Label), r.Source, Csv(r.DecidedBy ?? ""), r.DecidedAt?.ToString("O") ?? "", Csv(votes)));
-                }
-
+                await WriteCsvAsync(rows, writer);
                 break;
             case "jsonl":
                 foreach (var r in rows)
@@ -295,13 +301,70 @@ public sealed class LabelInsights(
 
                 break;
             default:
-                throw new LabellingException("format must be csv, jsonl or folders");
+                throw new LabellingException("format must be csv, jsonl, folders or zip");
         }
+    }
+
+    private static async Task WriteCsvAsync(List<ExportRow> rows, StreamWriter writer)
+    {
+        await writer.WriteLineAsync("image_id,sha256,origin,label,label_source,decided_by,decided_at,votes");
+        foreach (var r in rows)
+        {
+            var votes = string.Join(';', r.Votes.Select(v => $"{v.User}={v.Label}@{v.At:O}"));
+            await writer.WriteLineAsync(string.Join(',', r.ImageId.ToString(CultureInfo.InvariantCulture), r.Sha256, Csv(r.Origin), Csv(r.Label), r.Source, Csv(r.DecidedBy ?? ""), r.DecidedAt?.ToString("O") ?? "", Csv(votes)));
+        }
+    }
+
+    private async Task ExportZipAsync(List<ExportRow> rows, Stream output, CancellationToken cancellationToken)
+    {
+        // Built in a temporary file, then streamed: ZipArchive closes its entries synchronously, which a response
+        // refuses, and a whole dataset must not sit in memory. The file goes away when closed.
+        var path = Path.Combine(Path.GetTempPath(), $"labelplatform-export-{Guid.NewGuid():N}.zip");
+        await using var temp = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        using (var zip = new ZipArchive(temp, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var writer = new StreamWriter(zip.CreateEntry("labels.csv").Open(), new UTF8Encoding(false)))
+            {
+                await WriteCsvAsync(rows, writer);
+            }
+
+            var missing = new List<string>();
+            foreach (var r in rows.Where(r => r.Source != "rejected"))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var source = store.OriginalPath(r.Sha256, r.Format);
+                if (!File.Exists(source))
+                {
+                    // Listed, not fatal: the archive still holds every image that is there.
+                    missing.Add($"{r.ImageId}\t{r.Sha256}\t{r.Origin}");
+                    continue;
+                }
+
+                // Images are compressed already: stored as they are, the export is fast and no bigger.
+                zip.CreateEntryFromFile(source, $"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}", CompressionLevel.NoCompression);
+            }
+
+            if (missing.Count > 0)
+            {
+                using var writer = new StreamWriter(zip.CreateEntry("missing.tsv").Open(), new UTF8Encoding(false));
+                await writer.WriteLineAsync("image_id\tsha256\torigin");
+                foreach (var line in missing)
+                {
+                    await writer.WriteLineAsync(line);
+                }
+            }
+        }
+
+        temp.Position = 0;
+        await temp.CopyToAsync(output, cancellationToken);
     }
 
     public sealed record ExportVote(string User, string Label, DateTimeOffset At);
 
-    public sealed record ExportRow(long ImageId, string Sha256, string Extension, string Origin, string Label, string Source, string? DecidedBy, DateTimeOffset? DecidedAt, IReadOnlyList<ExportVote> Votes);
+    public sealed record ExportRow(long ImageId, string Sha256, string Extension, string Origin, string Label, string Source, string? DecidedBy, DateTimeOffset? DecidedAt, IReadOnlyList<ExportVote> Votes)
+    {
+        public required string Format { get; init; }
+    }
 
     public async Task<List<ExportRow>> ExportRowsAsync(int datasetId, CancellationToken cancellationToken = default)
     {
@@ -319,19 +382,19 @@ public sealed class LabelInsights(
         var rows = new List<ExportRow>();
         foreach (var i in images)
         {
-            var ext = i.Format == "JPEG" ? "jpg" : i.Format.ToLowerInvariant();
+            var ext = Images.ImageStore.Extension(i.Format);
             var imageVotes = votesOf.GetValueOrDefault(i.Id) ?? [];
             if (finals.TryGetValue(i.Id, out var f))
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, f.Rejected ? "rejected" : names.GetValueOrDefault(f.ClassId ?? 0, "noise"), f.Rejected ? "rejected" : "review", users.GetValueOrDefault(f.DecidedBy, f.DecidedBy), f.DecidedAt, imageVotes));
+                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, f.Rejected ? "rejected" : names.GetValueOrDefault(f.ClassId ?? 0, "noise"), f.Rejected ? "rejected" : "review", users.GetValueOrDefault(f.DecidedBy, f.DecidedBy), f.DecidedAt, imageVotes) { Format = i.Format });
             }
             else if (board.Images.TryGetValue(i.Id, out var b) && b.Consensus is { } c)
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes));
+                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes) { Format = i.Format });
             }
             else if (state.ClassOf.TryGetValue(i.Id, out var cls))
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, names[cls], "import", null, null, imageVotes));
+                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, names[cls], "import", null, null, imageVotes) { Format = i.Format });
             }
         }
 

@@ -140,5 +140,32 @@ public sealed class LabelWebTests : IAsyncLifetime
         Assert.Equal(_data.ImageIds.Count, jsonl.Length);
         var row = jsonl.Select(l => JsonDocument.Parse(l).RootElement).Single(r => r.GetProperty("image_id").GetInt64() == image);
         Assert.Equal(2, row.GetProperty("votes").GetArrayLength());
+
+        // Images by class: the reviewed image's file sits in its final class's folder; files missing from the store are listed, not fatal.
+        var store = _factory.Services.GetRequiredService<LabelPlatform.Core.Images.ImageStore>();
+        var stored = await db.Images.Where(i => i.DatasetId == _data.DatasetId).OrderBy(i => i.Id != image).ThenBy(i => i.Id).Take(3).ToListAsync();
+        foreach (var i in stored)
+        {
+            var path = store.OriginalPath(i.Sha256, i.Format);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllBytesAsync(path, System.Text.Encoding.ASCII.GetBytes($"image {i.Id}"));
+        }
+
+        var names = await db.ImageClasses.Where(c => c.DatasetId == _data.DatasetId).ToDictionaryAsync(c => c.Id, c => c.Name);
+        using var zipResponse = await r1.GetAsync($"/Review/Export/{_data.DatasetId}?format=zip");
+        Assert.Equal("application/zip", zipResponse.Content.Headers.ContentType?.MediaType);
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(await zipResponse.Content.ReadAsByteArrayAsync()));
+        var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
+        Assert.Equal(stored.Count + 2, entries.Count);
+        Assert.Contains("labels.csv", entries);
+        var reviewed = stored.Single(i => i.Id == image);
+        var entry = zip.GetEntry($"{names[_data.ClassIds[0]]}/{reviewed.Sha256}.jpg")!;
+        using (var reader = new StreamReader(entry.Open()))
+        {
+            Assert.Equal($"image {image}", await reader.ReadToEndAsync());
+        }
+
+        using var missing = new StreamReader(zip.GetEntry("missing.tsv")!.Open());
+        Assert.Equal(_data.ImageIds.Count - stored.Count + 1, (await missing.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 }

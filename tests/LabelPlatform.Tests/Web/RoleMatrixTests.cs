@@ -122,6 +122,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Review/Export/{eval-dataset}?format=csv", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=jsonl", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=folders", Login, Forbidden, Ok, Ok),
+        ("/Review/Export/{eval-dataset}?format=zip", Login, Forbidden, Ok, Ok),
         ("/Admin/Datasets/Labelling/{dataset}", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Datasets/Create", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Datasets/Import?datasetId={dataset}", Login, Forbidden, Forbidden, Ok),

@@ -6,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Review;
 
-/// <summary>Downloads a dataset's labels: csv, jsonl, or folders (a tab-separated folder-per-class manifest).</summary>
+/// <summary>
+/// Downloads a dataset's labels: csv, jsonl, folders (a tab-separated folder-per-class manifest), or zip (the images
+/// copied into one folder per class, streamed as the archive is written: a whole dataset never sits in memory).
+/// </summary>
 public class ExportModel(PlatformDbContext db, LabelInsights insights) : PageModel
 {
     public async Task<IActionResult> OnGetAsync(int datasetId, string format = "csv", CancellationToken ct = default)
@@ -22,11 +25,20 @@ public class ExportModel(PlatformDbContext db, LabelInsights insights) : PageMod
             "csv" => ("text/csv", "csv"),
             "jsonl" => ("application/x-ndjson", "jsonl"),
             "folders" => ("text/tab-separated-values", "folders.tsv"),
+            "zip" => ("application/zip", "zip"),
             _ => (null, null),
         };
         if (type is null)
         {
-            return BadRequest("format must be csv, jsonl or folders");
+            return BadRequest("format must be csv, jsonl, folders or zip");
+        }
+
+        if (format == "zip")
+        {
+            Response.ContentType = type;
+            Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileNameStar = $"{name}-by-class.zip" }.ToString();
+            await insights.ExportAsync(datasetId, format, Response.Body, ct);
+            return new EmptyResult();
         }
 
         var buffer = new MemoryStream();
