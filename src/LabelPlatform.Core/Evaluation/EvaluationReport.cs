@@ -14,6 +14,9 @@ public sealed record AggregateMetrics(IReadOnlyList<MetricsAtK> AtK, double Mean
 
 public sealed record ClassMetrics(int ClassId, string Name, bool IsNoise, int Queries, AggregateMetrics Metrics);
 
+/// <summary>Means over the evaluated queries that came from one source: a crawled site's host, or imported images.</summary>
+public sealed record SourceMetrics(string Source, int Queries, AggregateMetrics Metrics);
+
 /// <summary>A 95% bootstrap interval of a headline figure (percentile method, resampling queries).</summary>
 public sealed record Interval(string Metric, double Value, double Low, double High);
 

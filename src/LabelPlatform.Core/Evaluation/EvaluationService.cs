@@ -356,6 +356,17 @@ public sealed class EvaluationService(
         return matrix;
     }
 
+    /// <summary>The report broken down by the source of its query images (crawled site host, or imported).</summary>
+    public async Task<IReadOnlyList<SourceMetrics>> BySourceAsync(EvaluationReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var ids = report.QueryResults.Select(q => q.ImageId).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var hosts = await db.ImageProvenance.AsNoTracking().Where(p => ids.Contains(p.ImageId))
+            .Select(p => new { p.ImageId, p.SourceHost }).ToDictionaryAsync(p => p.ImageId, p => p.SourceHost, cancellationToken);
+        return Evaluator.BySource(report, hosts);
+    }
+
     /// <summary>A finished run's report (cached: reports are immutable once stored).</summary>
     public async Task<EvaluationReport?> LoadReportAsync(long runId, CancellationToken cancellationToken = default)
     {

@@ -287,6 +287,24 @@ public static class Evaluator
             RankingMetrics.InterpolatedPrecision(ranks));
     }
 
+    /// <summary>The source of images that were not crawled (imported from a folder, an archive or an upload).</summary>
+    public const string ImportedSource = "imported";
+
+    /// <summary>
+    /// The report's figures broken down by where the query images came from (<paramref name="hostOf"/>: a crawled
+    /// image's source host; every other image counts as <see cref="ImportedSource"/>), biggest source first. Computed
+    /// from the stored per-query results, so every report can be broken down, old ones included.
+    /// </summary>
+    public static IReadOnlyList<SourceMetrics> BySource(EvaluationReport report, IReadOnlyDictionary<long, string> hostOf)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var ks = report.Ks.ToArray();
+        return [.. report.QueryResults.Where(r => r.Relevant > 0)
+            .GroupBy(r => hostOf.GetValueOrDefault(r.ImageId, ImportedSource))
+            .Select(g => new SourceMetrics(g.Key, g.Count(), Mean([.. g], ks)))
+            .OrderByDescending(s => s.Queries).ThenBy(s => s.Source, StringComparer.Ordinal)];
+    }
+
     private static AggregateMetrics Mean(List<QueryResult> results, int[] ks)
     {
         if (results.Count == 0)

@@ -45,6 +45,26 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void Figures_break_down_by_the_source_of_the_query_images()
+    {
+        // Queries 100 and 101 were crawled from x.test, 102 was imported, 103 has no relevant candidate (left out).
+        // At K = 1: 100 finds its class (1), 101 does not (0), 102 does (1).
+        var data = Data(
+            [(100, 1, Unit(1, 0)), (101, 1, Unit(0, 1)), (102, 2, Unit(0, 1)), (103, 4, Unit(1, 1))],
+            [(1, 1, Unit(1, 0)), (2, 2, Unit(0, 1))]);
+        var report = Evaluator.Evaluate(data, new EvaluationSettings([1], 1, 7));
+
+        var sources = Evaluator.BySource(report, new Dictionary<long, string> { [100] = "x.test", [101] = "x.test", [103] = "y.test" });
+
+        Assert.Equal(["x.test", Evaluator.ImportedSource], sources.Select(x => x.Source));
+        Assert.Equal((2, 0.5), (sources[0].Queries, sources[0].Metrics.At(1).Precision));
+        Assert.Equal((1, 1.0), (sources[1].Queries, sources[1].Metrics.At(1).Precision));
+        // AP over the full ranking: 100 and 102 have their one relevant at rank 1 (1), 101 at rank 2 (1/2).
+        Assert.Equal(0.75, sources[0].Metrics.MeanAveragePrecision, 6);
+        Assert.Equal(3, sources.Sum(x => x.Queries));
+    }
+
+    [Fact]
     public void A_query_never_ranks_itself_in_leave_one_out()
     {
         var items = new (long, int, float[])[] { (1, 1, Unit(1, 0.1f)), (2, 1, Unit(1, 0.2f)), (3, 2, Unit(0, 1)), (4, 2, Unit(0.1f, 1)) };

@@ -259,6 +259,38 @@ public partial class EvaluationPagesTests(EvaluationPagesFixture fixture) : ICla
 
     [GeneratedRegex(@"<tr data-class=")]
     private static partial Regex ClassRow();
+
+    [Fact]
+    public async Task Report_breaks_figures_down_by_source_once_crawled_images_are_among_the_queries()
+    {
+        var report = await fixture.ReportAsync(fixture.ModelRun.Id);
+        var page = $"/Evaluation/Report/{fixture.ModelRun.Id}";
+        // Everything imported: no table (one row saying "imported" would add nothing).
+        Assert.DoesNotContain("id=\"by-source\"", await fixture.Reviewer.GetStringAsync(page), StringComparison.Ordinal);
+
+        var crawled = report.QueryResults.Where(q => q.Relevant > 0).Take(2).ToList();
+        await fixture.QueryAsync(async db =>
+        {
+            var crawl = new LabelPlatform.Core.Crawling.Crawl { DatasetId = fixture.Data.DatasetId, CreatedAt = DateTimeOffset.UtcNow };
+            db.Add(crawl);
+            await db.SaveChangesAsync();
+            db.ImageProvenance.AddRange(crawled.Select(q => new LabelPlatform.Core.Crawling.ImageProvenance
+            {
+                ImageId = q.ImageId, CrawlId = crawl.Id, PageUrl = "http://photos.test/", ImageUrl = $"http://photos.test/{q.ImageId}.jpg",
+                SourceHost = "photos.test", RobotsDecision = "allowed", FetchedAt = DateTimeOffset.UtcNow,
+            }));
+            return await db.SaveChangesAsync();
+        });
+        var html = await fixture.Reviewer.GetStringAsync(page);
+
+        Assert.Contains("id=\"by-source\"", html, StringComparison.Ordinal);
+        var expected = crawled.Average(q => q.At(report.MainK).Precision);
+        var row = Regex.Match(html, "<tr data-source=\"photos.test\"><td>photos.test</td><td class=\"num\">(\\d+)</td>\\s*<td class=\"num\" data-value=\"([^\"]+)\"");
+        Assert.True(row.Success, "no photos.test row");
+        Assert.Equal(2, int.Parse(row.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(expected, double.Parse(row.Groups[2].Value, CultureInfo.InvariantCulture), 6);
+        Assert.Contains($"<tr data-source=\"{Evaluator.ImportedSource}\">", html, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>The admin training form, over the same made-up dataset as the evaluation pages.</summary>

@@ -20,6 +20,9 @@ public class ReportModel(PlatformDbContext db, EvaluationService evaluations, IM
 
     public Dictionary<long, QueryResult> QueryById { get; private set; } = [];
 
+    /// <summary>Figures per source of the query images; shown when any of them was crawled.</summary>
+    public IReadOnlyList<SourceMetrics> BySource { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
         if (await db.FindRowAsync(id, ct) is not { } run)
@@ -38,6 +41,7 @@ public class ReportModel(PlatformDbContext db, EvaluationService evaluations, IM
         if (Report is { } report)
         {
             QueryById = report.QueryResults.ToDictionary(q => q.ImageId);
+            BySource = await evaluations.BySourceAsync(report, ct);
             var m = report.Confusion;
             var n = m.ClassIds.Count;
             var involved = new bool[n];
