@@ -42,9 +42,18 @@ public sealed class CrawlFlowTests(BrowserFixture fixture, ITestOutputHelper out
         await Expect(details.Reasons).ToContainTextAsync("robots.txt");
         await ScreenshotAsync("crawl-details");
 
+        var datasetId = await details.DatasetIdAsync();
         await details.Images.Filter(new() { HasText = "first picture" }).ClickAsync();
         await Expect(Page.Locator("#provenance-hints")).ToContainTextAsync("alt text: first picture · page title: Gallery");
         await ScreenshotAsync("crawl-image");
+
+        // Labellers see what the page said about each crawled image: its alt text and the page's title.
+        var work = new LabelWorkPage(Page);
+        await work.GotoAsync(datasetId);
+        await work.WaitForImageAsync(null);
+        await Expect(work.SourceText).ToBeVisibleAsync();
+        await Expect(work.SourceText).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(first picture on Gallery|second on Gallery|third on More)$"));
+        await ScreenshotAsync("crawl-label-hint");
     });
 
     private static byte[] Png(int seed)

@@ -133,6 +133,7 @@
     function single() {
         const img = $("current-image");
         const hint = $("source-hint");
+        const sourceText = $("source-text");
         const suggestionsBox = $("suggestions");
         let current = null;
         const queue = [];
@@ -158,7 +159,15 @@
             img.hidden = !image;
             suggestionsBox.replaceChildren();
             hint.textContent = "";
+            sourceText.replaceChildren();
+            sourceText.hidden = true;
             if (!image) { img.removeAttribute("src"); delete img.dataset.imageId; return; }
+            // What the page said about the image (crawled images): often the best hint to its class.
+            if (image.alt || image.pageTitle) {
+                if (image.alt) { const q = document.createElement("q"); q.className = "alt"; q.textContent = image.alt; sourceText.append(q); }
+                if (image.pageTitle) { const t = document.createElement("span"); t.className = "page-title"; t.textContent = `${image.alt ? " on " : "page: "}${image.pageTitle}`; sourceText.append(t); }
+                sourceText.hidden = false;
+            }
             img.src = image.url;
             img.dataset.imageId = image.id;
             img.alt = `image ${image.id}`;
@@ -237,8 +246,8 @@
                 tile.innerHTML = `<img loading="lazy" alt=""><span class="origin"></span>${image.suggestions[0] ? '<span class="sugg"></span>' : ""}`;
                 tile.querySelector("img").src = image.thumb;
                 tile.querySelector("img").alt = `image ${image.id}`;
-                tile.querySelector(".origin").textContent = image.origin;
-                tile.title = image.origin;
+                tile.querySelector(".origin").textContent = image.alt || image.origin;
+                tile.title = [image.alt, image.pageTitle, image.origin].filter(Boolean).join(" · ");
                 if (image.suggestions[0]) tile.querySelector(".sugg").textContent = `${image.suggestions[0].name} ${Math.round(image.suggestions[0].confidence * 100)}%`;
                 tile.addEventListener("click", e => clickTile(i, e));
                 return tile;

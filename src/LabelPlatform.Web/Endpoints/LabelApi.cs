@@ -16,7 +16,9 @@ public static class LabelApi
 {
     public sealed record SuggestionDto(int ClassId, string Name, double Confidence);
 
-    public sealed record ImageDto(long Id, string Url, string Thumb, string Origin, int Width, int Height, IReadOnlyList<SuggestionDto> Suggestions);
+    /// <summary>One image to label; alt text, page title and page URL are the crawler's provenance, shown as hints.</summary>
+    public sealed record ImageDto(long Id, string Url, string Thumb, string Origin, int Width, int Height, IReadOnlyList<SuggestionDto> Suggestions,
+        string? Alt = null, string? PageTitle = null, string? PageUrl = null);
 
     public sealed record ItemDto(long ImageId, string Action, int? ClassId, IReadOnlyList<SuggestionDto>? Suggestions);
 
@@ -72,9 +74,16 @@ public static class LabelApi
     {
         var images = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && ids.Contains(i.Id))
             .Select(i => new { i.Id, i.Origin, i.Width, i.Height }).ToDictionaryAsync(i => i.Id, ct);
+        var provenance = await db.ImageProvenance.AsNoTracking().Where(p => ids.Contains(p.ImageId))
+            .Select(p => new { p.ImageId, p.AltText, p.PageTitle, p.PageUrl }).ToDictionaryAsync(p => p.ImageId, ct);
         var suggestions = (await insights.SuggestAsync(datasetId, ids, ct)).ToDictionary(s => s.ImageId);
-        return [.. ids.Where(images.ContainsKey).Select(id => new ImageDto(id, $"/images/{id}/file", $"/images/{id}/thumb", images[id].Origin, images[id].Width, images[id].Height,
-            [.. suggestions[id].Items.Select(s => new SuggestionDto(s.ClassId, s.ClassName, s.Confidence))]))];
+        return [.. ids.Where(images.ContainsKey).Select(id =>
+        {
+            var source = provenance.GetValueOrDefault(id);
+            return new ImageDto(id, $"/images/{id}/file", $"/images/{id}/thumb", images[id].Origin, images[id].Width, images[id].Height,
+                [.. suggestions[id].Items.Select(s => new SuggestionDto(s.ClassId, s.ClassName, s.Confidence))],
+                string.IsNullOrWhiteSpace(source?.AltText) ? null : source.AltText, string.IsNullOrWhiteSpace(source?.PageTitle) ? null : source.PageTitle, source?.PageUrl);
+        })];
     }
 
     private static async Task<IResult> SubmitAsync(int datasetId, SubmitDto body, HttpContext http, LabellingService labelling, CancellationToken ct)

@@ -34,6 +34,10 @@ public sealed class CrawlDetailsPage(IPage page)
     public ILocator Images => page.Locator("#crawl-images .thumb");
     public ILocator Hosts => page.Locator("#hosts tbody tr");
     public ILocator Reasons => page.Locator("#reasons");
+    public ILocator DatasetLink => page.Locator("a[href^='/Datasets/Details/']").First;
+
+    /// <summary>The crawl's dataset id, from its link.</summary>
+    public async Task<int> DatasetIdAsync() => int.Parse((await DatasetLink.GetAttributeAsync("href"))!.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
 
     public Task WaitUntilCompletedAsync(float timeoutMs) =>
         Assertions.Expect(State).ToHaveTextAsync("Completed", new() { Timeout = timeoutMs });

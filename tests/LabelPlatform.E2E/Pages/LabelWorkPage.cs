@@ -7,6 +7,7 @@ public sealed class LabelWorkPage(IPage page)
 {
     public ILocator Image => page.Locator("#current-image");
     public ILocator SourceHint => page.Locator("#source-hint");
+    public ILocator SourceText => page.Locator("#source-text");
     public ILocator FirstSuggestion => page.Locator("#suggestions .suggestion.first");
     public ILocator Status => page.Locator("#bench-status");
     public ILocator Error => page.Locator("#bench-error");

@@ -187,6 +187,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Crawls/Details/{crawl}?handler=Cancel", [], Login, Forbidden, Redirect),
         // An overlap out of range: the form again with its message, nothing saved.
         ("/Admin/Datasets/Labelling/{dataset}", new() { ["Input.Overlap"] = "0", ["Input.LeaseSeconds"] = "60" }, Login, Forbidden, Ok),
+        // No class names: the form again with its message, nothing added.
+        ("/Admin/Datasets/Labelling/{dataset}?handler=Classes", new() { ["Classes.Names"] = "" }, Login, Forbidden, Ok),
     ];
 
     public static TheoryData<string, string, string> PageCases()

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace LabelPlatform.Web.Pages.Label;
 
 /// <summary>What the labelling pages' script needs: the dataset, its classes (noise class last) and the overlap.</summary>
-public sealed record Workbench(int DatasetId, string DatasetName, int Overlap, bool HasNoiseClass, string ConfigJson)
+public sealed record Workbench(int DatasetId, string DatasetName, int Overlap, bool HasNoiseClass, string ConfigJson, int ClassCount)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -22,6 +22,6 @@ public sealed record Workbench(int DatasetId, string DatasetName, int Overlap, b
             .OrderBy(c => c.IsNoise).ThenBy(c => c.Name).Select(c => new { id = c.Id, name = c.Name, noise = c.IsNoise }).ToListAsync(ct);
         var settings = await labelling.GetSettingsAsync(datasetId, ct);
         var config = JsonSerializer.Serialize(new { datasetId, dataset = name, mode, count, seed, classes }, Json);
-        return new Workbench(datasetId, name, settings.Overlap, classes.Any(c => c.noise), config);
+        return new Workbench(datasetId, name, settings.Overlap, classes.Any(c => c.noise), config, classes.Count);
     }
 }

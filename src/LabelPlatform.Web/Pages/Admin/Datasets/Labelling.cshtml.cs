@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Labelling;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -7,9 +8,29 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Admin.Datasets;
 
-/// <summary>A dataset's labelling settings: overlap (labellers per image), lease length, and the model for suggestions.</summary>
-public class LabellingModel(PlatformDbContext db, LabellingService labelling) : PageModel
+/// <summary>
+/// A dataset's labelling settings: overlap (labellers per image), lease length, the model for suggestions, and its
+/// classes (an imported dataset brings its folder names; a crawled one starts with none, so they are added here).
+/// </summary>
+public class LabellingModel(PlatformDbContext db, LabellingService labelling, DatasetService datasets) : PageModel
 {
+    public const int MaxClassName = 200;
+    public const int MaxClassesPerPost = 500;
+
+    public sealed class ClassesInput
+    {
+        /// <summary>New class names, one per line.</summary>
+        public string? Names { get; set; }
+
+        /// <summary>The noise/background class, new or existing; empty leaves it as it is.</summary>
+        public string? NoiseClass { get; set; }
+    }
+
+    [BindProperty]
+    public ClassesInput Classes { get; set; } = new();
+
+    public List<(string Name, bool IsNoise, int Images)> ExistingClasses { get; private set; } = [];
+
     public sealed class SettingsInput
     {
         [Range(1, LabellingSettings.MaxOverlap)]
@@ -61,6 +82,43 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling) : 
         return RedirectToPage(new { datasetId });
     }
 
+    /// <summary>Adds classes (and optionally names the noise class); existing names are left as they are.</summary>
+    public async Task<IActionResult> OnPostClassesAsync(int datasetId, CancellationToken ct)
+    {
+        if (!await LoadAsync(datasetId, ct))
+        {
+            return NotFound();
+        }
+
+        ModelState.Clear();
+        var names = (Classes.Names ?? "").Split('\n').Select(n => n.Trim()).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var noise = string.IsNullOrWhiteSpace(Classes.NoiseClass) ? null : Classes.NoiseClass.Trim();
+        var bad = names.Concat(noise is null ? [] : [noise]).FirstOrDefault(n => n.Length > MaxClassName || n.Any(char.IsControl));
+        if (bad is not null)
+        {
+            ModelState.AddModelError("Classes.Names", $"Class names are 1-{MaxClassName} characters without control characters: '{(bad.Length > 40 ? bad[..40] + "…" : bad)}' is not.");
+        }
+        else if (names.Count > MaxClassesPerPost)
+        {
+            ModelState.AddModelError("Classes.Names", $"At most {MaxClassesPerPost} classes at a time ({names.Count} given).");
+        }
+        else if (names.Count == 0 && noise is null)
+        {
+            ModelState.AddModelError("Classes.Names", "Give at least one class name (one per line) or a noise class.");
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        var known = ExistingClasses.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var added = names.Concat(noise is null ? [] : [noise]).Distinct(StringComparer.Ordinal).Count(n => !known.Contains(n));
+        await datasets.EnsureClassesAsync(datasetId, noise is null ? names : [.. names, noise], noise, ct);
+        TempData["Flash"] = $"{added} class{(added == 1 ? "" : "es")} added to {DatasetName}" + (noise is null ? "." : $"; noise/background class: {noise}.");
+        return RedirectToPage(new { datasetId });
+    }
+
     private async Task<bool> LoadAsync(int datasetId, CancellationToken ct)
     {
         var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
@@ -70,6 +128,9 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling) : 
         }
 
         DatasetName = name;
+        ExistingClasses = [.. (await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).OrderBy(c => c.Name)
+                .Select(c => new { c.Name, c.IsNoise, Images = db.Images.Count(i => i.SourceClassId == c.Id) }).ToListAsync(ct))
+            .Select(c => (c.Name, c.IsNoise, c.Images))];
         Models = [.. (await db.EmbeddingModels.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).Select(m => new { m.Id, m.Name, m.Version }).ToListAsync(ct))
             .Select(m => (m.Id, $"{m.Name} v{m.Version}"))];
         return true;
