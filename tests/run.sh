@@ -24,18 +24,18 @@ set -e
 
 passed=0
 failed=0
-found=0
 for trx in "$results"/*.trx; do
     [ -e "$trx" ] || continue
-    found=1
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
     p=$(printf '%s' "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p')
     f=$(printf '%s' "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
 done
-# A build that fails before any test runs is a failure, not "no tests".
-if [ "$found" -eq 0 ] && [ "$status" -ne 0 ]; then
+# dotnet test failing without a failed test means a project did not build or a test host crashed: that is a
+# failure too, never "0 failed" (one project's results must not hide another that never ran).
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    echo "dotnet test exited with status $status without a failed test: a project did not build or a test host crashed" >&2
     failed=1
 fi
 

@@ -128,7 +128,10 @@ public sealed class CrawlService(
         return (crawl, run);
     }
 
-    /// <summary>Starts a new job run of a paused or failed crawl; it goes on from the frontier.</summary>
+    /// <summary>
+    /// Starts a new job run of a paused or failed crawl; it goes on from the frontier. Null when the crawl is neither;
+    /// a <see cref="CrawlException"/> while its previous run is still finishing its requests in flight.
+    /// </summary>
     public async Task<JobRun?> ResumeAsync(int crawlId, string? startedBy, bool enqueue = true, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -136,6 +139,15 @@ public sealed class CrawlService(
         if (crawl is null || crawl.State is not (CrawlState.Paused or CrawlState.Failed))
         {
             return null;
+        }
+
+        // A pause lets the requests in flight finish; until that run has ended (or its worker died and its lease
+        // lapsed), a second run would race it over the same frontier.
+        if (crawl.CurrentJobRunId is { } current
+            && await db.JobRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == current, cancellationToken) is { IsFinished: false } previous
+            && previous.LeaseExpiresAt > clock.GetUtcNow())
+        {
+            throw new CrawlException($"crawl {crawlId} is still stopping: its run (job run {current}) is recording the requests it had in flight; resume it in a moment");
         }
 
         return await StartRunAsync(crawl, startedBy, enqueue, cancellationToken);

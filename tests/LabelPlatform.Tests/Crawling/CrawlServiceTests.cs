@@ -244,6 +244,50 @@ public class CrawlServiceTests
     }
 
     [Fact]
+    public async Task A_pause_lets_the_request_in_flight_finish_and_resume_waits_for_it()
+    {
+        var slowSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.NotFound());
+            app.MapGet("/hub", context => RecordingSite.Html(context, "<a href='/slow'>slow</a><a href='/after'>after</a>"));
+            app.MapGet("/slow", async context =>
+            {
+                slowSeen.TrySetResult();
+                await Task.Delay(1500, context.RequestAborted);
+                await RecordingSite.Html(context, "<img src='/i/1.jpg'>");
+            });
+            app.MapGet("/after", context => RecordingSite.Html(context, "<img src='/i/2.jpg'>"));
+            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(300 + n)));
+        });
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:FetchTimeout", "00:00:10"), ("Crawler:Concurrency", "1")));
+        var crawls = platform.Get<CrawlService>();
+        var (crawl, run) = await CrawlRunning.CreateAsync(platform, "drain", crawls.BuildSettings([site.BaseUrl + "/hub"], 2, 10, 10, null));
+
+        var first = CrawlRunning.RunAsync(platform, run.Id);
+        await slowSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await crawls.PauseAsync(crawl.Id));
+        // The run is still recording /slow's answer: a second run now would race it.
+        var early = await Assert.ThrowsAsync<CrawlException>(() => crawls.ResumeAsync(crawl.Id, "test", enqueue: false));
+        Assert.Contains("still stopping", early.Message, StringComparison.Ordinal);
+        Assert.Null(await first);
+
+        await using (var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync())
+        {
+            var slow = await db.CrawlUrls.SingleAsync(u => u.CrawlId == crawl.Id && u.Url.EndsWith("/slow"));
+            Assert.Equal(CrawlUrlStatus.Fetched, slow.Status);
+        }
+
+        var resumed = await crawls.ResumeAsync(crawl.Id, "test", enqueue: false);
+        var summary = await CrawlRunning.RunAsync(platform, resumed!.Id);
+        Assert.Equal((3, 2, 0), (summary!.Pages, summary.Accepted, summary.Failed));
+        foreach (var path in (string[])["/hub", "/slow", "/after", "/i/1.jpg", "/i/2.jpg"])
+        {
+            Assert.True(site.Count(path) == 1, $"{path} was requested {site.Count(path)} times");
+        }
+    }
+
+    [Fact]
     public void Bad_crawl_input_is_refused_with_a_clear_message()
     {
         var crawls = new CrawlService(null!, null!, null!, null!, null!, null!, null!, Microsoft.Extensions.Options.Options.Create(new CrawlerOptions()), TimeProvider.System, null!);

@@ -168,4 +168,27 @@ public sealed class LabelWebTests : IAsyncLifetime
         using var missing = new StreamReader(zip.GetEntry("missing.tsv")!.Open());
         Assert.Equal(_data.ImageIds.Count - stored.Count + 1, (await missing.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
+
+    [Fact]
+    public async Task The_import_queue_reads_the_newest_leave_one_out_run_and_says_so()
+    {
+        var r1 = await _factory.SignInAsync("r1@test.local", PlatformFactory.UserPassword);
+        var page = $"/Review/Queue/{_data.DatasetId}?queue=import";
+        Assert.Contains("this dataset has none yet", await r1.GetStringAsync(page), StringComparison.Ordinal);
+
+        var evaluations = _factory.Services.GetRequiredService<LabelPlatform.Core.Evaluation.EvaluationService>();
+        var split = await evaluations.GetOrCreateSplitAsync(_data.DatasetId, null, LabelPlatform.Core.Evaluation.SplitProtocols.LeaveOneOut, 1, "test");
+        var run = await EvaluationSeed.EvaluateAsync(_factory.Services, _data.DatasetId, split.Id, _data.ModelId);
+        var (source, expected) = await _factory.Services.GetRequiredService<LabelInsights>().ImportSuspectsAsync(_data.DatasetId);
+        var html = await r1.GetStringAsync(page);
+
+        Assert.Equal(run.Id, source!.RunId);
+        Assert.Contains($"from <a href=\"/Evaluation/Report/{run.Id}\">evaluation run {run.Id}</a>", html, StringComparison.Ordinal);
+        Assert.Contains($"data-total=\"{expected.Count}\"", html, StringComparison.Ordinal);
+        // The seeded classes overlap a little: some imported labels are outvoted by their neighbours, and each is listed.
+        Assert.NotEmpty(expected);
+        Assert.All(expected.Take(QueueShown), d => Assert.Contains($"data-image-id=\"{d.ImageId}\"", html, StringComparison.Ordinal));
+    }
+
+    private const int QueueShown = LabelPlatform.Web.Pages.Review.QueueModel.Shown;
 }

@@ -118,6 +118,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/api/label/{eval-dataset}/expand?seed={eval-image}&count=5", "401", Ok, Ok, Ok),
         ("/Review/Queue/{eval-dataset}", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=knn", Login, Forbidden, Ok, Ok),
+        ("/Review/Queue/{eval-dataset}?queue=import", Login, Forbidden, Ok, Ok),
         ("/Review/Agreement/{eval-dataset}", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=csv", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=jsonl", Login, Forbidden, Ok, Ok),

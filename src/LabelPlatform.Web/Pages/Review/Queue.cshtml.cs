@@ -9,8 +9,8 @@ using Microsoft.EntityFrameworkCore;
 namespace LabelPlatform.Web.Pages.Review;
 
 /// <summary>
-/// The reviewer's queues for one dataset: images whose labellers did not agree, and images whose label disagrees
-/// with most of their nearest labelled neighbours. Each decision is a form post (post-redirect-get) carrying the
+/// The reviewer's queues for one dataset: images whose labellers did not agree, images whose human label disagrees
+/// with most of their nearest labelled neighbours, and imported labels the nearest images disagree with. Each decision is a form post (post-redirect-get) carrying the
 /// final-label version the reviewer saw and a client id rendered with the form (a resubmitted form changes nothing).
 /// </summary>
 public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingService labelling) : PageModel
@@ -47,6 +47,9 @@ public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingS
     public int Total { get; private set; }
     public bool HasModel { get; private set; }
 
+    /// <summary>For the import queue: the leave-one-out run it was read from (null when the dataset has none).</summary>
+    public LabelInsights.SuspectSource? SuspectSource { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(int datasetId, CancellationToken ct)
     {
         var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
@@ -67,6 +70,15 @@ public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingS
             Items = [.. found.Take(Shown).Select(d => new Item(d.ImageId, "", [],
                 $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
                 [.. new[] { (d.Label.ClassId ?? 0, d.LabelName), (d.NeighbourClassId, d.NeighbourClassName) }.Where(q => q.Item1 != 0)], null))];
+        }
+        else if (Queue == "import")
+        {
+            var (source, found) = await insights.ImportSuspectsAsync(datasetId, ct);
+            SuspectSource = source;
+            Total = found.Count;
+            Items = [.. found.Take(Shown).Select(d => new Item(d.ImageId, "", [],
+                $"imported as {d.LabelName}, but {d.NeighbourShare:P0} of its {ImportLabelSuspects.Neighbours} nearest images are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
+                [(d.Label.ClassId!.Value, d.LabelName), (d.NeighbourClassId, d.NeighbourClassName)], null))];
         }
         else
         {

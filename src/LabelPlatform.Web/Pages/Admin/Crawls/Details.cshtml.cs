@@ -69,8 +69,16 @@ public class DetailsModel(PlatformDbContext db, CrawlService crawls) : PageModel
 
     public async Task<IActionResult> OnPostResumeAsync(int id, CancellationToken ct)
     {
-        TempData["Flash"] = await crawls.ResumeAsync(id, User.Identity?.Name, enqueue: true, ct) is { } run
-            ? $"Crawl {id} resumed (job run {run.Id})." : $"Crawl {id} cannot be resumed (only paused or failed crawls can).";
+        try
+        {
+            TempData["Flash"] = await crawls.ResumeAsync(id, User.Identity?.Name, enqueue: true, ct) is { } run
+                ? $"Crawl {id} resumed (job run {run.Id})." : $"Crawl {id} cannot be resumed (only paused or failed crawls can).";
+        }
+        catch (CrawlException ex)
+        {
+            TempData["Flash"] = $"Not resumed: {ex.Message}.";
+        }
+
         return Redirect($"/Admin/Crawls/Details/{id}");
     }
 
