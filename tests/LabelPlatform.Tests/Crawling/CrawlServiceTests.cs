@@ -200,27 +200,15 @@ public class CrawlServiceTests
     [Fact]
     public async Task A_request_cut_off_by_shutdown_is_recorded_as_interrupted_and_never_requested_again()
     {
-        var slowSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var site = await RecordingSite.StartAsync(app =>
-        {
-            app.MapGet("/robots.txt", () => Results.NotFound());
-            app.MapGet("/hub", context => RecordingSite.Html(context, "<a href='/slow'>slow</a><a href='/fast'>fast</a><img src='/i/1.jpg'>"));
-            app.MapGet("/slow", async context =>
-            {
-                slowSeen.TrySetResult();
-                await Task.Delay(3000, context.RequestAborted);
-                await RecordingSite.Html(context, "<img src='/i/2.jpg'>");
-            });
-            app.MapGet("/fast", context => RecordingSite.Html(context, "<img src='/i/3.jpg'>"));
-            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(200 + n)));
-        });
+        var (site, slowRequested) = await StartSlowHubAsync(slowMs: 3000, hubImage: true);
+        await using var _ = site;
         await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:FetchTimeout", "00:00:10"), ("Crawler:Concurrency", "1")));
         var crawls = platform.Get<CrawlService>();
         var (crawl, run) = await CrawlRunning.CreateAsync(platform, "interrupted", crawls.BuildSettings([site.BaseUrl + "/hub"], 1, 10, 10, null));
 
         using var shutdown = new CancellationTokenSource();
         var first = CrawlRunning.RunAsync(platform, run.Id, shutdown.Token);
-        await slowSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await slowRequested.WaitAsync(TimeSpan.FromSeconds(30));
         await shutdown.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
 
@@ -235,8 +223,8 @@ public class CrawlServiceTests
         Assert.NotNull(summary);
         Assert.Equal((3, 1), (summary.Pages + summary.Failed, summary.Failed));
         Assert.Equal(1, site.Count("/slow"));
-        Assert.Equal(0, site.Count("/i/2.jpg"));
-        foreach (var path in (string[])["/hub", "/fast", "/i/1.jpg", "/i/3.jpg"])
+        Assert.Equal(0, site.Count("/i/1.jpg"));
+        foreach (var path in (string[])["/hub", "/other", "/i/0.jpg", "/i/2.jpg"])
         {
             Assert.True(site.Count(path) == 1, $"{path} was requested {site.Count(path)} times");
         }
@@ -246,26 +234,14 @@ public class CrawlServiceTests
     [Fact]
     public async Task A_pause_lets_the_request_in_flight_finish_and_resume_waits_for_it()
     {
-        var slowSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var site = await RecordingSite.StartAsync(app =>
-        {
-            app.MapGet("/robots.txt", () => Results.NotFound());
-            app.MapGet("/hub", context => RecordingSite.Html(context, "<a href='/slow'>slow</a><a href='/after'>after</a>"));
-            app.MapGet("/slow", async context =>
-            {
-                slowSeen.TrySetResult();
-                await Task.Delay(1500, context.RequestAborted);
-                await RecordingSite.Html(context, "<img src='/i/1.jpg'>");
-            });
-            app.MapGet("/after", context => RecordingSite.Html(context, "<img src='/i/2.jpg'>"));
-            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(300 + n)));
-        });
+        var (site, slowRequested) = await StartSlowHubAsync(slowMs: 1500, hubImage: false);
+        await using var _ = site;
         await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:FetchTimeout", "00:00:10"), ("Crawler:Concurrency", "1")));
         var crawls = platform.Get<CrawlService>();
         var (crawl, run) = await CrawlRunning.CreateAsync(platform, "drain", crawls.BuildSettings([site.BaseUrl + "/hub"], 2, 10, 10, null));
 
         var first = CrawlRunning.RunAsync(platform, run.Id);
-        await slowSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await slowRequested.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(await crawls.PauseAsync(crawl.Id));
         // The run is still recording /slow's answer: a second run now would race it.
         var early = await Assert.ThrowsAsync<CrawlException>(() => crawls.ResumeAsync(crawl.Id, "test", enqueue: false));
@@ -281,10 +257,33 @@ public class CrawlServiceTests
         var resumed = await crawls.ResumeAsync(crawl.Id, "test", enqueue: false);
         var summary = await CrawlRunning.RunAsync(platform, resumed!.Id);
         Assert.Equal((3, 2, 0), (summary!.Pages, summary.Accepted, summary.Failed));
-        foreach (var path in (string[])["/hub", "/slow", "/after", "/i/1.jpg", "/i/2.jpg"])
+        foreach (var path in (string[])["/hub", "/slow", "/other", "/i/1.jpg", "/i/2.jpg"])
         {
             Assert.True(site.Count(path) == 1, $"{path} was requested {site.Count(path)} times");
         }
+    }
+
+    /// <summary>
+    /// A hub page linking /slow (answering after <paramref name="slowMs"/>; the task completes when its request
+    /// arrives) and /other; /slow shows /i/1.jpg, /other /i/2.jpg, and the hub /i/0.jpg when <paramref name="hubImage"/>.
+    /// </summary>
+    private static async Task<(RecordingSite Site, Task SlowRequested)> StartSlowHubAsync(int slowMs, bool hubImage)
+    {
+        var slowSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.NotFound());
+            app.MapGet("/hub", context => RecordingSite.Html(context, "<a href='/slow'>slow</a><a href='/other'>other</a>" + (hubImage ? "<img src='/i/0.jpg'>" : "")));
+            app.MapGet("/slow", async context =>
+            {
+                slowSeen.TrySetResult();
+                await Task.Delay(slowMs, context.RequestAborted);
+                await RecordingSite.Html(context, "<img src='/i/1.jpg'>");
+            });
+            app.MapGet("/other", context => RecordingSite.Html(context, "<img src='/i/2.jpg'>"));
+            app.MapGet("/i/{n:int}.jpg", (HttpContext context, int n) => RecordingSite.Bytes(context, "image/jpeg", Pictures.Jpeg(200 + n)));
+        });
+        return (site, slowSeen.Task);
     }
 
     [Fact]
