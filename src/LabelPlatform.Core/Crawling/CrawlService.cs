@@ -249,10 +249,7 @@ public sealed class CrawlService(
         // answered it, so it is recorded as interrupted rather than requested a second time.
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            await db.CrawlUrls.Where(u => u.CrawlId == crawlId && u.Status == CrawlUrlStatus.Fetching).ExecuteUpdateAsync(s => s
-                .SetProperty(u => u.Status, CrawlUrlStatus.Failed)
-                .SetProperty(u => u.Reason, InterruptedReason)
-                .SetProperty(u => u.FetchedAt, clock.GetUtcNow()), cancellationToken);
+            await MarkInterruptedAsync(db.CrawlUrls.Where(u => u.CrawlId == crawlId && u.Status == CrawlUrlStatus.Fetching), cancellationToken);
         }
 
         var settings = ReadSettings(crawl);
@@ -262,7 +259,7 @@ public sealed class CrawlService(
 
         // Pause and cancel drain: no new URL is claimed, and the requests already sent get their answers recorded
         // (each ends within the fetch timeout). Only a shutdown or a lost lease cuts a request off.
-        progress.DrainOnCancel = _options.FetchTimeout + _options.FetchTimeout;
+        progress.DrainOnCancel = _options.FetchTimeout * 2;
         using var claiming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, progress.StopRequested);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = claiming.Token };
         while (!claiming.IsCancellationRequested)
@@ -336,16 +333,20 @@ public sealed class CrawlService(
         var claimed = db.CrawlUrls.Where(u => u.Id == urlId && u.Status == CrawlUrlStatus.Fetching);
         if (requestSent)
         {
-            await claimed.ExecuteUpdateAsync(s => s
-                .SetProperty(u => u.Status, CrawlUrlStatus.Failed)
-                .SetProperty(u => u.Reason, InterruptedReason)
-                .SetProperty(u => u.FetchedAt, clock.GetUtcNow()), CancellationToken.None);
+            await MarkInterruptedAsync(claimed, CancellationToken.None);
         }
         else
         {
             await claimed.ExecuteUpdateAsync(s => s.SetProperty(u => u.Status, CrawlUrlStatus.Queued), CancellationToken.None);
         }
     }
+
+    /// <summary>Records claimed URLs whose request may have reached the site as failed (interrupted), never to be sent again.</summary>
+    private Task<int> MarkInterruptedAsync(IQueryable<CrawlUrl> claimed, CancellationToken cancellationToken) =>
+        claimed.ExecuteUpdateAsync(s => s
+            .SetProperty(u => u.Status, CrawlUrlStatus.Failed)
+            .SetProperty(u => u.Reason, InterruptedReason)
+            .SetProperty(u => u.FetchedAt, clock.GetUtcNow()), cancellationToken);
 
     private static string Clip(string? text, int max) => text is null ? "" : text.Length <= max ? text : text[..max];
 
@@ -703,21 +704,9 @@ public sealed class CrawlService(
                 var nearest = _canonical.Select(c => (c.Id, Distance: PerceptualHash.Distance(c.Hash, hash))).Where(c => c.Distance <= Options.NearDuplicateDistance)
                     .OrderBy(c => c.Distance).ThenBy(c => c.Id).Select(c => ((long Id, int Distance)?)c).FirstOrDefault();
                 var now = _service.Clock.GetUtcNow();
-                var row = new DatasetImage
-                {
-                    DatasetId = _crawl.DatasetId,
-                    Sha256 = sha,
-                    Width = image.Width,
-                    Height = image.Height,
-                    Format = image.Format,
-                    Bytes = image.Bytes,
-                    Source = ImageSource.Crawl,
-                    Origin = entry.Url,
-                    JobRunId = _jobRunId,
-                    CreatedAt = now,
-                    PerceptualHash = unchecked((long)hash),
-                    NearDuplicateOfId = nearest?.Id,
-                };
+                var row = DatasetImage.From(image, _crawl.DatasetId, ImageSource.Crawl, entry.Url, _jobRunId, now);
+                row.PerceptualHash = unchecked((long)hash);
+                row.NearDuplicateOfId = nearest?.Id;
                 db.Images.Add(row);
                 await db.SaveChangesAsync(cancellationToken);
                 db.ImageProvenance.Add(new ImageProvenance

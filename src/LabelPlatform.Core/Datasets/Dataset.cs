@@ -38,6 +38,21 @@ public enum ImageSource
 /// </summary>
 public class DatasetImage
 {
+    /// <summary>The row for an image the validator accepted and the store holds: what imports and crawls record alike.</summary>
+    public static DatasetImage From(Images.ValidatedImage image, int datasetId, ImageSource source, string origin, long? jobRunId, DateTimeOffset createdAt) => new()
+    {
+        DatasetId = datasetId,
+        Sha256 = image.Sha256,
+        Width = image.Width,
+        Height = image.Height,
+        Format = image.Format,
+        Bytes = image.Bytes,
+        Source = source,
+        Origin = origin,
+        JobRunId = jobRunId,
+        CreatedAt = createdAt,
+    };
+
     public long Id { get; set; }
     public int DatasetId { get; set; }
     public Dataset? Dataset { get; set; }

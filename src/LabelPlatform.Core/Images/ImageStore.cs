@@ -37,6 +37,9 @@ public sealed class ImageStore(IOptions<StorageOptions> options)
         return Path.Combine(_options.ImagesPath, sha256[..2], sha256[2..4], $"{sha256}.{Extension(format)}");
     }
 
+    /// <summary><see cref="OriginalPath"/> relative to the data directory (images/ab/cd/{sha256}.{ext}), for manifests.</summary>
+    public string OriginalPathInDataDirectory(string sha256, string format) => Path.GetRelativePath(_options.RootPath, OriginalPath(sha256, format));
+
     public string ThumbnailPath(string sha256)
     {
         Guard(sha256);

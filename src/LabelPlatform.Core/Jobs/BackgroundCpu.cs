@@ -47,8 +47,6 @@ public sealed class BackgroundCpu : IDisposable
     /// <summary>The niceness the threads ask for (0 = same priority as the web; 19 = lowest).</summary>
     public int Nice { get; }
 
-    public int ThreadCount => _threads.Length;
-
     /// <summary>Whether the OS accepted the lower priority (false off Linux and Windows, or with <see cref="Nice"/> 0).</summary>
     public bool Lowered => _lowered;
 

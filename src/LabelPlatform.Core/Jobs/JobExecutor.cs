@@ -43,7 +43,7 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
             logger.LogInformation("Job run {JobRunId} cancelled", jobRunId);
             return default;
         }
-        catch (OperationCanceledException) when (watch.CancelRequested)
+        catch (OperationCanceledException) when (progress.CancelRequested)
         {
             // Cancel pressed while the work was in a step without progress reports (e.g. a download).
             await runs.MarkCancelledAsync(jobRunId);
@@ -137,7 +137,6 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
                 }
                 else
                 {
-                    watch.CancelRequested = true;
                     progress.SignalCancel();
                     if (progress.DrainOnCancel is { } grace)
                     {
@@ -161,7 +160,6 @@ public sealed class JobExecutor(JobRunService runs, ILogger<JobExecutor> logger)
 
     private sealed class Watch
     {
-        public volatile bool CancelRequested;
         public volatile bool LeaseLost;
     }
 

@@ -21,7 +21,6 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     private int? _total;
     private string? _message;
     private DateTimeOffset _lastFlush = DateTimeOffset.MinValue;
-    private volatile bool _cancelRequested;
     private readonly CancellationTokenSource _stopRequested = new();
 
     public long JobRunId => jobRunId;
@@ -29,7 +28,7 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     public int Succeeded => Volatile.Read(ref _succeeded);
     public int Duplicates => Volatile.Read(ref _duplicates);
     public int Failed => Volatile.Read(ref _failed);
-    public bool CancelRequested => _cancelRequested;
+    public bool CancelRequested => _stopRequested.IsCancellationRequested;
 
     /// <summary>Fires as soon as Cancel is seen (by a flush or the lease heartbeat), before the work token is cancelled.</summary>
     public CancellationToken StopRequested => _stopRequested.Token;
@@ -44,7 +43,6 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     /// <summary>Records that Cancel was pressed and fires <see cref="StopRequested"/>.</summary>
     public void SignalCancel()
     {
-        _cancelRequested = true;
         try
         {
             _stopRequested.Cancel();
@@ -166,7 +164,7 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
 
     public void ThrowIfCancelled()
     {
-        if (_cancelRequested)
+        if (CancelRequested)
         {
             throw new JobCancelledException();
         }

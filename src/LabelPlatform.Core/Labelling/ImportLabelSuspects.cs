@@ -26,18 +26,9 @@ public static class ImportLabelSuspects
             }
 
             var neighbours = query.Top.Take(Neighbours).Select(h => h.ClassId).ToList();
-            if (neighbours.Count < 3)
+            if (Disagreement.Judge(query.ImageId, LabelValue.Of(label), names.GetValueOrDefault(label, $"class {label}"), neighbours, names) is { } suspect)
             {
-                continue;
-            }
-
-            var own = neighbours.Count(c => c == label) / (double)neighbours.Count;
-            // The most common class; a tie goes to the one ranked nearest.
-            var top = neighbours.GroupBy(c => c).OrderByDescending(g => g.Count()).ThenBy(g => neighbours.IndexOf(g.Key)).First();
-            if (own < 0.5 && top.Key != label)
-            {
-                found.Add(new Disagreement(query.ImageId, LabelValue.Of(label), names.GetValueOrDefault(label, $"class {label}"), top.Key,
-                    names.GetValueOrDefault(top.Key, $"class {top.Key}"), top.Count() / (double)neighbours.Count, own));
+                found.Add(suspect);
             }
         }
 

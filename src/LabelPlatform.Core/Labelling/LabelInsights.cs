@@ -13,7 +13,27 @@ namespace LabelPlatform.Core.Labelling;
 
 public sealed record ImageSuggestions(long ImageId, IReadOnlyList<Suggestion> Items, int NeighboursUsed);
 
-public sealed record Disagreement(long ImageId, LabelValue Label, string LabelName, int NeighbourClassId, string NeighbourClassName, double NeighbourShare, double LabelShare);
+public sealed record Disagreement(long ImageId, LabelValue Label, string LabelName, int NeighbourClassId, string NeighbourClassName, double NeighbourShare, double LabelShare)
+{
+    /// <summary>
+    /// The rule of both neighbour queues: with at least three neighbour classes (nearest first), fewer than half share
+    /// the label and the most common one (a tie goes to the nearest) is another class. Null when the label stands.
+    /// </summary>
+    public static Disagreement? Judge(long imageId, LabelValue label, string labelName, IReadOnlyList<int> neighbours, IReadOnlyDictionary<int, string> names)
+    {
+        if (neighbours.Count < 3)
+        {
+            return null;
+        }
+
+        var own = neighbours.Count(c => c == label.ClassId) / (double)neighbours.Count;
+        // GroupBy keeps first-seen order and the sort is stable, so among equal counts the nearest class comes first.
+        var top = neighbours.GroupBy(c => c).OrderByDescending(g => g.Count()).First();
+        return own < 0.5 && top.Key != label.ClassId
+            ? new Disagreement(imageId, label, labelName, top.Key, names.GetValueOrDefault(top.Key, "?"), top.Count() / (double)neighbours.Count, own)
+            : null;
+    }
+}
 
 public sealed record NoConsensus(long ImageId, IReadOnlyList<(string User, string Label)> Votes);
 
@@ -127,23 +147,12 @@ public sealed class LabelInsights(
             return [];
         }
 
-        var settings = await labelling.GetSettingsAsync(datasetId, cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var result = new List<long>();
         for (var depth = Math.Min(count * 4, index.Count); result.Count < count; depth = Math.Min(depth * 4, index.Count))
         {
             var hits = index.Search(vector, Math.Min(depth, VectorIndexLimits.MaxK), null, null).Select(h => h.Id).ToList();
-            var now = clock.GetUtcNow();
-            var taken = await db.Images.Where(i => hits.Contains(i.Id) && (
-                    i.NearDuplicateOfId != null
-                    || db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
-                    || db.FinalLabels.Any(f => f.ImageId == i.Id)
-                    || db.LabelVotes.Count(v => v.ImageId == i.Id && v.Kind != LabelEventKind.Skip)
-                        + db.LabelLeases.Count(l => l.ImageId == i.Id && l.UserId != userId && l.ExpiresAt > now) >= settings.Overlap))
-                .Select(i => i.Id).ToListAsync(cancellationToken);
-            var done = taken.ToHashSet();
             // A few spare candidates: one taken by someone else between this read and the lease is replaced, not lost.
-            result = [.. hits.Where(h => !done.Contains(h)).Take(count * 2)];
+            result = [.. (await labelling.WithSlotAsync(datasetId, userId, hits, cancellationToken)).Take(count * 2)];
             if (result.Count >= count || depth >= index.Count || depth >= VectorIndexLimits.MaxK)
             {
                 break;
@@ -196,16 +205,9 @@ public sealed class LabelInsights(
 
             var neighbours = index.Search(vector, Math.Min(SearchDepth, index.Count), null, id)
                 .Where(h => labels.ContainsKey(h.Id)).Take(SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
-            if (neighbours.Count < 3)
+            if (Disagreement.Judge(id, label!.Value, Describe(label.Value, names), neighbours, names) is { } disagreement)
             {
-                continue;
-            }
-
-            var own = neighbours.Count(c => c == label!.Value.ClassId) / (double)neighbours.Count;
-            var top = neighbours.GroupBy(c => c).OrderByDescending(g => g.Count()).First();
-            if (own < 0.5 && top.Key != label!.Value.ClassId)
-            {
-                result.Add(new Disagreement(id, label.Value, Describe(label.Value, names), top.Key, names.GetValueOrDefault(top.Key, "?"), top.Count() / (double)neighbours.Count, own));
+                result.Add(disagreement);
             }
         }
 
@@ -323,7 +325,7 @@ public sealed class LabelInsights(
                 await writer.WriteLineAsync("target\tstored\timage_id");
                 foreach (var r in rows.Where(r => r.Source != "rejected"))
                 {
-                    await writer.WriteLineAsync($"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}\timages/{r.Sha256[..2]}/{r.Sha256.Substring(2, 2)}/{r.Sha256}.{r.Extension}\t{r.ImageId}");
+                    await writer.WriteLineAsync($"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}\t{store.OriginalPathInDataDirectory(r.Sha256, r.Format)}\t{r.ImageId}");
                 }
 
                 break;
@@ -388,9 +390,10 @@ public sealed class LabelInsights(
 
     public sealed record ExportVote(string User, string Label, DateTimeOffset At);
 
-    public sealed record ExportRow(long ImageId, string Sha256, string Extension, string Origin, string Label, string Source, string? DecidedBy, DateTimeOffset? DecidedAt, IReadOnlyList<ExportVote> Votes)
+    public sealed record ExportRow(long ImageId, string Sha256, string Format, string Origin, string Label, string Source, string? DecidedBy, DateTimeOffset? DecidedAt, IReadOnlyList<ExportVote> Votes)
     {
-        public required string Format { get; init; }
+        /// <summary>The stored file's extension (jpg, png, ...).</summary>
+        public string Extension => Images.ImageStore.Extension(Format);
     }
 
     public async Task<List<ExportRow>> ExportRowsAsync(int datasetId, CancellationToken cancellationToken = default)
@@ -409,19 +412,18 @@ public sealed class LabelInsights(
         var rows = new List<ExportRow>();
         foreach (var i in images)
         {
-            var ext = Images.ImageStore.Extension(i.Format);
             var imageVotes = votesOf.GetValueOrDefault(i.Id) ?? [];
             if (finals.TryGetValue(i.Id, out var f))
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, f.Rejected ? "rejected" : names.GetValueOrDefault(f.ClassId ?? 0, "noise"), f.Rejected ? "rejected" : "review", users.GetValueOrDefault(f.DecidedBy, f.DecidedBy), f.DecidedAt, imageVotes) { Format = i.Format });
+                rows.Add(new ExportRow(i.Id, i.Sha256, i.Format, i.Origin, f.Rejected ? "rejected" : names.GetValueOrDefault(f.ClassId ?? 0, "noise"), f.Rejected ? "rejected" : "review", users.GetValueOrDefault(f.DecidedBy, f.DecidedBy), f.DecidedAt, imageVotes));
             }
             else if (board.Images.TryGetValue(i.Id, out var b) && b.Consensus is { } c)
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes) { Format = i.Format });
+                rows.Add(new ExportRow(i.Id, i.Sha256, i.Format, i.Origin, Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes));
             }
             else if (state.ClassOf.TryGetValue(i.Id, out var cls))
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, ext, i.Origin, names[cls], "import", null, null, imageVotes) { Format = i.Format });
+                rows.Add(new ExportRow(i.Id, i.Sha256, i.Format, i.Origin, names[cls], "import", null, null, imageVotes));
             }
         }
 

@@ -395,6 +395,20 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         return await LeaseAsync(db, datasetId, userId, settings, [.. candidates], [], count, cancellationToken);
     }
 
+    /// <summary>
+    /// Those of <paramref name="imageIds"/> (in their order) that still have a slot for this labeller, by the rule leases
+    /// use; a read only, for callers that look further when too few are left (grid expansion).
+    /// </summary>
+    public async Task<List<long>> WithSlotAsync(int datasetId, string userId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken = default)
+    {
+        var overlap = (await GetSettingsAsync(datasetId, cancellationToken)).Overlap;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var ids = imageIds.ToList();
+        var open = (await Open(db, datasetId, userId, [], clock.GetUtcNow()).Where(x => ids.Contains(x.Id) && (x.Mine || x.Votes + x.Others < overlap))
+            .Select(x => x.Id).ToListAsync(cancellationToken)).ToHashSet();
+        return [.. imageIds.Where(open.Contains)];
+    }
+
     private async Task<IReadOnlyList<long>> LeaseAsync(PlatformDbContext db, int datasetId, string userId, LabellingSettings settings, List<long> candidates,
         List<long> tiedCandidates, int count, CancellationToken cancellationToken)
     {

@@ -152,6 +152,9 @@ public sealed class LabelWebTests : IAsyncLifetime
         }
 
         var names = await db.ImageClasses.Where(c => c.DatasetId == _data.DatasetId).ToDictionaryAsync(c => c.Id, c => c.Name);
+        var reviewedSha = stored.Single(i => i.Id == image).Sha256;
+        var manifest = await r1.GetStringAsync($"/Review/Export/{_data.DatasetId}?format=folders");
+        Assert.Contains($"{names[_data.ClassIds[0]]}/{reviewedSha}.jpg\timages/{reviewedSha[..2]}/{reviewedSha[2..4]}/{reviewedSha}.jpg\t{image}\n", manifest, StringComparison.Ordinal);
         using var zipResponse = await r1.GetAsync($"/Review/Export/{_data.DatasetId}?format=zip");
         Assert.Equal("application/zip", zipResponse.Content.Headers.ContentType?.MediaType);
         using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(await zipResponse.Content.ReadAsByteArrayAsync()));

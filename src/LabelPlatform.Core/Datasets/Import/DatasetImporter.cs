@@ -238,20 +238,9 @@ public sealed class DatasetImporter(
             {
                 if (known.TryAdd(image.Sha256, 0))
                 {
-                    db.Images.Add(new DatasetImage
-                    {
-                        DatasetId = datasetId,
-                        Sha256 = image.Sha256,
-                        Width = image.Width,
-                        Height = image.Height,
-                        Format = image.Format,
-                        Bytes = image.Bytes,
-                        Source = ImageSource.Import,
-                        Origin = outcome.Origin,
-                        SourceClassId = outcome.ClassId,
-                        JobRunId = jobRunId,
-                        CreatedAt = now,
-                    });
+                    var row = DatasetImage.From(image, datasetId, ImageSource.Import, outcome.Origin, jobRunId, now);
+                    row.SourceClassId = outcome.ClassId;
+                    db.Images.Add(row);
                     acceptedOrigins.Add(outcome.Origin);
                     counted.Add(progress.Succeed);
                 }

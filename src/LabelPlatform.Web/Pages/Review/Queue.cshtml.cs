@@ -61,24 +61,26 @@ public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingS
         (DatasetId, DatasetName) = (datasetId, name);
         var classNames = await insights.ClassNamesAsync(datasetId, ct);
         Classes = [.. classNames.OrderBy(c => c.Value, StringComparer.OrdinalIgnoreCase).Select(c => (c.Key, c.Value))];
-        var origins = new Dictionary<long, string>();
+        // Both neighbour queues: the label and the neighbours' class as the quick choices.
+        List<Item> FromDisagreements(List<Disagreement> found, Func<Disagreement, string> note)
+        {
+            Total = found.Count;
+            return [.. found.Take(Shown).Select(d => new Item(d.ImageId, "", [], note(d),
+                [.. new[] { (d.Label.ClassId ?? 0, d.LabelName), (d.NeighbourClassId, d.NeighbourClassName) }.Where(q => q.Item1 != 0)], null))];
+        }
+
         if (Queue == "knn")
         {
             HasModel = await insights.ModelAsync(datasetId, ct) is not null;
-            var found = await insights.DisagreementsAsync(datasetId, 1000, ct);
-            Total = found.Count;
-            Items = [.. found.Take(Shown).Select(d => new Item(d.ImageId, "", [],
-                $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
-                [.. new[] { (d.Label.ClassId ?? 0, d.LabelName), (d.NeighbourClassId, d.NeighbourClassName) }.Where(q => q.Item1 != 0)], null))];
+            Items = FromDisagreements(await insights.DisagreementsAsync(datasetId, 1000, ct), d =>
+                $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)");
         }
         else if (Queue == "import")
         {
             var (source, found) = await insights.ImportSuspectsAsync(datasetId, ct);
             SuspectSource = source;
-            Total = found.Count;
-            Items = [.. found.Take(Shown).Select(d => new Item(d.ImageId, "", [],
-                $"imported as {d.LabelName}, but {d.NeighbourShare:P0} of its {ImportLabelSuspects.Neighbours} nearest images are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
-                [(d.Label.ClassId!.Value, d.LabelName), (d.NeighbourClassId, d.NeighbourClassName)], null))];
+            Items = FromDisagreements(found, d =>
+                $"imported as {d.LabelName}, but {d.NeighbourShare:P0} of its {ImportLabelSuspects.Neighbours} nearest images are {d.NeighbourClassName} ({d.LabelShare:P0} agree)");
         }
         else
         {
@@ -93,7 +95,7 @@ public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingS
         }
 
         var ids = Items.Select(i => i.ImageId).ToList();
-        origins = await db.Images.Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.Origin, ct);
+        var origins = await db.Images.Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.Origin, ct);
         var versions = await db.FinalLabels.Where(f => ids.Contains(f.ImageId)).ToDictionaryAsync(f => f.ImageId, f => f.Version, ct);
         Items = [.. Items.Select(i => i with { Origin = origins.GetValueOrDefault(i.ImageId, ""), Version = versions.TryGetValue(i.ImageId, out var v) ? v : null })];
         return Page();

@@ -93,7 +93,9 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         ModelState.Clear();
         var names = (Classes.Names ?? "").Split('\n').Select(n => n.Trim()).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var noise = string.IsNullOrWhiteSpace(Classes.NoiseClass) ? null : Classes.NoiseClass.Trim();
-        var bad = names.Concat(noise is null ? [] : [noise]).FirstOrDefault(n => n.Length > MaxClassName || n.Any(char.IsControl));
+        // Every class the post names: the new ones and the noise class (which may be new too).
+        List<string> all = noise is null || names.Contains(noise) ? names : [.. names, noise];
+        var bad = all.FirstOrDefault(n => n.Length > MaxClassName || n.Any(char.IsControl));
         if (bad is not null)
         {
             ModelState.AddModelError("Classes.Names", $"Class names are 1-{MaxClassName} characters without control characters: '{(bad.Length > 40 ? bad[..40] + "…" : bad)}' is not.");
@@ -113,8 +115,8 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         }
 
         var known = ExistingClasses.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
-        var added = names.Concat(noise is null ? [] : [noise]).Distinct(StringComparer.Ordinal).Count(n => !known.Contains(n));
-        await datasets.EnsureClassesAsync(datasetId, noise is null ? names : [.. names, noise], noise, ct);
+        var added = all.Count(n => !known.Contains(n));
+        await datasets.EnsureClassesAsync(datasetId, all, noise, ct);
         TempData["Flash"] = $"{added} class{(added == 1 ? "" : "es")} added to {DatasetName}" + (noise is null ? "." : $"; noise/background class: {noise}.");
         return RedirectToPage(new { datasetId });
     }
