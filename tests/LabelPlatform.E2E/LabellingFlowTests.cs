@@ -169,8 +169,10 @@ public sealed class LabellingFlowTests(BrowserFixture fixture, ITestOutputHelper
         await grid.GotoAsync(datasetId, Grid);
         await Expect(grid.Tiles).ToHaveCountAsync(Grid);
         var ids = await grid.TileIdsAsync();
-        // Tiles of one class, so the one wrong class assigned to them is wrong for each.
-        var wrongIds = ids.Where(id => classOf[id] == classOf[ids[0]]).Take(wrong).ToList();
+        // Tiles of one class, so the one wrong class assigned to them is wrong for each. The grid's order is the
+        // serving order (not by class), so take the first class with enough tiles, not the first tile's class.
+        var wrongClass = ids.GroupBy(id => classOf[id]).First(g => g.Count() >= Math.Max(wrong, 1)).Key;
+        var wrongIds = ids.Where(id => classOf[id] == wrongClass).Take(wrong).ToList();
         if (wrongIds.Count > 0)
         {
             foreach (var id in wrongIds)
