@@ -47,7 +47,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
 
         builder.Entity<ImageClass>(e =>
         {
-            e.Property(c => c.Name).HasMaxLength(200);
+            e.Property(c => c.Name).HasMaxLength(ImageClass.MaxNameLength);
             e.HasIndex(c => new { c.DatasetId, c.Name }).IsUnique();
             // At most one noise/background class per dataset.
             e.HasIndex(c => c.DatasetId).IsUnique().HasFilter("\"IsNoise\" = 1").HasDatabaseName("IX_ImageClasses_OneNoiseClass");

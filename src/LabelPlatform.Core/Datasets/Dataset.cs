@@ -16,6 +16,11 @@ public class Dataset
 /// <summary>One class of a dataset's taxonomy. At most one class per dataset is the noise/background class.</summary>
 public class ImageClass
 {
+    public const int MaxNameLength = 200;
+
+    /// <summary>Class names come from folder names and people: any text of 1-200 characters without control characters.</summary>
+    public static bool IsValidName(string? name) => name is { Length: >= 1 and <= MaxNameLength } && !name.Any(char.IsControl);
+
     public int Id { get; set; }
     public int DatasetId { get; set; }
     public Dataset? Dataset { get; set; }

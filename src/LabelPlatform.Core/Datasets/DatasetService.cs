@@ -86,6 +86,102 @@ public sealed partial class DatasetService(IDbContextFactory<PlatformDbContext> 
         return classes.ToDictionary(c => c.Name, c => c.Id, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Renames a class. Labels, votes and splits refer to the class by id, so they follow the new name; the label
+    /// state hash covers names, so the next evaluation report records the change.
+    /// </summary>
+    public async Task<(string OldName, string NewName)> RenameClassAsync(int datasetId, int classId, string newName, CancellationToken cancellationToken = default)
+    {
+        newName = newName.Trim();
+        if (!ImageClass.IsValidName(newName))
+        {
+            throw new ClassEditException($"Class names are 1-{ImageClass.MaxNameLength} characters without control characters.");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var target = await db.ImageClasses.FirstOrDefaultAsync(c => c.Id == classId && c.DatasetId == datasetId, cancellationToken)
+            ?? throw new ClassEditException("That class is not in this dataset (deleted meanwhile?).");
+        var oldName = target.Name;
+        if (oldName == newName)
+        {
+            return (oldName, newName);
+        }
+
+        if (await db.ImageClasses.AnyAsync(c => c.DatasetId == datasetId && c.Name == newName, cancellationToken))
+        {
+            throw new ClassEditException($"The dataset already has a class named '{newName}'.");
+        }
+
+        target.Name = newName;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique (dataset, name) index: someone added or renamed a class to this name in between.
+            throw new ClassEditException($"The dataset already has a class named '{newName}'.");
+        }
+
+        return (oldName, newName);
+    }
+
+    /// <summary>What refers to a class: images imported with it, label events and votes, final labels, split rows.</summary>
+    public sealed record ClassUse(int Images, int LabelEvents, int FinalLabels, int SplitImages)
+    {
+        public bool Any => Images + LabelEvents + FinalLabels + SplitImages > 0;
+
+        public override string ToString()
+        {
+            static string Count(int n, string one, string many) => n == 0 ? "" : $"{n} {(n == 1 ? one : many)}";
+            return string.Join(", ", new[]
+            {
+                Count(Images, "image imported with it", "images imported with it"), Count(LabelEvents, "label event", "label events"),
+                Count(FinalLabels, "final label", "final labels"), Count(SplitImages, "evaluation split entry", "evaluation split entries"),
+            }.Where(p => p.Length > 0));
+        }
+    }
+
+    public async Task<ClassUse> ClassUseAsync(int classId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return new ClassUse(
+            await db.Images.CountAsync(i => i.SourceClassId == classId, cancellationToken),
+            await db.LabelEvents.CountAsync(e => e.ClassId == classId || e.SuggestedClassId == classId, cancellationToken),
+            await db.FinalLabels.CountAsync(f => f.ClassId == classId, cancellationToken),
+            await db.SplitImages.CountAsync(s => s.ClassId == classId, cancellationToken));
+    }
+
+    /// <summary>
+    /// Deletes a class nothing refers to (a typo, a class added by mistake). A used class is kept: the audit trail is
+    /// append-only and past reports name it; rename it instead.
+    /// </summary>
+    public async Task<string> DeleteClassAsync(int datasetId, int classId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var name = await db.ImageClasses.Where(c => c.Id == classId && c.DatasetId == datasetId).Select(c => c.Name).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new ClassEditException("That class is not in this dataset (deleted meanwhile?).");
+        // One statement, so a label that arrives between a check and the delete cannot be orphaned.
+        var deleted = await db.ImageClasses
+            .Where(c => c.Id == classId && c.DatasetId == datasetId
+                && !db.Images.Any(i => i.SourceClassId == classId)
+                && !db.LabelEvents.Any(e => e.ClassId == classId || e.SuggestedClassId == classId)
+                && !db.LabelVotes.Any(v => v.ClassId == classId)
+                && !db.FinalLabels.Any(f => f.ClassId == classId)
+                && !db.SplitImages.Any(s => s.ClassId == classId))
+            .ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            var use = await ClassUseAsync(classId, cancellationToken);
+            throw new ClassEditException($"'{name}' is in use ({(use.Any ? use.ToString() : "labels")}) and is kept: past labels and reports refer to it. Rename it instead.");
+        }
+
+        return name;
+    }
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex NamePattern();
 }
+
+/// <summary>A class edit that cannot be done; the message says why and is shown as it is.</summary>
+public sealed class ClassEditException(string message) : Exception(message);

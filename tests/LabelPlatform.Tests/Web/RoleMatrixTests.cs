@@ -190,6 +190,9 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Datasets/Labelling/{dataset}", new() { ["Input.Overlap"] = "0", ["Input.LeaseSeconds"] = "60" }, Login, Forbidden, Ok),
         // No class names: the form again with its message, nothing added.
         ("/Admin/Datasets/Labelling/{dataset}?handler=Classes", new() { ["Classes.Names"] = "" }, Login, Forbidden, Ok),
+        // No class picked: the form again with its message, nothing renamed or deleted.
+        ("/Admin/Datasets/Labelling/{dataset}?handler=Rename", new() { ["Edit.NewName"] = "x" }, Login, Forbidden, Ok),
+        ("/Admin/Datasets/Labelling/{dataset}?handler=DeleteClass", [], Login, Forbidden, Ok),
     ];
 
     public static TheoryData<string, string, string> PageCases()

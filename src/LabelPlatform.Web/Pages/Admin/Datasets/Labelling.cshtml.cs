@@ -14,7 +14,7 @@ namespace LabelPlatform.Web.Pages.Admin.Datasets;
 /// </summary>
 public class LabellingModel(PlatformDbContext db, LabellingService labelling, DatasetService datasets) : PageModel
 {
-    public const int MaxClassName = 200;
+    public const int MaxClassName = ImageClass.MaxNameLength;
     public const int MaxClassesPerPost = 500;
 
     public sealed class ClassesInput
@@ -29,7 +29,18 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
     [BindProperty]
     public ClassesInput Classes { get; set; } = new();
 
-    public List<(string Name, bool IsNoise, int Images)> ExistingClasses { get; private set; } = [];
+    public List<(int Id, string Name, bool IsNoise, int Images)> ExistingClasses { get; private set; } = [];
+
+    public sealed class ClassEditInput
+    {
+        public int? ClassId { get; set; }
+
+        public string? NewName { get; set; }
+    }
+
+    /// <summary>Rename or delete one class (a typo, a class added by mistake).</summary>
+    [BindProperty]
+    public ClassEditInput Edit { get; set; } = new();
 
     public sealed class SettingsInput
     {
@@ -95,7 +106,7 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         var noise = string.IsNullOrWhiteSpace(Classes.NoiseClass) ? null : Classes.NoiseClass.Trim();
         // Every class the post names: the new ones and the noise class (which may be new too).
         List<string> all = noise is null || names.Contains(noise) ? names : [.. names, noise];
-        var bad = all.FirstOrDefault(n => n.Length > MaxClassName || n.Any(char.IsControl));
+        var bad = all.FirstOrDefault(n => !ImageClass.IsValidName(n));
         if (bad is not null)
         {
             ModelState.AddModelError("Classes.Names", $"Class names are 1-{MaxClassName} characters without control characters: '{(bad.Length > 40 ? bad[..40] + "…" : bad)}' is not.");
@@ -121,6 +132,48 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         return RedirectToPage(new { datasetId });
     }
 
+    public async Task<IActionResult> OnPostRenameAsync(int datasetId, CancellationToken ct) =>
+        await EditClassAsync(datasetId, async classId =>
+        {
+            if (string.IsNullOrWhiteSpace(Edit.NewName))
+            {
+                throw new ClassEditException("Give the new name.");
+            }
+
+            var (oldName, newName) = await datasets.RenameClassAsync(datasetId, classId, Edit.NewName, ct);
+            return oldName == newName ? $"'{oldName}' already has that name." : $"Class '{oldName}' renamed to '{newName}'; its labels keep it.";
+        }, ct);
+
+    public async Task<IActionResult> OnPostDeleteClassAsync(int datasetId, CancellationToken ct) =>
+        await EditClassAsync(datasetId, async classId => $"Class '{await datasets.DeleteClassAsync(datasetId, classId, ct)}' deleted.", ct);
+
+    private async Task<IActionResult> EditClassAsync(int datasetId, Func<int, Task<string>> edit, CancellationToken ct)
+    {
+        if (!await LoadAsync(datasetId, ct))
+        {
+            return NotFound();
+        }
+
+        ModelState.Clear();
+        if (Edit.ClassId is not { } classId)
+        {
+            ModelState.AddModelError("Edit.ClassId", "Pick a class.");
+            return Page();
+        }
+
+        try
+        {
+            TempData["Flash"] = await edit(classId);
+        }
+        catch (ClassEditException e)
+        {
+            ModelState.AddModelError("Edit.NewName", e.Message);
+            return Page();
+        }
+
+        return RedirectToPage(null, null, new { datasetId }, "classes");
+    }
+
     private async Task<bool> LoadAsync(int datasetId, CancellationToken ct)
     {
         var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
@@ -131,8 +184,8 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
 
         DatasetName = name;
         ExistingClasses = [.. (await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).OrderBy(c => c.Name)
-                .Select(c => new { c.Name, c.IsNoise, Images = db.Images.Count(i => i.SourceClassId == c.Id) }).ToListAsync(ct))
-            .Select(c => (c.Name, c.IsNoise, c.Images))];
+                .Select(c => new { c.Id, c.Name, c.IsNoise, Images = db.Images.Count(i => i.SourceClassId == c.Id) }).ToListAsync(ct))
+            .Select(c => (c.Id, c.Name, c.IsNoise, c.Images))];
         Models = [.. (await db.EmbeddingModels.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).Select(m => new { m.Id, m.Name, m.Version }).ToListAsync(ct))
             .Select(m => (m.Id, $"{m.Name} v{m.Version}"))];
         return true;
