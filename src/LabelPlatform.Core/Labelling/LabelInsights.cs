@@ -454,9 +454,18 @@ public sealed class LabelInsights(
             return cached.Labels;
         }
 
-        // One rebuild at a time: when the cache lapses under load, the other callers wait for it instead of each
-        // loading the whole dataset's labels at once.
-        await _rebuildGate.WaitAsync(cancellationToken);
+        // One rebuild at a time: when the cache lapses under load, the others use the labels they had (hints may be
+        // a moment behind) instead of each loading the whole dataset's labels or queueing behind the one who does.
+        if (!await _rebuildGate.WaitAsync(0, cancellationToken))
+        {
+            if (cached.Labels is not null)
+            {
+                return cached.Labels;
+            }
+
+            await _rebuildGate.WaitAsync(cancellationToken);
+        }
+
         try
         {
             if (_labels.TryGetValue(datasetId, out cached) && (cached.Generation == generation || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))

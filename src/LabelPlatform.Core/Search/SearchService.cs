@@ -99,15 +99,29 @@ public sealed class SearchService(
         return new SearchResponse(datasetName, query.Model.Name, query.Model.Version, query.K, index.Count, clock.Elapsed.TotalMilliseconds, query.ImageId, results, query.Approximate);
     }
 
-    /// <summary>The dataset's exact index for the model, up to date with every embedding stored so far.</summary>
+    /// <summary>
+    /// The dataset's exact index for the model, for labelling hints (suggestions, neighbours): up to date with every
+    /// embedding stored so far, except while another caller is adding new vectors to an index already loaded: then the
+    /// index as it stands, a few vectors behind, rather than a wait behind that load (an embedding job adds vectors
+    /// all the time, and labellers should not feel it).
+    /// </summary>
     public async Task<IVectorIndex> GetIndexAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken) =>
-        (await SyncAsync(datasetId, model, cancellationToken)).Exact;
+        (await SyncAsync(datasetId, model, cancellationToken, mayLag: true)).Exact;
 
-    private async Task<IndexEntry> SyncAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken)
+    private async Task<IndexEntry> SyncAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken, bool mayLag = false)
     {
         // Lazy: GetOrAdd may run its factory twice under a race, and a native HNSW index must not be built and dropped.
         var entry = _indexes.GetOrAdd((datasetId, model.Id), _ => new Lazy<IndexEntry>(() => new IndexEntry(new ExactVectorIndex(model.Dimension), options.Value.Ann ? new AnnVectorIndex(model.Dimension) : null))).Value;
-        await entry.Gate.WaitAsync(cancellationToken);
+        if (!await entry.Gate.WaitAsync(0, cancellationToken))
+        {
+            if (mayLag && Volatile.Read(ref entry.LastEmbeddingId) > 0)
+            {
+                return entry;
+            }
+
+            await entry.Gate.WaitAsync(cancellationToken);
+        }
+
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -137,7 +151,7 @@ public sealed class SearchService(
 
                 entry.Exact.AddRange(ids, classes, vectors);
                 entry.Ann?.AddRange(ids, classes, vectors);
-                entry.LastEmbeddingId = page[^1].Id;
+                Volatile.Write(ref entry.LastEmbeddingId, page[^1].Id);
             }
         }
         finally
@@ -219,6 +233,7 @@ public sealed class SearchService(
         public ExactVectorIndex Exact { get; } = exact;
         public AnnVectorIndex? Ann { get; } = ann;
         public SemaphoreSlim Gate { get; } = new(1, 1);
-        public long LastEmbeddingId { get; set; }
+        /// <summary>Written under <see cref="Gate"/>; read without it (volatile) to tell a loaded index from a new one.</summary>
+        public long LastEmbeddingId;
     }
 }

@@ -92,6 +92,7 @@ internal static partial class BenchLabelCommand
         public ConcurrentBag<double> Submit { get; } = [];
         public ConcurrentBag<double> SubmitWarm { get; } = [];
         public ConcurrentBag<double> Next { get; } = [];
+        public ConcurrentBag<double> NextWarm { get; } = [];
         public int Retries;
         public int RetriesAnsweredStored;
         public int UnexpectedDuplicates;
@@ -206,7 +207,8 @@ internal static partial class BenchLabelCommand
         await app.StopAsync(CancellationToken.None);
         var warm = tally.SubmitWarm.Order().ToArray();
         var all = tally.Submit.Order().ToArray();
-        var next = tally.Next.Order().ToArray();
+        var next = tally.NextWarm.Order().ToArray();
+        var nextAll = tally.Next.Order().ToArray();
         return new Dictionary<string, object>
         {
             ["cores"] = Environment.ProcessorCount,
@@ -235,6 +237,7 @@ internal static partial class BenchLabelCommand
             ["warmup_seconds_excluded"] = Warmup.TotalSeconds,
             ["next_p50_ms"] = Percentile(next, 0.50),
             ["next_p99_ms"] = Percentile(next, 0.99),
+            ["next_p99_ms_with_warmup"] = Percentile(nextAll, 0.99),
             ["embed_models"] = string.Join(", ", embedModels),
             ["embeddings_written_during_run"] = embeddingsAfter - embeddingsBefore,
             ["embed_job_still_running_at_end"] = embedStillRunning,
@@ -251,10 +254,17 @@ internal static partial class BenchLabelCommand
         while (started.Elapsed < stopAt)
         {
             var clock = Stopwatch.StartNew();
+            // The first round is 50 labellers asking at the same instant, each lease taken in turn under the write
+            // lock: a thundering herd reported apart, as the submit warm-up is.
+            var warm = started.Elapsed > Warmup;
             var ids = new List<long>();
             using (var response = await client.GetAsync(new Uri($"/api/label/{datasetId}/next?count=10", UriKind.Relative)))
             {
                 tally.Next.Add(clock.Elapsed.TotalMilliseconds);
+                if (warm)
+                {
+                    tally.NextWarm.Add(clock.Elapsed.TotalMilliseconds);
+                }
                 if (response.IsSuccessStatusCode)
                 {
                     using var body = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
