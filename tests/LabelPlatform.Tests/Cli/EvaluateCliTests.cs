@@ -13,6 +13,8 @@ public class EvaluateCliTests : IDisposable
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
+        // Ids in file order, so the seeded split (and the random baseline) are the same on every run.
+        ["Import:Parallelism"] = "1",
     };
 
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)

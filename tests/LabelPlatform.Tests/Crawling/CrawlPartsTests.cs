@@ -110,7 +110,8 @@ public class CrawlPartsTests
         html.Append("<img src='/deep.jpg'><a href='/deeper.html'>x</a></body></html>");
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var extract = HtmlExtractor.Extract(html.ToString(), new Uri("http://h.test/"), 10_000_000, CancellationToken.None);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        // Linear work takes well under a second; the bound is loose for a loaded machine and still catches a blow-up.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
         Assert.Equal("/deep.jpg", Assert.Single(extract.Images).Url.AbsolutePath);
         Assert.Equal("/deeper.html", Assert.Single(extract.Links).AbsolutePath);
     }

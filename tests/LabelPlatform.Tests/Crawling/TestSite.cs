@@ -135,7 +135,9 @@ public static class CrawlRunning
             // Only the test site's own address: 127.0.0.2 (the canary) and everything else stays refused.
             ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",
             ["Crawler:PerHostDelay"] = "00:00:00",
-            ["Crawler:FetchTimeout"] = "00:00:01.500",
+            // Loopback answers in milliseconds; a generous deadline keeps a cold or loaded first fetch from being
+            // retried (and counted twice). The hostile-site test sets its own short one for its endless page.
+            ["Crawler:FetchTimeout"] = "00:00:10",
             ["Crawler:MaxRetries"] = "1",
             ["Crawler:RetryBaseDelay"] = "00:00:00.050",
             ["Crawler:MaxHtmlBytes"] = "1048576",

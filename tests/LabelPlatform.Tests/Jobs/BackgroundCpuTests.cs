@@ -5,6 +5,14 @@ using Microsoft.Extensions.Options;
 
 namespace LabelPlatform.Tests.Jobs;
 
+/// <summary>Tests that block the shared thread pool on purpose run alone, so no other class's requests stall meanwhile.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ThreadPoolHeavyCollection
+{
+    public const string Name = "Thread pool heavy";
+}
+
+[Collection(ThreadPoolHeavyCollection.Name)]
 public class BackgroundCpuTests
 {
     private static BackgroundCpu Create(int nice, int threads = 2) =>

@@ -44,7 +44,10 @@ public class WorkerProcessTests : IDisposable
         ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",
         ["Crawler:PerHostDelay"] = "00:00:00.100",
         ["Crawler:Concurrency"] = "2",
-        ["Crawler:FetchTimeout"] = "00:00:05",
+        // Generous, and no retries: a worker stalled under load must not make a page look requested twice.
+        ["Crawler:FetchTimeout"] = "00:00:30",
+        ["Crawler:MaxRetries"] = "0",
+        ["Jobs:BackgroundNice"] = "0",
     };
 
     [Fact]
