@@ -667,7 +667,7 @@ public sealed class CrawlService(
                 return;
             }
 
-            var check = await Task.Run(() => _service.Validator.Check(bytes), cancellationToken);
+            var check = await Task.Run(() => _service.Validator.Check(bytes, sha), cancellationToken);
             if (!check.Accepted)
             {
                 await RejectAsync(entry, $"served as {result.ContentType}, but {check.RejectionReason}", bytes.Length, sha, result.HttpStatus, retries, cancellationToken);

@@ -70,14 +70,17 @@ public sealed class ImageValidator
 
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    public ImageCheck Check(byte[] bytes)
+    /// <param name="bytes">The file.</param>
+    /// <param name="sha256OfBytes">The caller's own <see cref="Sha256Hex"/> of these bytes (the crawler hashes first to
+    /// skip exact duplicates without decoding), so they are not hashed twice.</param>
+    public ImageCheck Check(byte[] bytes, string? sha256OfBytes = null)
     {
         if (bytes.Length == 0)
         {
             return ImageCheck.Reject("empty file (0 bytes)");
         }
 
-        var sha = Sha256Hex(bytes);
+        var sha = sha256OfBytes ?? Sha256Hex(bytes);
         if (bytes.LongLength > _options.MaxFileBytes)
         {
             return ImageCheck.Reject($"file is {Size(bytes.LongLength)}, over the {Size(_options.MaxFileBytes)} cap", sha);
