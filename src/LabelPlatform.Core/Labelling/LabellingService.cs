@@ -137,6 +137,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         try
         {
             await using var tx = await BeginAsync(db, cancellationToken);
+            await EnsureClassesStillExistAsync(db, request.DatasetId, items.Select(i => i.ClassId), cancellationToken);
             var now = clock.GetUtcNow();
             // Few statements while the write lock is held: the votes to update are read first, then the submission,
             // its events and the votes are inserted or updated by one SaveChanges (linked by navigation, ids filled in).
@@ -277,6 +278,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         try
         {
             await using var tx = await BeginAsync(db, cancellationToken);
+            await EnsureClassesStillExistAsync(db, request.DatasetId, [request.ClassId], cancellationToken);
             var row = await db.FinalLabels.FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken);
             if (row?.Version != request.ExpectedVersion)
             {
@@ -557,6 +559,19 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
     private sealed record Taxonomy(HashSet<int> Classes, int? NoiseClassId);
 
+    /// <summary>
+    /// The taxonomy is read before the write lock is taken, and an unused class may be deleted in between (see
+    /// DatasetService.DeleteClassAsync): checked again under the lock, so no event ever names a class that is gone.
+    /// </summary>
+    private static async Task EnsureClassesStillExistAsync(PlatformDbContext db, int datasetId, IEnumerable<int?> classIds, CancellationToken cancellationToken)
+    {
+        var wanted = classIds.OfType<int>().Distinct().ToList();
+        if (wanted.Count > 0 && await db.ImageClasses.CountAsync(c => c.DatasetId == datasetId && wanted.Contains(c.Id), cancellationToken) != wanted.Count)
+        {
+            throw new LabellingException("a class of this submission was deleted meanwhile: reload the page", 409);
+        }
+    }
+
     private static async Task<Taxonomy> TaxonomyAsync(PlatformDbContext db, int datasetId, CancellationToken cancellationToken)
     {
         var classes = await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).Select(c => new { c.Id, c.IsNoise }).ToListAsync(cancellationToken);
@@ -571,6 +586,13 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     /// <summary>Checks an item against the taxonomy; "noise" becomes the dataset's noise class when it has one.</summary>
     private static LabelItem Normalise(LabelItem item, Taxonomy taxonomy)
     {
+        // Suggestions come from neighbours' labels, so they only name classes in use (never deletable): an unknown
+        // one is a broken client, refused rather than stored as a dangling id.
+        if (item.Suggestions?.Items.FirstOrDefault(s => !taxonomy.Classes.Contains(s.ClassId)) is { } unknown)
+        {
+            throw new LabellingException($"image {item.ImageId}: suggestion class {unknown.ClassId} is not a class of this dataset");
+        }
+
         switch (item.Kind)
         {
             case LabelEventKind.Label:

@@ -51,6 +51,55 @@ public class LabellingServiceTests
     }
 
     [Fact]
+    public async Task A_suggestion_naming_an_unknown_class_is_refused_and_nothing_is_stored()
+    {
+        var (platform, _, data) = await StartAsync();
+        await using var _ = platform;
+        var shown = new ShownSuggestions([new Suggestion(data.ClassIds[0], "class-a", 0.6, 6), new Suggestion(987_654, "made up", 0.4, 4)]);
+
+        var refused = await Assert.ThrowsAsync<LabellingException>(() => platform.Get<LabellingService>().SubmitAsync(
+            new SubmitRequest(data.DatasetId, "u1", "c-1", "single", [new LabelItem(data.ImageIds[0], LabelEventKind.Label, data.ClassIds[0], shown)])));
+
+        Assert.Contains("suggestion class 987654 is not a class of this dataset", refused.Message, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await CountAsync(platform));
+    }
+
+    [Fact]
+    public async Task A_class_deleted_while_a_label_waits_for_the_write_lock_is_refused_not_orphaned()
+    {
+        var (platform, _, data) = await StartAsync();
+        await using var _ = platform;
+        var datasets = platform.Get<LabelPlatform.Core.Datasets.DatasetService>();
+        var spare = (await datasets.EnsureClassesAsync(data.DatasetId, ["spare"], null))["spare"];
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        // Another writer holds SQLite's write lock, so the submission reads the classes and then waits to write.
+        await using var other = new Microsoft.Data.Sqlite.SqliteConnection(db.Database.GetConnectionString());
+        await other.OpenAsync();
+        await using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var submit = Task.Run(() => platform.Get<LabellingService>().SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0) with
+        {
+            Items = [new LabelItem(data.ImageIds[0], LabelEventKind.Label, spare)],
+        }));
+        await Task.Delay(700);
+        // The unused class goes in the meantime (as DatasetService.DeleteClassAsync would: nothing refers to it yet).
+        await using (var delete = other.CreateCommand())
+        {
+            delete.CommandText = $"DELETE FROM ImageClasses WHERE Id = {spare}; COMMIT";
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        // Refused either way: 409 when it had read the classes before the delete (the case this is about), 404 after.
+        var refused = await Assert.ThrowsAsync<LabellingException>(() => submit);
+        Assert.True(refused.Status is 404 or 409, $"status {refused.Status}: {refused.Message}");
+        Assert.Equal((0, 0), await CountAsync(platform));
+    }
+
+    [Fact]
     public async Task Undo_appends_events_and_restores_the_previous_vote()
     {
         var (platform, _, data) = await StartAsync();
