@@ -340,8 +340,33 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         var settings = await GetSettingsAsync(datasetId, cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var overlap = settings.Overlap;
         var excluded = exclude.ToList();
+        var leased = new List<long>();
+        // Labellers who ask at the same moment read the same free images before any of them leases: all but the first
+        // few would find their candidates taken and be told there is nothing left. So look again, past the images
+        // found taken, until the batch is full or a round finds no candidates at all.
+        for (var round = 0; round < MaxNextRounds && leased.Count < count; round++)
+        {
+            // A wider window each round, so a crowd of labellers spreads over the free images quickly.
+            var want = Math.Min(MaxCandidates, 3 * (count - leased.Count) << round);
+            var (candidates, tiedCandidates) = await CandidatesAsync(db, datasetId, userId, settings.Overlap, count - leased.Count, want, excluded, cancellationToken);
+            if (candidates.Count + tiedCandidates.Count == 0)
+            {
+                break;
+            }
+
+            leased.AddRange(await LeaseAsync(db, datasetId, userId, settings, candidates, tiedCandidates, count - leased.Count, cancellationToken));
+            excluded.AddRange(candidates.Concat(tiedCandidates));
+        }
+
+        return leased;
+    }
+
+    private const int MaxNextRounds = 8, MaxCandidates = 400;
+
+    private async Task<(List<long> Candidates, List<long> Tied)> CandidatesAsync(PlatformDbContext db, int datasetId, string userId, int overlap, int count,
+        int want, List<long> excluded, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         var open = Open(db, datasetId, userId, excluded, now);
 
@@ -349,7 +374,6 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         // checked again and leased, so two labellers never take the last slot of an image together.
         // The usual case is cheap: images this labeller already holds, then images nobody has voted on or holds,
         // walked in id order (SQLite stops after enough). Only when those run short is the whole dataset ranked.
-        var want = count * 3;
         var candidates = await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.UserId == userId && l.ExpiresAt > now && !excluded.Contains(l.ImageId)
                 && !db.LabelVotes.Any(v => v.ImageId == l.ImageId && v.UserId == userId) && !db.FinalLabels.Any(f => f.ImageId == l.ImageId))
             .OrderBy(l => l.ImageId).Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken);
@@ -381,7 +405,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                 .Select(g => g.Key).Order().Take(count * 3));
         }
 
-        return await LeaseAsync(db, datasetId, userId, settings, candidates, tiedCandidates, count, cancellationToken);
+        return (candidates, tiedCandidates);
     }
 
     /// <summary>

@@ -100,6 +100,30 @@ public class LabellingServiceTests
     }
 
     [Fact]
+    public async Task Labellers_who_start_at_the_same_moment_each_get_a_full_batch_of_distinct_slots()
+    {
+        var (platform, _, data) = await StartAsync(classes: 3, perClass: 40);
+        await using var _ = platform;
+        var service = platform.Get<LabellingService>();
+        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+
+        // Forty labellers open the page together: each reads the same first free images before any lease is taken.
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var asking = Enumerable.Range(0, 40).Select(async u =>
+        {
+            await go.Task;
+            return await service.NextAsync(data.DatasetId, $"u{u}", 3, []);
+        }).ToList();
+        go.SetResult();
+        var batches = await Task.WhenAll(asking);
+
+        // 120 free images, 40 x 3 wanted: every labeller gets a full batch (none is told "nothing left"), so every image
+        // is handed out, and none twice.
+        Assert.All(batches, b => Assert.Equal(3, b.Count));
+        Assert.Equal(data.ImageIds.Order(), batches.SelectMany(b => b).Order());
+    }
+
+    [Fact]
     public async Task Undo_appends_events_and_restores_the_previous_vote()
     {
         var (platform, _, data) = await StartAsync();
