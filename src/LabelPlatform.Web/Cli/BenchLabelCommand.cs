@@ -97,6 +97,7 @@ internal static partial class BenchLabelCommand
         public int RetriesAnsweredStored;
         public int UnexpectedDuplicates;
         public int Errors;
+        public int EmptyNext;
     }
 
     private static async Task<Dictionary<string, object>> RunAsync(string folder, Dictionary<string, string?> settings, Options options, TextWriter stderr, CancellationToken ct)
@@ -238,6 +239,8 @@ internal static partial class BenchLabelCommand
             ["next_p50_ms"] = Percentile(next, 0.50),
             ["next_p99_ms"] = Percentile(next, 0.99),
             ["next_p99_ms_with_warmup"] = Percentile(nextAll, 0.99),
+            ["next_answers"] = nextAll.Length,
+            ["next_empty_answers"] = tally.EmptyNext,
             ["embed_models"] = string.Join(", ", embedModels),
             ["embeddings_written_during_run"] = embeddingsAfter - embeddingsBefore,
             ["embed_job_still_running_at_end"] = embedStillRunning,
@@ -265,10 +268,17 @@ internal static partial class BenchLabelCommand
                 {
                     tally.NextWarm.Add(clock.Elapsed.TotalMilliseconds);
                 }
+
                 if (response.IsSuccessStatusCode)
                 {
                     using var body = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
                     ids.AddRange(body.RootElement.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()));
+                    if (ids.Count == 0)
+                    {
+                        // With 9,144 images and a minute of labelling the queue never runs dry: an empty answer is a
+                        // labeller wrongly told there is nothing left.
+                        Interlocked.Increment(ref tally.EmptyNext);
+                    }
                 }
                 else
                 {
