@@ -24,6 +24,20 @@
     // ---- the send queue -------------------------------------------------------------------------------------------
     let chain = Promise.resolve();
     let done = 0, saved = 0, pending = 0;
+    // A refused action (signed out, a class deleted meanwhile, ...) stops the page: the actions after it would be
+    // built on one that was not saved. The unsaved images stay leased to this labeller and come back on reload.
+    let halted = false;
+    function halt(message) {
+        halted = true;
+        bench.classList.add("halted");
+        errorLine.classList.add("sticky");
+        errorLine.replaceChildren(`Not saved: ${message}. `);
+        const reload = document.createElement("a");
+        reload.href = location.pathname;
+        reload.textContent = "Reload to go on";
+        errorLine.append(reload, " (the images not saved come back first).");
+    }
+    const transient = text => { if (!halted) errorLine.textContent = text; };
     const pendingIds = new Set();
     const showStatus = () => {
         statusLine.dataset.done = done;
@@ -39,30 +53,38 @@
                     headers: { "Content-Type": "application/json", "RequestVerificationToken": token },
                     body: JSON.stringify(body),
                 });
-                if (response.ok) { errorLine.textContent = ""; return await response.json(); }
+                if (response.ok) { transient(""); return await response.json(); }
                 const problem = await response.json().catch(() => ({}));
                 if (response.status < 500) throw Object.assign(new Error(problem.detail || `refused (${response.status})`), { final: true });
             } catch (e) {
                 if (e.final) throw e;
             }
             // Network trouble or a server error: same id again, after a growing pause.
-            errorLine.textContent = "Connection trouble; retrying…";
+            transient("Connection trouble; retrying…");
             await new Promise(r => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
         }
     }
-    function enqueue(path, body, imageIds, onDone) {
+    // body may be a function, called when the action's turn comes (an undo names the submission it takes back,
+    // known only once that submission is answered).
+    function enqueue(path, body, imageIds, onDone, counted = 0) {
         pending++;
         imageIds.forEach(id => pendingIds.add(id));
         showStatus();
-        chain = chain.then(() => post(path, body)).then(result => {
-            if (path === "submit") saved += body.items.filter(i => i.action !== "skip").length;
+        chain = chain.then(async () => {
+            if (halted) throw Object.assign(new Error("an earlier action was refused"), { skipped: true });
+            const payload = typeof body === "function" ? body() : body;
+            const result = await post(path, payload);
+            if (path === "submit") saved += payload.items.filter(i => i.action !== "skip").length;
             onDone?.(result);
-        }).catch(e => { errorLine.textContent = e.message; })
-            .finally(() => { pending--; imageIds.forEach(id => pendingIds.delete(id)); showStatus(); });
+        }).catch(e => {
+            done -= counted;
+            if (!e.skipped) halt(e.message);
+        }).finally(() => { pending--; imageIds.forEach(id => pendingIds.delete(id)); showStatus(); });
     }
 
     // ---- the class picker -----------------------------------------------------------------------------------------
     let visible = config.classes;
+    const digitsInNames = config.classes.some(c => /\d/.test(c.name));
     function renderClasses() {
         const term = filter.value.trim().toLowerCase();
         visible = config.classes.filter(c => !term || c.name.toLowerCase().includes(term));
@@ -93,7 +115,9 @@
         if (e.altKey || e.metaKey) return;
         const inFilter = document.activeElement === filter;
         if (e.key === "Escape") { if (filter.value || inFilter) { clearFilter(); e.preventDefault(); return; } actions.escape?.(); return; }
-        if (/^[1-9]$/.test(e.key) && !e.ctrlKey) {
+        if (halted) return;
+        // Digits pick the n-th listed class, unless class names hold digits: then, in the filter, they are typed.
+        if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !(inFilter && digitsInNames)) {
             const c = visible[Number(e.key) - 1];
             if (c) { e.preventDefault(); pick(c.id); clearFilter(); }
             return;
@@ -146,9 +170,13 @@
             fetching = fetchImages(`${api}/next?count=${3 - queue.length}&exclude=${wanted().join(",")}`)
                 .then(images => {
                     images.filter(i => !wanted().includes(i.id)).forEach(i => { preload(i); queue.push(i); });
-                    if (images.length === 0) exhausted = true;
+                    if (images.length === 0) {
+                        // Others may hold the last images for a while: ask again later rather than never.
+                        exhausted = true;
+                        setTimeout(() => { exhausted = false; if (!current && !halted) advance(); }, 30000);
+                    }
                 })
-                .catch(e => { errorLine.textContent = e.message; })
+                .catch(e => { transient(e.message); })
                 .finally(() => { fetching = null; });
             return fetching;
         }
@@ -190,14 +218,18 @@
             refill();
         }
         function act(action, classId) {
-            if (!current) return;
+            if (!current || halted) return;
             const image = current;
+            // Nothing is current until the next image is shown: a key pressed while it loads must not act on this one again.
+            current = null;
+            const counted = action !== "skip" ? 1 : 0;
+            const entry = { image, counted, submissionId: null };
             enqueue("submit", {
                 clientId: newId(), source: "single",
                 items: [{ imageId: image.id, action, classId: classId ?? null, suggestions: image.suggestions }],
-            }, [image.id]);
-            if (action !== "skip") done++;
-            history.push({ image, counted: action !== "skip" });
+            }, [image.id], result => { entry.submissionId = result.submissionId; }, counted);
+            done += counted;
+            history.push(entry);
             showStatus();
             advance();
         }
@@ -210,12 +242,16 @@
             a: () => current?.suggestions[0] && pick(current.suggestions[0].classId),
             enter: () => current?.suggestions[0] && pick(current.suggestions[0].classId),
             undo: () => {
+                if (halted) return;
                 const last = history.pop();
                 if (!last) return;
-                if (last.counted) done--;
-                enqueue("undo", { clientId: newId() }, [last.image.id]);
+                done -= last.counted;
+                // Names the submission it takes back: if another tab labelled since, the server refuses instead of
+                // undoing that tab's label.
+                enqueue("undo", () => ({ clientId: newId(), submissionId: last.submissionId }), [last.image.id]);
                 // The undone image comes back now; the one on screen waits in front of the queue.
                 if (current) queue.unshift(current);
+                exhausted = false;
                 show(last.image);
             },
             u: () => currentActions.undo(),
@@ -289,19 +325,21 @@
                 items = replace ? [...fresh, ...items.filter(i => !fresh.some(f => f.id === i.id))] : [...items, ...fresh];
                 focus = 0;
                 render();
-            } catch (e) { errorLine.textContent = e.message; }
+            } catch (e) { transient(e.message); }
         }
         const loadMore = () => load(`${api}/next?count=${config.count}&exclude=${excludeNow().join(",")}`, false);
         function assign(action, classId) {
+            if (halted) return;
             const chosen = items.filter(i => selected.has(i.id));
-            if (!chosen.length) { errorLine.textContent = "Select images first (click, Shift+click, arrows + Space, Ctrl+A)."; return; }
-            errorLine.textContent = "";
+            if (!chosen.length) { transient("Select images first (click, Shift+click, arrows + Space, Ctrl+A)."); return; }
+            transient("");
+            const entry = { images: chosen, submissionId: null };
             enqueue("submit", {
                 clientId: newId(), source: "grid",
                 items: chosen.map(i => ({ imageId: i.id, action, classId: classId ?? null, suggestions: i.suggestions })),
-            }, chosen.map(i => i.id));
+            }, chosen.map(i => i.id), result => { entry.submissionId = result.submissionId; }, chosen.length);
             done += chosen.length;
-            history.push(chosen);
+            history.push(entry);
             items = items.filter(i => !selected.has(i.id));
             selected.clear();
             focus = 0;
@@ -315,11 +353,12 @@
             noise: () => assign("noise"), reject: () => assign("reject"),
             n: () => assign("noise"), x: () => assign("reject"),
             undo: () => {
+                if (halted) return;
                 const last = history.pop();
                 if (!last) return;
-                done -= last.length;
-                enqueue("undo", { clientId: newId() }, last.map(i => i.id));
-                items = [...last, ...items];
+                done -= last.images.length;
+                enqueue("undo", () => ({ clientId: newId(), submissionId: last.submissionId }), last.images.map(i => i.id));
+                items = [...last.images, ...items];
                 render();
             },
             u: () => currentActions.undo(),

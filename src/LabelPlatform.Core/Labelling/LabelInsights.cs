@@ -234,7 +234,8 @@ public sealed class LabelInsights(
         }
 
         var truth = await groundTruth.CurrentAsync(datasetId, cancellationToken);
-        var touched = (await db.LabelVotes.Where(v => v.DatasetId == datasetId).Select(v => v.ImageId)
+        // A skip is no opinion: a skipped image stays a suspect.
+        var touched = (await db.LabelVotes.Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip).Select(v => v.ImageId)
             .Union(db.FinalLabels.Where(f => f.DatasetId == datasetId).Select(f => f.ImageId)).ToListAsync(cancellationToken)).ToHashSet();
         var names = await ClassNamesAsync(datasetId, cancellationToken);
         return (source, ImportLabelSuspects.Find(report, truth.ClassOf, touched, names));

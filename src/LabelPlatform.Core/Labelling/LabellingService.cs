@@ -181,7 +181,9 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     /// Undoes the labeller's latest submission in the dataset that is not undone yet (all its images at once, so a
     /// grid assignment is one undo): one Undo event per event, and each image's vote goes back to what it was before.
     /// </summary>
-    public async Task<SubmitResult> UndoAsync(int datasetId, string userId, string clientId, CancellationToken cancellationToken = default)
+    /// <param name="expectedSubmissionId">The submission the caller means to undo (its page's last action); when the
+    /// labeller's latest standing submission is another one (labelled in another tab meanwhile), nothing is undone.</param>
+    public async Task<SubmitResult> UndoAsync(int datasetId, string userId, string clientId, long? expectedSubmissionId = null, CancellationToken cancellationToken = default)
     {
         CheckClientId(clientId);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -198,6 +200,11 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                 .Where(e => e.DatasetId == datasetId && e.UserId == userId && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id))
                 .OrderByDescending(e => e.Id).Select(e => (long?)e.SubmissionId).FirstOrDefaultAsync(cancellationToken)
                 ?? throw new LabellingException("nothing to undo", 404);
+            if (expectedSubmissionId is { } expected && expected != target)
+            {
+                throw new LabellingException("not undone: you labelled in another tab or window since, and undo takes back only your latest action", 409);
+            }
+
             var events = await db.LabelEvents.Where(e => e.SubmissionId == target && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id)).ToListAsync(cancellationToken);
 
             var now = clock.GetUtcNow();
@@ -260,7 +267,14 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (await StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
         {
-            var final = await db.FinalLabels.AsNoTracking().FirstAsync(f => f.ImageId == request.ImageId, cancellationToken);
+            // A client id is one action: reused for another image (or a label) it is a client bug, not a replay.
+            if (stored.ImageIds is not [var storedImage] || storedImage != request.ImageId
+                || !await db.LabelEvents.AnyAsync(e => e.Id == stored.EventIds[0] && e.Kind == LabelEventKind.Review, cancellationToken)
+                || await db.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken) is not { } final)
+            {
+                throw new LabellingException($"client id '{request.ClientId}' was already used for another action", 409);
+            }
+
             return new ReviewResult(stored.SubmissionId, true, stored.EventIds[0], final.Version);
         }
 

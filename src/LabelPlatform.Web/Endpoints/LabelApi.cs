@@ -24,7 +24,8 @@ public static class LabelApi
 
     public sealed record SubmitDto(string ClientId, string? Source, IReadOnlyList<ItemDto> Items);
 
-    public sealed record UndoDto(string ClientId);
+    /// <summary><see cref="SubmissionId"/>: the submission the page means to undo; if another tab labelled since, nothing is undone.</summary>
+    public sealed record UndoDto(string ClientId, long? SubmissionId = null);
 
     public sealed record ResultDto(long SubmissionId, bool Duplicate, IReadOnlyList<long> EventIds, IReadOnlyList<long> ImageIds);
 
@@ -91,6 +92,11 @@ public static class LabelApi
         var items = new List<LabelItem>();
         foreach (var item in body.Items ?? [])
         {
+            if (item is null || item.Suggestions?.Any(s => s is null) == true)
+            {
+                return Results.Problem(statusCode: 400, detail: "an item or suggestion is null");
+            }
+
             if (!Enum.TryParse<LabelEventKind>(item.Action, ignoreCase: true, out var kind) || kind is LabelEventKind.Undo or LabelEventKind.Review)
             {
                 return Results.Problem(statusCode: 400, detail: $"unknown action '{item.Action}' (label, noise, reject, skip)");
@@ -105,7 +111,7 @@ public static class LabelApi
     }
 
     private static Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabellingService labelling, CancellationToken ct) =>
-        Guard(async () => ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", ct)));
+        Guard(async () => ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
 
     private static ResultDto ToDto(SubmitResult r) => new(r.SubmissionId, r.Duplicate, r.EventIds, r.ImageIds);
 

@@ -124,6 +124,43 @@ public class LabellingServiceTests
     }
 
     [Fact]
+    public async Task An_undo_naming_a_submission_that_is_no_longer_the_latest_undoes_nothing()
+    {
+        var (platform, _, data) = await StartAsync();
+        await using var _ = platform;
+        var service = platform.Get<LabellingService>();
+        // Tab 1 labels image 0; tab 2 then labels image 1; tab 1's undo means image 0, not tab 2's label.
+        var tab1 = await service.SubmitAsync(Label(data, "u1", "t1", data.ImageIds[0], 0));
+        var tab2 = await service.SubmitAsync(Label(data, "u1", "t2", data.ImageIds[1], 1));
+
+        var refused = await Assert.ThrowsAsync<LabellingException>(() => service.UndoAsync(data.DatasetId, "u1", "undo-1", tab1.SubmissionId));
+        var undone = await service.UndoAsync(data.DatasetId, "u1", "undo-2", tab2.SubmissionId);
+
+        Assert.Equal(409, refused.Status);
+        Assert.Equal([data.ImageIds[1]], undone.ImageIds);
+        // Refused: no submission, no event; then one undo event.
+        Assert.Equal((3, 3), await CountAsync(platform));
+    }
+
+    [Fact]
+    public async Task A_review_client_id_reused_for_another_image_is_a_conflict_not_a_replay()
+    {
+        var (platform, _, data) = await StartAsync();
+        await using var _ = platform;
+        var service = platform.Get<LabellingService>();
+        await service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
+        await service.SubmitAsync(Label(data, "rev", "l-1", data.ImageIds[2], 0));
+
+        var otherImage = await Assert.ThrowsAsync<LabellingException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[1], "rev", "r-1", data.ClassIds[1], false, null)));
+        var aLabelsId = await Assert.ThrowsAsync<LabellingException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[2], "rev", "l-1", data.ClassIds[1], false, null)));
+        var replay = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
+
+        Assert.Equal((409, 409), (otherImage.Status, aLabelsId.Status));
+        Assert.True(replay.Duplicate);
+        Assert.Equal((2, 2), await CountAsync(platform));
+    }
+
+    [Fact]
     public async Task Undo_appends_events_and_restores_the_previous_vote()
     {
         var (platform, _, data) = await StartAsync();

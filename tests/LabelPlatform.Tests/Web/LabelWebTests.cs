@@ -72,6 +72,8 @@ public sealed class LabelWebTests : IAsyncLifetime
         var first = await PostJsonAsync(client, token, "submit", body);
         var again = await PostJsonAsync(client, token, "submit", body);
         var badAction = await PostJsonAsync(client, token, "submit", new { clientId = "web-2", items = new[] { new { imageId = image, action = "delete" } } });
+        var nullItem = await PostJsonAsync(client, token, "submit", new { clientId = "web-3", items = new object?[] { null } });
+        var nullSuggestion = await PostJsonAsync(client, token, "submit", new { clientId = "web-4", items = new[] { new { imageId = image, action = "skip", suggestions = new object?[] { null } } } });
         var anonymous = await _factory.CreateBrowserClient().PostAsync($"/api/label/{_data.DatasetId}/submit", JsonContent.Create(body));
 
         Assert.Equal(2, images.GetArrayLength());
@@ -82,6 +84,7 @@ public sealed class LabelWebTests : IAsyncLifetime
         Assert.True(b.GetProperty("duplicate").GetBoolean());
         Assert.Equal(a.GetProperty("eventIds")[0].GetInt64(), b.GetProperty("eventIds")[0].GetInt64());
         Assert.Equal(HttpStatusCode.BadRequest, badAction.StatusCode);
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (nullItem.StatusCode, nullSuggestion.StatusCode));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(1, await EventCountAsync());
 

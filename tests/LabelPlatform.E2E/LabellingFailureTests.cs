@@ -1,0 +1,79 @@
+using System.Text.Json;
+using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Identity;
+using LabelPlatform.Core.Jobs;
+using LabelPlatform.E2E.Infrastructure;
+using LabelPlatform.E2E.Pages;
+using LabelPlatform.Jobs;
+using LabelPlatform.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace LabelPlatform.E2E;
+
+/// <summary>A label the server refuses is never silently dropped: the page stops with the reason, and a reload brings the image back.</summary>
+public sealed class LabellingFailureTests(BrowserFixture fixture, ITestOutputHelper output) : E2ETest(fixture, output)
+{
+    [Fact]
+    public Task A_refused_label_stops_the_page_and_the_image_comes_back_after_a_reload() => RunAsync(async () =>
+    {
+        var datasetId = await ImportAsync();
+        var email = $"lf-{Guid.NewGuid():N}"[..12] + "@e2e.local";
+        await Server.CreateUserAsync(email, Roles.Labeller);
+        await new LoginPage(Page).GotoAsync();
+        await new LoginPage(Page).SignInAsync(email, PlatformFactory.UserPassword);
+        var work = new LabelWorkPage(Page);
+        await work.GotoAsync(datasetId);
+        var (first, _) = await work.WaitForImageAsync(null);
+
+        // The server refuses the label (as it would for a class deleted meanwhile or an expired sign-in).
+        await Page.RouteAsync("**/submit", route => route.FulfillAsync(new()
+        {
+            Status = 409, ContentType = "application/problem+json",
+            Body = JsonSerializer.Serialize(new { status = 409, detail = "a class of this submission was deleted meanwhile: reload the page" }),
+        }));
+        await Page.Keyboard.PressAsync("1");
+        await Expect(work.Error).ToContainTextAsync("Not saved: a class of this submission was deleted meanwhile");
+        await Expect(work.Status).ToHaveAttributeAsync("data-done", "0");
+        var (shown, _) = await work.WaitForImageAsync(first);
+        // Stopped: further keys neither label nor move on.
+        await Page.Keyboard.PressAsync("2");
+        await Page.Keyboard.PressAsync("s");
+        await Expect(work.Status).ToHaveAttributeAsync("data-pending", "0");
+        await Expect(work.Image).ToHaveAttributeAsync("data-image-id", shown.ToString());
+        await Expect(work.Status).ToHaveAttributeAsync("data-done", "0");
+        await ScreenshotAsync("label-refused");
+
+        // Nothing was stored, and the refused image is still this labeller's: it is the first one after a reload.
+        await Page.UnrouteAsync("**/submit");
+        await Page.Locator("#bench-error a").ClickAsync();
+        await Expect(work.Image).ToHaveAttributeAsync("data-image-id", first.ToString());
+        using var scope = Server.Services.CreateScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<PlatformDbContext>().LabelEvents.CountAsync(e => e.DatasetId == datasetId));
+        Assert.Empty(PageErrors);
+    });
+
+    /// <summary>Two Caltech classes of three images, imported as they are (no embeddings: no suggestions needed here).</summary>
+    private async Task<int> ImportAsync()
+    {
+        var folder = Path.Combine(Server.DataDirectory, $"refuse-source-{Guid.NewGuid():N}");
+        foreach (var className in (string[])["accordion", "barrel"])
+        {
+            Directory.CreateDirectory(Path.Combine(folder, className));
+            foreach (var file in Directory.GetFiles(Path.Combine(SharedPaths.Caltech, className)).Order(StringComparer.Ordinal).Take(3))
+            {
+                File.Copy(file, Path.Combine(folder, className, Path.GetFileName(file)));
+            }
+        }
+
+        var services = Server.Services;
+        var dataset = await services.GetRequiredService<DatasetService>().GetOrCreateAsync($"refuse-{Guid.NewGuid():N}"[..20], null, "e2e");
+        var import = await services.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "e2e");
+        await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
+        return dataset.Id;
+    }
+}
