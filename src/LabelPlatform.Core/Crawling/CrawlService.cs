@@ -537,6 +537,13 @@ public sealed class CrawlService(
 
                     throw;
                 }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One URL's unexpected failure (a host name the resolver refuses, a row another job stored first)
+                    // is that URL's outcome, not the end of the crawl.
+                    _service.Logger.LogWarning(ex, "Crawl {CrawlId}: {Url} failed unexpectedly", _crawl.Id, entry.Url);
+                    await FinishAsync(entry, CrawlUrlStatus.Failed, $"could not be processed: {ex.GetType().Name}: {ex.Message}", null, 0, cancellationToken);
+                }
             }
         }
 

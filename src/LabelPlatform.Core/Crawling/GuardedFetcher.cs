@@ -105,6 +105,10 @@ public sealed class GuardedFetcher : IDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.FetchTimeout);
+        // The deadline is for the server's answer: a politeness wait (a Crawl-delay of 30 s) pauses it, or every page
+        // of a slow-rate site but the first would time out before it is even asked.
+        var budget = _options.FetchTimeout;
+        var running = System.Diagnostics.Stopwatch.StartNew();
         var current = url;
         int? status = null;
         try
@@ -130,7 +134,11 @@ public sealed class GuardedFetcher : IDisposable
 
                 if (beforeRequest is not null)
                 {
+                    deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                    budget -= running.Elapsed;
                     await beforeRequest(current, deadline.Token);
+                    deadline.CancelAfter(budget > TimeSpan.Zero ? budget : TimeSpan.Zero);
+                    running.Restart();
                 }
 
                 using var request = new HttpRequestMessage(HttpMethod.Get, current);

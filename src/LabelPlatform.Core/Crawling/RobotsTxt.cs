@@ -45,7 +45,8 @@ public sealed class RobotsTxt
         Group? current = null;
         var lastWasAgent = false;
         var lineNumber = 0;
-        foreach (var rawLine in content.Split(['\n', '\r']))
+        // A UTF-8 byte-order mark would glue itself to the first key ("\uFEFFuser-agent") and drop the first group.
+        foreach (var rawLine in content.TrimStart('\uFEFF').ReplaceLineEndings("\n").Split('\n'))
         {
             lineNumber++;
             var line = rawLine;

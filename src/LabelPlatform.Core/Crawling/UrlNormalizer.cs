@@ -37,7 +37,12 @@ public static partial class UrlNormalizer
     }
 
     /// <summary>Host plus a non-default port: the unit of politeness and of robots.txt.</summary>
-    public static string Authority(Uri uri) => uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}";
+    public static string Authority(Uri uri)
+    {
+        // IdnHost drops an IPv6 literal's brackets, and "http://::1/robots.txt" is no URL.
+        var host = uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.IdnHost}]" : uri.IdnHost;
+        return uri.IsDefaultPort ? host : $"{host}:{uri.Port}";
+    }
 
     [GeneratedRegex("%[0-9a-fA-F]{2}")]
     private static partial Regex PercentEscape();

@@ -74,6 +74,19 @@ public class CrawlPartsTests
     [InlineData("")]
     public void Non_http_urls_are_refused(string raw) => Assert.Null(UrlNormalizer.Normalize(raw, new Uri("http://h.test/")));
 
+    [Theory]
+    [InlineData("http://h.test/a", "h.test")]
+    [InlineData("http://h.test:8080/a", "h.test:8080")]
+    [InlineData("http://bücher.test/", "xn--bcher-kva.test")]
+    [InlineData("http://[::1]:8080/a", "[::1]:8080")]
+    [InlineData("https://[2001:db8::1]/", "[2001:db8::1]")]
+    public void Authority_is_the_host_as_a_url_writes_it_plus_a_non_default_port(string url, string authority)
+    {
+        Assert.Equal(authority, UrlNormalizer.Authority(new Uri(url)));
+        // robots.txt is fetched from it.
+        Assert.True(Uri.TryCreate($"http://{authority}/robots.txt", UriKind.Absolute, out _));
+    }
+
     [Fact]
     public void Extractor_reads_every_image_form_and_links()
     {

@@ -154,6 +154,26 @@ public class CrawlServiceTests
     }
 
     [Fact]
+    public async Task A_crawl_delay_longer_than_the_fetch_timeout_slows_the_crawl_but_fails_no_page()
+    {
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            // Crawl-delay 2 s against a 1 s fetch deadline: the wait for a turn is not the server's answer time.
+            app.MapGet("/robots.txt", context => RecordingSite.Bytes(context, "text/plain", "User-agent: *\nCrawl-delay: 2\n"u8.ToArray()));
+            app.MapGet("/p/{n:int}", (HttpContext context, int n) => RecordingSite.Html(context, n < 2 ? $"<a href='/p/{n + 1}'>next</a>" : "end"));
+        });
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:FetchTimeout", "00:00:01"), ("Crawler:MaxRetries", "0")));
+        var crawls = platform.Get<CrawlService>();
+        var (_, run) = await CrawlRunning.CreateAsync(platform, "slow-rate", crawls.BuildSettings([site.BaseUrl + "/p/0"], 5, 5, 5, null));
+
+        var summary = await CrawlRunning.RunAsync(platform, run.Id);
+
+        Assert.NotNull(summary);
+        Assert.Equal((3, 0), (summary.Pages, summary.Failed));
+        Assert.All(Enumerable.Range(0, 3), n => Assert.Equal(1, site.Count($"/p/{n}")));
+    }
+
+    [Fact]
     public async Task Paused_crawl_resumes_from_its_frontier_without_fetching_any_page_twice()
     {
         const int pages = 30;

@@ -43,6 +43,15 @@ public class RobotsTxtTests
     public void Rfc_9309_example(string agent, string path, bool allowed) =>
         Assert.Equal(allowed, RobotsTxt.Parse(RfcExample).Check(agent, path).Allowed);
 
+    [Fact]
+    public void A_byte_order_mark_and_crlf_line_ends_do_not_hide_the_first_group()
+    {
+        var robots = RobotsTxt.Parse("\uFEFFUser-agent: *\r\nDisallow: /private\r\n");
+
+        Assert.False(robots.Check("labelplatform", "/private/x").Allowed);
+        Assert.True(robots.Check("labelplatform", "/public").Allowed);
+    }
+
     // RFC 9309 section 5.2: the longest match wins.
     [Theory]
     [InlineData("/example/page/", true)]
