@@ -94,12 +94,24 @@ public sealed class CrawlService(
 
         foreach (var domain in (allowDomains ?? []).Select(d => d.Trim().TrimEnd('.').ToLowerInvariant()).Where(d => d.Length > 0))
         {
-            if (Uri.CheckHostName(domain.Trim('[', ']')) == UriHostNameType.Unknown)
+            // Stored the way URLs are compared (Uri.IdnHost): punycode for names, IPv6 without brackets.
+            var bare = domain.Trim('[', ']');
+            var kind = Uri.CheckHostName(bare);
+            string? ascii = null;
+            try
+            {
+                ascii = kind == UriHostNameType.Dns ? new System.Globalization.IdnMapping().GetAscii(bare) : bare;
+            }
+            catch (ArgumentException)
+            {
+            }
+
+            if (kind == UriHostNameType.Unknown || ascii is null)
             {
                 throw new CrawlException($"'{Clip(domain, 200)}' is not a host name or IP address");
             }
 
-            settings.AllowedDomains.Add(domain);
+            settings.AllowedDomains.Add(ascii);
         }
 
         if (settings.AllowedDomains.Count == 0)
@@ -150,7 +162,23 @@ public sealed class CrawlService(
             throw new CrawlException($"crawl {crawlId} is still stopping: its run (job run {current}) is recording the requests it had in flight; resume it in a moment");
         }
 
-        return await StartRunAsync(crawl, startedBy, enqueue, cancellationToken);
+        // Claimed with one conditional update: of two resumes at once (a double click) only one starts a run.
+        var (state, run) = (crawl.State, crawl.CurrentJobRunId);
+        if (await db.Crawls.Where(c => c.Id == crawlId && c.State == state && c.CurrentJobRunId == run)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CrawlState.Queued), cancellationToken) != 1)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await StartRunAsync(crawl, startedBy, enqueue, cancellationToken);
+        }
+        catch
+        {
+            await db.Crawls.Where(c => c.Id == crawlId && c.CurrentJobRunId == run).ExecuteUpdateAsync(s => s.SetProperty(c => c.State, state), CancellationToken.None);
+            throw;
+        }
     }
 
     private async Task<JobRun> StartRunAsync(Crawl crawl, string? startedBy, bool enqueue, CancellationToken cancellationToken)

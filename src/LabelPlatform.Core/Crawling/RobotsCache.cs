@@ -12,6 +12,7 @@ namespace LabelPlatform.Core.Crawling;
 public sealed class RobotsCache(GuardedFetcher fetcher, IOptions<CrawlerOptions> options, TimeProvider clock)
 {
     private static readonly TimeSpan Ceiling = TimeSpan.FromHours(24);
+    private const int MaxOrigins = 1000;
 
     private sealed record Entry(RobotsTxt Rules, DateTimeOffset FetchedAt);
 
@@ -21,9 +22,15 @@ public sealed class RobotsCache(GuardedFetcher fetcher, IOptions<CrawlerOptions>
     {
         var origin = $"{url.Scheme}://{UrlNormalizer.Authority(url)}";
         var lifetime = options.Value.RobotsCacheDuration < Ceiling ? options.Value.RobotsCacheDuration : Ceiling;
+        if (_entries.Count > MaxOrigins)
+        {
+            Sweep(lifetime);
+        }
+
         while (true)
         {
-            var lazy = _entries.GetOrAdd(origin, key => new Lazy<Task<Entry>>(() => FetchAsync(new Uri(key + "/robots.txt"), beforeRequest, cancellationToken)));
+            Lazy<Task<Entry>>? mine = null;
+            var lazy = _entries.GetOrAdd(origin, key => mine = new Lazy<Task<Entry>>(() => FetchAsync(new Uri(key + "/robots.txt"), beforeRequest, cancellationToken)));
             Entry entry;
             try
             {
@@ -36,12 +43,26 @@ public sealed class RobotsCache(GuardedFetcher fetcher, IOptions<CrawlerOptions>
                 throw;
             }
 
-            if (clock.GetUtcNow() - entry.FetchedAt <= lifetime)
+            // Just fetched for this call: used even with a cache lifetime of zero (which would otherwise refetch forever).
+            if (ReferenceEquals(lazy, mine) || clock.GetUtcNow() - entry.FetchedAt <= lifetime)
             {
                 return entry.Rules;
             }
 
             _entries.TryRemove(new KeyValuePair<string, Lazy<Task<Entry>>>(origin, lazy));
+        }
+    }
+
+    /// <summary>Drops expired entries, so a long-lived process that crawled many hosts does not keep all their rules.</summary>
+    private void Sweep(TimeSpan lifetime)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (origin, lazy) in _entries)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && now - lazy.Value.Result.FetchedAt > lifetime)
+            {
+                _entries.TryRemove(new KeyValuePair<string, Lazy<Task<Entry>>>(origin, lazy));
+            }
         }
     }
 

@@ -174,6 +174,27 @@ public class CrawlServiceTests
     }
 
     [Fact]
+    public async Task With_no_robots_caching_each_page_asks_robots_txt_again_and_the_crawl_completes()
+    {
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", context => RecordingSite.Bytes(context, "text/plain", "User-agent: *\nDisallow: /private\n"u8.ToArray()));
+            app.MapGet("/p/{n:int}", (HttpContext context, int n) => RecordingSite.Html(context, n < 2 ? $"<a href='/p/{n + 1}'>next</a><a href='/private/x'>x</a>" : "end"));
+        });
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings(("Crawler:RobotsCacheDuration", "00:00:00"), ("Crawler:Concurrency", "1")));
+        var crawls = platform.Get<CrawlService>();
+        var (_, run) = await CrawlRunning.CreateAsync(platform, "no-robots-cache", crawls.BuildSettings([site.BaseUrl + "/p/0"], 5, 5, 5, null));
+
+        // A zero lifetime once made every lookup refetch and discard its own answer forever.
+        var summary = await CrawlRunning.RunAsync(platform, run.Id).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotNull(summary);
+        Assert.Equal((3, 1), (summary.Pages, summary.Disallowed));
+        Assert.Equal(0, site.Count("/private/x"));
+        Assert.True(site.Count("/robots.txt") >= 3, $"robots.txt asked {site.Count("/robots.txt")} times");
+    }
+
+    [Fact]
     public async Task Paused_crawl_resumes_from_its_frontier_without_fetching_any_page_twice()
     {
         const int pages = 30;
@@ -206,8 +227,9 @@ public class CrawlServiceTests
         var atPause = await crawls.CountAsync(crawl.Id);
         Assert.True(atPause.Pages < pages, "every page was fetched before the pause");
 
-        var resumed = await crawls.ResumeAsync(crawl.Id, "test", enqueue: false);
-        Assert.NotNull(resumed);
+        // Resume pressed four times at once: one run starts.
+        var resumes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => crawls.ResumeAsync(crawl.Id, "test", enqueue: false))));
+        var resumed = Assert.Single(resumes, r => r is not null)!;
         var summary = await CrawlRunning.RunAsync(platform, resumed.Id);
         Assert.NotNull(summary);
         Assert.Equal((pages, pages, 0), (summary.Pages, summary.Accepted, summary.Failed));
@@ -318,5 +340,9 @@ public class CrawlServiceTests
         var settings = crawls.BuildSettings(["HTTP://X.test:80/a#f", "http://x.test/a"], null, null, null, null);
         Assert.Equal(["http://x.test/a"], settings.Seeds);
         Assert.Equal(["x.test"], settings.AllowedDomains);
+        // Allowed domains are kept the way URLs' hosts are compared: punycode, IPv6 without brackets.
+        var idn = crawls.BuildSettings(["http://bücher.test/"], null, null, null, ["Bücher.test.", "[::1]"]);
+        Assert.Equal(["xn--bcher-kva.test", "::1"], idn.AllowedDomains);
+        Assert.Equal(new Uri(idn.Seeds[0]).IdnHost, idn.AllowedDomains[0]);
     }
 }
