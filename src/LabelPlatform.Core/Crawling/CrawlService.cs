@@ -285,9 +285,10 @@ public sealed class CrawlService(
         await state.SeedAsync(cancellationToken);
         await state.ReportAsync(force: true, cancellationToken);
 
-        // Pause and cancel drain: no new URL is claimed, and the requests already sent get their answers recorded
-        // (each ends within the fetch timeout). Only a shutdown or a lost lease cuts a request off.
-        progress.DrainOnCancel = _options.FetchTimeout * 2;
+        // Pause and cancel drain: no new URL is claimed, and the requests already sent get their answers recorded.
+        // One URL can take every try of its fetch plus a crawl delay between them; cutting it off would record it as
+        // interrupted for good. Only a shutdown or a lost lease cuts a request off.
+        progress.DrainOnCancel = _options.FetchTimeout * (Math.Max(0, _options.MaxRetries) + 1) + _options.MaxCrawlDelay + _options.RetryBaseDelay * (1 << Math.Clamp(_options.MaxRetries, 0, 8));
         using var claiming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, progress.StopRequested);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = claiming.Token };
         while (!claiming.IsCancellationRequested)

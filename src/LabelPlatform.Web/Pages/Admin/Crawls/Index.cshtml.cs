@@ -50,7 +50,7 @@ public class IndexModel(PlatformDbContext db, CrawlService crawls, DatasetServic
         {
             try
             {
-                settings = crawls.BuildSettings(Split(Input.Seeds), Input.MaxDepth, Input.MaxPages, Input.MaxImages, Split(Input.AllowDomains));
+                settings = crawls.BuildSettings(SplitUrls(Input.Seeds), Input.MaxDepth, Input.MaxPages, Input.MaxImages, SplitList(Input.AllowDomains));
             }
             catch (CrawlException ex)
             {
@@ -70,7 +70,11 @@ public class IndexModel(PlatformDbContext db, CrawlService crawls, DatasetServic
         return Redirect($"/Admin/Crawls/Details/{crawl.Id}");
     }
 
-    private static string[] Split(string? text) => (text ?? "").Split(['\n', '\r', ',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>One URL per line or separated by spaces; a comma belongs to the URL (…?ids=1,2).</summary>
+    public static string[] SplitUrls(string? text) => (text ?? "").Split(['\n', '\r', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Domains: by line, space or comma.</summary>
+    public static string[] SplitList(string? text) => (text ?? "").Split(['\n', '\r', ',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private async Task LoadAsync(CancellationToken ct)
     {
