@@ -592,7 +592,9 @@ public sealed class CrawlService(
             var (_, refusal) = await ResolveAsync(url.IdnHost, cancellationToken);
             if (refusal is not null)
             {
-                await FinishAsync(entry, CrawlUrlStatus.Blocked, $"blocked before connecting: {refusal}", null, 0, cancellationToken);
+                // A name that does not resolve is a failed fetch (perhaps a passing DNS fault), not a guard refusal.
+                var unresolved = refusal.StartsWith(Unresolved, StringComparison.Ordinal);
+                await FinishAsync(entry, unresolved ? CrawlUrlStatus.Failed : CrawlUrlStatus.Blocked, unresolved ? refusal : $"blocked before connecting: {refusal}", null, 0, cancellationToken);
                 return;
             }
 
@@ -648,6 +650,8 @@ public sealed class CrawlService(
         private Task<(IReadOnlyList<System.Net.IPAddress> Usable, string? Refusal)> ResolveAsync(string host, CancellationToken cancellationToken) =>
             ResolveSafelyAsync(_service.Guard, host, cancellationToken);
 
+        private const string Unresolved = "host name does not resolve";
+
         private static async Task<(IReadOnlyList<System.Net.IPAddress> Usable, string? Refusal)> ResolveSafelyAsync(NetworkGuard guard, string host, CancellationToken cancellationToken)
         {
             try
@@ -656,8 +660,8 @@ public sealed class CrawlService(
             }
             catch (System.Net.Sockets.SocketException ex)
             {
-                // An unknown name is refused here too: nothing to connect to.
-                return ([], $"host {host} does not resolve ({ex.SocketErrorCode})");
+                // An unknown name: nothing to connect to.
+                return ([], $"{Unresolved}: {host} ({ex.SocketErrorCode})");
             }
         }
 

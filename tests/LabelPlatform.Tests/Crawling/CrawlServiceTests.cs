@@ -195,6 +195,22 @@ public class CrawlServiceTests
     }
 
     [Fact]
+    public async Task A_host_that_does_not_resolve_is_a_failed_fetch_not_a_blocked_one()
+    {
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings());
+        var crawls = platform.Get<CrawlService>();
+        // RFC 6761: .invalid never resolves.
+        var (crawl, run) = await CrawlRunning.CreateAsync(platform, "unresolved", crawls.BuildSettings(["http://nothing-here.invalid/"], 1, 1, 1, null));
+
+        var summary = await CrawlRunning.RunAsync(platform, run.Id);
+
+        Assert.NotNull(summary);
+        Assert.Equal((1, 0), (summary.Failed, summary.Blocked));
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        Assert.StartsWith("host name does not resolve: nothing-here.invalid", (await db.CrawlUrls.SingleAsync(u => u.CrawlId == crawl.Id)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Paused_crawl_resumes_from_its_frontier_without_fetching_any_page_twice()
     {
         const int pages = 30;
