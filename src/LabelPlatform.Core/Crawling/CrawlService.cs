@@ -673,6 +673,12 @@ public sealed class CrawlService(
             try
             {
                 await using var db = await _service.Contexts.CreateDbContextAsync(cancellationToken);
+                if (result.FinalUrl.AbsoluteUri != entry.Url && UrlNormalizer.Normalize(result.FinalUrl.AbsoluteUri, null) is { } landed)
+                {
+                    // The page a redirect landed on is fetched now: a link to it (often its own) must not fetch it again.
+                    _known.Add(Key(CrawlUrlKind.Page, landed.AbsoluteUri));
+                }
+
                 foreach (var link in extract.Links)
                 {
                     Admit(db, CrawlUrlKind.Page, link, entry.Depth + 1, entry.Url, null, null);
@@ -747,8 +753,11 @@ public sealed class CrawlService(
                 var row = DatasetImage.From(image, _crawl.DatasetId, ImageSource.Crawl, entry.Url, _jobRunId, now);
                 row.PerceptualHash = unchecked((long)hash);
                 row.NearDuplicateOfId = nearest?.Id;
+                // The image, its provenance, the cleared refusal and the URL's outcome commit together (and, the
+                // fetch having happened, even when a pause arrives now): never an image without its provenance.
+                await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
                 db.Images.Add(row);
-                await db.SaveChangesAsync(cancellationToken);
+                await db.SaveChangesAsync(CancellationToken.None);
                 db.ImageProvenance.Add(new ImageProvenance
                 {
                     ImageId = row.Id,
@@ -762,10 +771,11 @@ public sealed class CrawlService(
                     RobotsDecision = Clip(robotsDecision.Reason, 1000),
                     FetchedAt = now,
                 });
-                await db.RejectedFiles.Where(r => r.DatasetId == _crawl.DatasetId && r.Origin == entry.Url).ExecuteDeleteAsync(cancellationToken);
+                await db.RejectedFiles.Where(r => r.DatasetId == _crawl.DatasetId && r.Origin == entry.Url).ExecuteDeleteAsync(CancellationToken.None);
                 var status = nearest is null ? CrawlUrlStatus.Accepted : CrawlUrlStatus.NearDuplicate;
                 var reason = nearest is { } n ? $"near duplicate of image {n.Id} (dHash distance {n.Distance})" : null;
                 await UpdateAsync(db, entry, status, reason, result.HttpStatus, retries, row.Id, null, cancellationToken);
+                await tx.CommitAsync(CancellationToken.None);
                 _shaToImage[sha] = row.Id;
                 if (nearest is null)
                 {

@@ -211,6 +211,27 @@ public class CrawlServiceTests
     }
 
     [Fact]
+    public async Task The_page_a_redirect_lands_on_is_not_fetched_again_when_it_links_to_itself()
+    {
+        await using var site = await RecordingSite.StartAsync(app =>
+        {
+            app.MapGet("/robots.txt", () => Results.NotFound());
+            app.MapGet("/start", () => Results.Redirect("/real"));
+            app.MapGet("/real", context => RecordingSite.Html(context, "<a href='/real'>home</a><a href='/other'>other</a>"));
+            app.MapGet("/other", context => RecordingSite.Html(context, "<a href='/real'>home</a>"));
+        });
+        await using var platform = await CorePlatform.StartAsync(CrawlRunning.Settings());
+        var crawls = platform.Get<CrawlService>();
+        var (_, run) = await CrawlRunning.CreateAsync(platform, "redirected", crawls.BuildSettings([site.BaseUrl + "/start"], 5, 10, 10, null));
+
+        var summary = await CrawlRunning.RunAsync(platform, run.Id);
+
+        Assert.NotNull(summary);
+        Assert.Equal((1, 1, 1), (site.Count("/start"), site.Count("/real"), site.Count("/other")));
+        Assert.Equal(2, summary.Pages);
+    }
+
+    [Fact]
     public async Task Paused_crawl_resumes_from_its_frontier_without_fetching_any_page_twice()
     {
         const int pages = 30;
