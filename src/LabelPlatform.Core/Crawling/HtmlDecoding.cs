@@ -35,7 +35,7 @@ public static partial class HtmlDecoding
             return (Encoding.Unicode.GetString(span[2..]), Encoding.Unicode, "byte order mark");
         }
 
-        if (Resolve(headerCharset) is { } declared)
+        if (Resolve(headerCharset, fromHeader: true) is { } declared)
         {
             return (declared.GetString(span), declared, "Content-Type header");
         }
@@ -50,7 +50,10 @@ public static partial class HtmlDecoding
     }
 
     /// <summary>An encoding for a charset label, or null when the label is missing or unknown.</summary>
-    public static Encoding? Resolve(string? label)
+    /// <param name="label">The charset label.</param>
+    /// <param name="fromHeader">From the Content-Type header, where a UTF-16 label means UTF-16 (in a page's own
+    /// ASCII-compatible bytes it cannot, and means UTF-8).</param>
+    public static Encoding? Resolve(string? label, bool fromHeader = false)
     {
         var name = label?.Trim().Trim('"', '\'').ToLowerInvariant();
         if (string.IsNullOrEmpty(name))
@@ -65,6 +68,10 @@ public static partial class HtmlDecoding
                 return Encoding.GetEncoding(1252);
             case "utf8" or "utf-8" or "unicode-1-1-utf-8":
                 return Encoding.UTF8;
+            case "utf-16be" when fromHeader:
+                return Encoding.BigEndianUnicode;
+            case "utf-16" or "utf-16le" or "unicode" when fromHeader:
+                return Encoding.Unicode;
             // A page cannot declare UTF-16 in ASCII-compatible bytes; browsers read such a declaration as UTF-8.
             case "utf-16" or "utf-16le" or "utf-16be" or "unicode":
                 return Encoding.UTF8;

@@ -59,6 +59,19 @@ public class HtmlDecodingTests
     public void Charset_labels_resolve_as_browsers_do(string label, int? codePage) =>
         Assert.Equal(codePage, HtmlDecoding.Resolve(label)?.CodePage);
 
+    [Theory]
+    [InlineData("utf-16le", false)]
+    [InlineData("utf-16", false)]
+    [InlineData("utf-16be", true)]
+    public void A_utf16_page_named_by_its_header_without_a_byte_order_mark_is_read_as_utf16(string charset, bool bigEndian)
+    {
+        var encoding = bigEndian ? System.Text.Encoding.BigEndianUnicode : System.Text.Encoding.Unicode;
+
+        var (text, used, source) = HtmlDecoding.Decode(encoding.GetBytes("<title>Zürich</title><a href='/x'>x</a>"), charset);
+
+        Assert.Equal(("<title>Zürich</title><a href='/x'>x</a>", encoding.CodePage, "Content-Type header"), (text, used.CodePage, source));
+    }
+
     [Fact]
     public async Task A_latin1_page_keeps_its_accented_alt_text_and_title_in_the_provenance()
     {
