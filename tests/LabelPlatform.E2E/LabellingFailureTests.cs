@@ -57,6 +57,40 @@ public sealed class LabellingFailureTests(BrowserFixture fixture, ITestOutputHel
         Assert.Empty(PageErrors);
     });
 
+    [Fact]
+    public Task Keys_pressed_while_the_next_image_loads_never_label_the_last_one_again() => RunAsync(async () =>
+    {
+        var datasetId = await ImportAsync();
+        var email = $"lk-{Guid.NewGuid():N}"[..12] + "@e2e.local";
+        await Server.CreateUserAsync(email, Roles.Labeller);
+        await new LoginPage(Page).GotoAsync();
+        await new LoginPage(Page).SignInAsync(email, PlatformFactory.UserPassword);
+        var work = new LabelWorkPage(Page);
+        await work.GotoAsync(datasetId);
+        await work.WaitForImageAsync(null);
+
+        // From now on the server is slow to hand out images: the page runs out of prefetched ones and has to wait.
+        await Page.RouteAsync("**/next**", async route =>
+        {
+            await Task.Delay(1500);
+            await route.ContinueAsync();
+        });
+        for (var i = 0; i < 8; i++)
+        {
+            await Page.Keyboard.PressAsync("1");
+        }
+
+        await Expect(work.Status).ToHaveAttributeAsync("data-pending", "0");
+        await ScreenshotAsync("label-fast-keys");
+        using var scope = Server.Services.CreateScope();
+        var events = await scope.ServiceProvider.GetRequiredService<PlatformDbContext>().LabelEvents.Where(e => e.DatasetId == datasetId).Select(e => e.ImageId).ToListAsync();
+        // Every key that acted labelled a different image: none twice, and what the page counted is what was stored.
+        Assert.NotEmpty(events);
+        Assert.Equal(events.Count, events.Distinct().Count());
+        Assert.Equal(events.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), await work.Status.GetAttributeAsync("data-saved"));
+        Assert.Empty(PageErrors);
+    });
+
     /// <summary>Two Caltech classes of three images, imported as they are (no embeddings: no suggestions needed here).</summary>
     private async Task<int> ImportAsync()
     {
