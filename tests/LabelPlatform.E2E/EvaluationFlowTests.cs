@@ -1,9 +1,6 @@
-using LabelPlatform.Core.Datasets;
-using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
-using LabelPlatform.Core.Jobs;
 using LabelPlatform.E2E.Infrastructure;
 using LabelPlatform.E2E.Pages;
 using LabelPlatform.Jobs;
@@ -63,30 +60,15 @@ public sealed class EvaluationFlowTests(BrowserFixture fixture, ITestOutputHelpe
     /// <summary>Three Caltech classes of <see cref="PerClass"/> images, embedded with ResNet18 and evaluated leave-one-out.</summary>
     private async Task<long> PrepareEvaluatedRunAsync()
     {
-        var folder = Path.Combine(Server.DataDirectory, "evaluation-source");
-        foreach (var className in Classes)
-        {
-            Directory.CreateDirectory(Path.Combine(folder, className));
-            foreach (var file in Directory.GetFiles(Path.Combine(SharedPaths.Caltech, className)).Order(StringComparer.Ordinal).Take(PerClass))
-            {
-                File.Copy(file, Path.Combine(folder, className, Path.GetFileName(file)));
-            }
-        }
+        var (datasetId, _) = await Server.ImportCaltechAsync("eval", Classes, PerClass);
+        var model = await Server.EmbedAsync(datasetId, ModelRegistry.ResNet18);
 
         var services = Server.Services;
-        var dataset = await services.GetRequiredService<DatasetService>().GetOrCreateAsync($"eval-{Guid.NewGuid():N}"[..18], null, "e2e");
-        var runs = services.GetRequiredService<JobRunService>();
-        var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "e2e");
-        await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
-        var model = (await services.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(ModelRegistry.ResNet18))!;
-        var embed = await runs.CreateAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "e2e");
-        await services.GetRequiredService<EmbedDatasetJob>().RunAsync(embed.Id, CancellationToken.None);
-
         var evaluations = services.GetRequiredService<EvaluationService>();
-        var split = await evaluations.GetOrCreateSplitAsync(dataset.Id, null, SplitProtocols.LeaveOneOut, 0, "e2e");
+        var split = await evaluations.GetOrCreateSplitAsync(datasetId, null, SplitProtocols.LeaveOneOut, 0, "e2e");
         var (run, job) = await evaluations.CreateRunAsync(new EvaluationRequest
         {
-            DatasetId = dataset.Id, SplitId = split.Id, ModelId = model.Id, Ks = [1, 5, 10], MainK = 10, StartedBy = "e2e",
+            DatasetId = datasetId, SplitId = split.Id, ModelId = model.Id, Ks = [1, 5, 10], MainK = 10, StartedBy = "e2e",
         }, enqueue: false);
         using var scope = services.CreateScope();
         Assert.NotNull(await scope.ServiceProvider.GetRequiredService<EvaluateJob>().RunAsync(job.Id, CancellationToken.None));

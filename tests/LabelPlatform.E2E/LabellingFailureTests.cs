@@ -1,12 +1,8 @@
 using System.Text.Json;
 using LabelPlatform.Core.Data;
-using LabelPlatform.Core.Datasets;
-using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Identity;
-using LabelPlatform.Core.Jobs;
 using LabelPlatform.E2E.Infrastructure;
 using LabelPlatform.E2E.Pages;
-using LabelPlatform.Jobs;
 using LabelPlatform.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -92,22 +88,5 @@ public sealed class LabellingFailureTests(BrowserFixture fixture, ITestOutputHel
     });
 
     /// <summary>Two Caltech classes of three images, imported as they are (no embeddings: no suggestions needed here).</summary>
-    private async Task<int> ImportAsync()
-    {
-        var folder = Path.Combine(Server.DataDirectory, $"refuse-source-{Guid.NewGuid():N}");
-        foreach (var className in (string[])["accordion", "barrel"])
-        {
-            Directory.CreateDirectory(Path.Combine(folder, className));
-            foreach (var file in Directory.GetFiles(Path.Combine(SharedPaths.Caltech, className)).Order(StringComparer.Ordinal).Take(3))
-            {
-                File.Copy(file, Path.Combine(folder, className, Path.GetFileName(file)));
-            }
-        }
-
-        var services = Server.Services;
-        var dataset = await services.GetRequiredService<DatasetService>().GetOrCreateAsync($"refuse-{Guid.NewGuid():N}"[..20], null, "e2e");
-        var import = await services.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "e2e");
-        await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
-        return dataset.Id;
-    }
+    private async Task<int> ImportAsync() => (await Server.ImportCaltechAsync("refuse", ["accordion", "barrel"], 3)).DatasetId;
 }

@@ -1,14 +1,10 @@
 using LabelPlatform.Core.Data;
-using LabelPlatform.Core.Datasets;
-using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
-using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.E2E.Infrastructure;
 using LabelPlatform.E2E.Pages;
-using LabelPlatform.Jobs;
 using LabelPlatform.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -224,29 +220,13 @@ public sealed class LabellingFlowTests(BrowserFixture fixture, ITestOutputHelper
     /// <summary>Five Caltech classes of ten images, imported and embedded with MobileNetV2; returns image id → folder class.</summary>
     private async Task<(int DatasetId, Dictionary<long, string> ClassOf)> PrepareAsync()
     {
-        var folder = Path.Combine(Server.DataDirectory, $"label-source-{Guid.NewGuid():N}");
-        foreach (var className in ClassNames)
-        {
-            Directory.CreateDirectory(Path.Combine(folder, className));
-            foreach (var file in Directory.GetFiles(Path.Combine(SharedPaths.Caltech, className)).Order(StringComparer.Ordinal).Take(PerClass))
-            {
-                File.Copy(file, Path.Combine(folder, className, Path.GetFileName(file)));
-            }
-        }
+        var (datasetId, _) = await Server.ImportCaltechAsync("label", ClassNames, PerClass);
+        await Server.EmbedAsync(datasetId, ModelRegistry.MobileNetV2);
 
-        var services = Server.Services;
-        var dataset = await services.GetRequiredService<DatasetService>().GetOrCreateAsync($"label-{Guid.NewGuid():N}"[..20], null, "e2e");
-        var runs = services.GetRequiredService<JobRunService>();
-        var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "e2e");
-        await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
-        var model = (await services.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(ModelRegistry.MobileNetV2))!;
-        var embed = await runs.CreateAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "e2e");
-        await services.GetRequiredService<EmbedDatasetJob>().RunAsync(embed.Id, CancellationToken.None);
-
-        using var scope = services.CreateScope();
+        using var scope = Server.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-        var images = await db.Images.Where(i => i.DatasetId == dataset.Id).Select(i => new { i.Id, Class = i.SourceClass!.Name }).ToListAsync();
+        var images = await db.Images.Where(i => i.DatasetId == datasetId).Select(i => new { i.Id, Class = i.SourceClass!.Name }).ToListAsync();
         Assert.Equal(ClassNames.Length * PerClass, images.Count);
-        return (dataset.Id, images.ToDictionary(i => i.Id, i => i.Class));
+        return (datasetId, images.ToDictionary(i => i.Id, i => i.Class));
     }
 }

@@ -1,11 +1,7 @@
-using LabelPlatform.Core.Datasets;
-using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Identity;
-using LabelPlatform.Core.Jobs;
 using LabelPlatform.E2E.Infrastructure;
 using LabelPlatform.E2E.Pages;
-using LabelPlatform.Jobs;
 using LabelPlatform.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -48,24 +44,8 @@ public sealed class SearchFlowTests(BrowserFixture fixture, ITestOutputHelper ou
     /// <summary>A dataset of three Caltech classes embedded with MobileNetV2; returns a query file from it.</summary>
     private async Task<string> PrepareEmbeddedDatasetAsync()
     {
-        var folder = Path.Combine(Server.DataDirectory, "search-source");
-        foreach (var className in new[] { "Faces", "accordion", "anchor" })
-        {
-            Directory.CreateDirectory(Path.Combine(folder, className));
-            foreach (var file in Directory.GetFiles(Path.Combine(SharedPaths.Caltech, className)).Order(StringComparer.Ordinal).Take(6))
-            {
-                File.Copy(file, Path.Combine(folder, className, Path.GetFileName(file)));
-            }
-        }
-
-        var services = Server.Services;
-        var dataset = await services.GetRequiredService<DatasetService>().GetOrCreateAsync($"search-{Guid.NewGuid():N}"[..20], null, "e2e");
-        var runs = services.GetRequiredService<JobRunService>();
-        var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder }, "e2e");
-        await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
-        var model = (await services.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(ModelRegistry.MobileNetV2))!;
-        var embed = await runs.CreateAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "e2e");
-        await services.GetRequiredService<EmbedDatasetJob>().RunAsync(embed.Id, CancellationToken.None);
+        var (datasetId, folder) = await Server.ImportCaltechAsync("search", ["Faces", "accordion", "anchor"], 6);
+        await Server.EmbedAsync(datasetId, ModelRegistry.MobileNetV2);
         return Path.Combine(folder, "Faces", Directory.GetFiles(Path.Combine(folder, "Faces")).Select(Path.GetFileName).Order(StringComparer.Ordinal).First()!);
     }
 }
