@@ -589,11 +589,10 @@ public sealed class CrawlService(
             }
 
             // The SSRF guard first: a refused host gets no robots.txt request either.
-            var (_, refusal) = await ResolveAsync(url.IdnHost, cancellationToken);
+            var (refusal, unresolved) = await ResolveAsync(url.IdnHost, cancellationToken);
             if (refusal is not null)
             {
                 // A name that does not resolve is a failed fetch (perhaps a passing DNS fault), not a guard refusal.
-                var unresolved = refusal.StartsWith(Unresolved, StringComparison.Ordinal);
                 await FinishAsync(entry, unresolved ? CrawlUrlStatus.Failed : CrawlUrlStatus.Blocked, unresolved ? refusal : $"blocked before connecting: {refusal}", null, 0, cancellationToken);
                 return;
             }
@@ -647,21 +646,16 @@ public sealed class CrawlService(
             }
         }
 
-        private Task<(IReadOnlyList<System.Net.IPAddress> Usable, string? Refusal)> ResolveAsync(string host, CancellationToken cancellationToken) =>
-            ResolveSafelyAsync(_service.Guard, host, cancellationToken);
-
-        private const string Unresolved = "host name does not resolve";
-
-        private static async Task<(IReadOnlyList<System.Net.IPAddress> Usable, string? Refusal)> ResolveSafelyAsync(NetworkGuard guard, string host, CancellationToken cancellationToken)
+        /// <summary>Null when the guard lets the host through; else why not, and whether the name did not resolve at all.</summary>
+        private async Task<(string? Refusal, bool Unresolved)> ResolveAsync(string host, CancellationToken cancellationToken)
         {
             try
             {
-                return await guard.ResolveAsync(host, cancellationToken);
+                return ((await _service.Guard.ResolveAsync(host, cancellationToken)).Refusal, false);
             }
             catch (System.Net.Sockets.SocketException ex)
             {
-                // An unknown name: nothing to connect to.
-                return ([], $"{Unresolved}: {host} ({ex.SocketErrorCode})");
+                return ($"host name does not resolve: {host} ({ex.SocketErrorCode})", true);
             }
         }
 
