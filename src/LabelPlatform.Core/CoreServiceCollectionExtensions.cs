@@ -86,6 +86,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<BackgroundCpu>();
         services.AddSingleton<ImagePreprocessor>();
         services.AddSingleton<OnnxEmbedder>();
+        services.AddSingleton<InferenceHardware>();
+        services.AddSingleton<ModelCheckImages>();
+        services.AddSingleton<FloatVariants>();
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<EmbedRuns>();
@@ -94,6 +97,7 @@ public static class CoreServiceCollectionExtensions
         services.AddMemoryCache();
         services.AddSingleton<GroundTruthService>();
         services.AddSingleton<EvaluationService>();
+        services.AddSingleton<SplitFiles>();
         services.AddOptions<CrawlerOptions>().Bind(configuration.GetSection(CrawlerOptions.Section));
         services.AddSingleton<NetworkGuard>();
         services.AddSingleton<GuardedFetcher>();

@@ -34,6 +34,9 @@ public class PlatformFactory : WebApplicationFactory<Program>
         // Tests that want embeddings after an import turn this on; the rest stay quick.
         _settings["Embeddings:EmbedAfterImport"] = "false";
         _settings["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2;
+        // Quantized models take the int8 path on every CPU, so no test depends on the machine running it (the
+        // CPU-dependent choice has its own tests).
+        _settings["Embeddings:Int8DotProductsExact"] = "true";
         // Background work at normal priority: at nice 10 an embed job gets a sliver of a core while other test hosts
         // and Chromium share the two, and job deadlines would measure the scheduler. BackgroundCpuTests covers nice.
         _settings["Jobs:BackgroundNice"] = "0";

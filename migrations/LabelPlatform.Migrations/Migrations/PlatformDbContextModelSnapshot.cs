@@ -282,6 +282,44 @@ namespace LabelPlatform.Migrations.Migrations
                     b.ToTable("Images", (string)null);
                 });
 
+            modelBuilder.Entity("LabelPlatform.Core.Datasets.DuplicateFile", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ClassId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ImageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JobRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClassId");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("DatasetId", "Origin")
+                        .IsUnique();
+
+                    b.ToTable("DuplicateFiles");
+                });
+
             modelBuilder.Entity("LabelPlatform.Core.Datasets.ImageClass", b =>
                 {
                     b.Property<int>("Id")
@@ -375,6 +413,10 @@ namespace LabelPlatform.Migrations.Migrations
                     b.Property<int>("Dimension")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ExecutionPath")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("FixedBatchSize")
                         .HasColumnType("INTEGER");
 
@@ -398,6 +440,13 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PathChoice")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("auto");
+
                     b.Property<string>("Sha256")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -414,6 +463,13 @@ namespace LabelPlatform.Migrations.Migrations
                     b.Property<string>("TrainingJson")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("VariantOfId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("VariantProblem")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Version")
                         .HasColumnType("INTEGER");
 
@@ -422,7 +478,10 @@ namespace LabelPlatform.Migrations.Migrations
                     b.HasIndex("TrainingJobRunId")
                         .IsUnique();
 
-                    b.HasIndex("Name", "Version")
+                    b.HasIndex("VariantOfId")
+                        .IsUnique();
+
+                    b.HasIndex("Name", "Version", "ExecutionPath")
                         .IsUnique();
 
                     b.ToTable("EmbeddingModels");
@@ -793,6 +852,10 @@ namespace LabelPlatform.Migrations.Migrations
 
                     b.Property<string>("LeaseOwner")
                         .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Machine")
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Message")
@@ -1271,6 +1334,26 @@ namespace LabelPlatform.Migrations.Migrations
                     b.Navigation("SourceClass");
                 });
 
+            modelBuilder.Entity("LabelPlatform.Core.Datasets.DuplicateFile", b =>
+                {
+                    b.HasOne("LabelPlatform.Core.Datasets.ImageClass", null)
+                        .WithMany()
+                        .HasForeignKey("ClassId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("LabelPlatform.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("LabelPlatform.Core.Datasets.ImageClass", b =>
                 {
                     b.HasOne("LabelPlatform.Core.Datasets.Dataset", "Dataset")
@@ -1296,6 +1379,9 @@ namespace LabelPlatform.Migrations.Migrations
                     b.OwnsOne("LabelPlatform.Core.Embeddings.Preprocessing", "Preprocessing", b1 =>
                         {
                             b1.Property<int>("EmbeddingModelId");
+
+                            b1.Property<string>("Background")
+                                .IsRequired();
 
                             b1.Property<int>("Channels");
 

@@ -16,6 +16,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<ImageClass> ImageClasses => Set<ImageClass>();
     public DbSet<DatasetImage> Images => Set<DatasetImage>();
     public DbSet<RejectedFile> RejectedFiles => Set<RejectedFile>();
+    public DbSet<DuplicateFile> DuplicateFiles => Set<DuplicateFile>();
     public DbSet<JobRun> JobRuns => Set<JobRun>();
     public DbSet<JobRunItemError> JobRunItemErrors => Set<JobRunItemError>();
     public DbSet<EmbeddingModel> EmbeddingModels => Set<EmbeddingModel>();
@@ -37,6 +38,8 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        // Features that own their mapping keep it beside their entities (IEntityTypeConfiguration).
+        builder.ApplyConfigurationsFromAssembly(typeof(PlatformDbContext).Assembly);
 
         builder.Entity<Dataset>(e =>
         {
@@ -130,6 +133,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.Property(j => j.StartedBy).HasMaxLength(256);
             e.Property(j => j.HangfireJobId).HasMaxLength(64);
             e.Property(j => j.LeaseOwner).HasMaxLength(200);
+            e.Property(j => j.Machine).HasMaxLength(1000);
             e.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
             e.HasIndex(j => j.CreatedAt);
             e.HasIndex(j => new { j.State, j.Kind });
@@ -145,21 +149,6 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
         });
 
         builder.Entity<PlatformUser>(e => e.Property(u => u.DisplayName).HasMaxLength(200));
-
-        builder.Entity<EmbeddingModel>(e =>
-        {
-            e.Property(m => m.Name).HasMaxLength(100);
-            e.HasIndex(m => new { m.Name, m.Version }).IsUnique();
-            e.Property(m => m.Sha256).HasMaxLength(64);
-            e.Property(m => m.SourceSha256).HasMaxLength(64);
-            e.Property(m => m.Origin).HasMaxLength(2048);
-            e.Property(m => m.InputName).HasMaxLength(200);
-            e.Property(m => m.OutputName).HasMaxLength(200);
-            e.Property(m => m.DerivedFromTensor).HasMaxLength(200);
-            e.Property(m => m.CreatedBy).HasMaxLength(256);
-            e.OwnsOne(m => m.Preprocessing, p => p.ToJson());
-            e.HasIndex(m => m.TrainingJobRunId).IsUnique();
-        });
 
         builder.Entity<ApiToken>(e =>
         {

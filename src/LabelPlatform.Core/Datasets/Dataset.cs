@@ -101,3 +101,27 @@ public class RejectedFile
     public long? JobRunId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
+
+/// <summary>
+/// A file whose bytes were already in the dataset when it was offered: the image is kept once, and this records the
+/// other copy (where it came from, the label it came with), so identical content under two labels is visible
+/// instead of silently resolved. Which copy is kept does not depend on timing: within an import, the copy with the
+/// ordinally first origin.
+/// </summary>
+public class DuplicateFile
+{
+    public long Id { get; set; }
+    public int DatasetId { get; set; }
+
+    /// <summary>The kept image these bytes are.</summary>
+    public long ImageId { get; set; }
+    public required string Origin { get; set; }
+
+    /// <summary>The label the copy came with (its folder); null for an unlabelled copy.</summary>
+    public int? ClassId { get; set; }
+    public long? JobRunId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An image whose copies came with other labels than the one it was kept with.</summary>
+public sealed record LabelConflict(long ImageId, string KeptOrigin, int? KeptClassId, IReadOnlyList<(string Origin, int? ClassId)> Copies);

@@ -181,6 +181,35 @@ public sealed partial class DatasetService(IDbContextFactory<PlatformDbContext> 
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex NamePattern();
+
+    /// <summary>How many offered files were copies of a kept image, and how many kept images had a copy with another label.</summary>
+    public async Task<(int Copies, int Conflicts)> DuplicateCountsAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var copies = await db.DuplicateFiles.CountAsync(d => d.DatasetId == datasetId, cancellationToken);
+        var conflicts = copies == 0 ? 0 : await db.DuplicateFiles.Where(d => d.DatasetId == datasetId)
+            .Join(db.Images, d => d.ImageId, i => i.Id, (d, i) => new { d.ImageId, d.ClassId, i.SourceClassId })
+            .Where(x => x.ClassId != x.SourceClassId).Select(x => x.ImageId).Distinct().CountAsync(cancellationToken);
+        return (copies, conflicts);
+    }
+
+    /// <summary>
+    /// Kept images with copies that came with another label (identical content under two classes), oldest first:
+    /// the import kept one label, and a reviewer should say which is right.
+    /// </summary>
+    public async Task<List<LabelConflict>> LabelConflictsAsync(int datasetId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.DuplicateFiles.AsNoTracking().Where(d => d.DatasetId == datasetId)
+            .Join(db.Images, d => d.ImageId, i => i.Id, (d, i) => new { d.ImageId, d.Origin, d.ClassId, KeptOrigin = i.Origin, i.SourceClassId })
+            .ToListAsync(cancellationToken);
+        return [.. rows.GroupBy(r => r.ImageId)
+            .Where(g => g.Any(r => r.ClassId != r.SourceClassId))
+            .OrderBy(g => g.Key)
+            .Take(limit)
+            .Select(g => new LabelConflict(g.Key, g.First().KeptOrigin, g.First().SourceClassId,
+                [.. g.OrderBy(r => r.Origin, StringComparer.Ordinal).Select(r => (r.Origin, r.ClassId))]))];
+    }
 }
 
 /// <summary>A class edit that cannot be done; the message says why and is shown as it is.</summary>

@@ -37,6 +37,14 @@ public sealed record Preprocessing
     public float[] Mean { get; init; } = [0.485f, 0.456f, 0.406f];
     public float[] Std { get; init; } = [0.229f, 0.224f, 0.225f];
 
+    /// <summary>"#RRGGBB" that transparent pixels are composited onto before the model sees them (white, as thumbnails).</summary>
+    public string Background { get; init; } = DefaultBackground;
+
+    public const string DefaultBackground = "#FFFFFF";
+
+    /// <summary>The background as a colour; rows stored before the setting existed read as white.</summary>
+    public SixLabors.ImageSharp.Color BackgroundColor() => Images.ImageFlattening.ParseHex(Background ?? DefaultBackground) ?? SixLabors.ImageSharp.Color.White;
+
     /// <summary>ImageNet statistics on [0, 1] pixels, RGB, NCHW, 224x224 stretch: torchvision exports such as MobileNetV2.</summary>
     public static Preprocessing ImageNet => new();
 
@@ -56,6 +64,11 @@ public sealed record Preprocessing
         if (Std.Any(s => !(s > 0) || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)) || !(Scale > 0) || !float.IsFinite(Scale))
         {
             return "scale and std must be positive and finite, mean finite";
+        }
+
+        if (Background is not null && Images.ImageFlattening.ParseHex(Background) is null)
+        {
+            return $"background '{Background}' is not a colour of the form #RRGGBB";
         }
 
         if (Resize == ResizeMode.ShorterSideCenterCrop && ResizeShorterSide != 0 && ResizeShorterSide < Math.Max(InputWidth, InputHeight))
@@ -106,8 +119,47 @@ public class EmbeddingModel
     /// <summary>For a trained model: its manifest (base model, split, seed, hyper-parameters, training curve, evaluation runs) as JSON.</summary>
     public string? TrainingJson { get; set; }
 
+    /// <summary>
+    /// How the model computes: <see cref="ExecutionPaths.Int8"/> for a quantized file, <see cref="ExecutionPaths.Float"/>
+    /// otherwise. Null on rows registered before paths were recorded (their file is inspected on first use).
+    /// </summary>
+    public string? ExecutionPath { get; set; }
+
+    /// <summary>Set on a float variant derived from a quantized model: the int8 row it was derived from (same name and version).</summary>
+    public int? VariantOfId { get; set; }
+
+    /// <summary>On a quantized model: which path search and embedding use (<see cref="PathChoices"/>); auto avoids int8 where it saturates.</summary>
+    public string PathChoice { get; set; } = PathChoices.Auto;
+
+    /// <summary>On a quantized model: why no float variant could be derived (the operators the conversion refused).</summary>
+    public string? VariantProblem { get; set; }
+
     public string? CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>"mobilenetv2 v1", with the path when the model has two ("mobilenetv2 v1 float").</summary>
+    public string Label => ExecutionPath == ExecutionPaths.Int8 || VariantOfId is not null ? $"{Name} v{Version} {ExecutionPath}" : $"{Name} v{Version}";
+}
+
+/// <summary>How a model version computes its vectors.</summary>
+public static class ExecutionPaths
+{
+    /// <summary>Float arithmetic: a float model, or the float variant of a quantized one.</summary>
+    public const string Float = "float";
+
+    /// <summary>8-bit integer operators as the quantized file has them (exact only where the CPU sums 8-bit products in 32 bits).</summary>
+    public const string Int8 = "int8";
+}
+
+/// <summary>An admin's choice of path for a quantized model.</summary>
+public static class PathChoices
+{
+    /// <summary>int8 where this CPU's 8-bit dot products are exact, the float variant elsewhere.</summary>
+    public const string Auto = "auto";
+    public const string Int8 = ExecutionPaths.Int8;
+    public const string Float = ExecutionPaths.Float;
+
+    public static readonly string[] All = [Auto, Int8, Float];
 }
 
 /// <summary>
@@ -151,6 +203,12 @@ public sealed class EmbeddingOptions
 
     /// <summary>Model used when none is named: MobileNetV2 when registered, otherwise ResNet18 (works offline anywhere).</summary>
     public string DefaultModel { get; set; } = "mobilenetv2";
+
+    /// <summary>
+    /// Whether this machine's 8-bit dot products are exact, which decides the default path of quantized models; unset,
+    /// it is read from the CPU (VNNI or AMX on x86). Set it to override the detection.
+    /// </summary>
+    public bool? Int8DotProductsExact { get; set; }
 
     /// <summary>Built-in models registered on demand; paths relative to the content root.</summary>
     public string MobileNetV2Path { get; set; } = "../shared/models/mobilenetv2/mobilenetv2-12-int8.onnx";

@@ -13,9 +13,12 @@ public sealed record EmbedParameters(int ModelId);
 /// <summary>Totals of one embed run, as the CLI prints them.</summary>
 public sealed record EmbedSummary(long JobRunId, string Dataset, string Model, int ModelVersion, int Total, int Embedded, int Skipped, int Failed, double Seconds)
 {
+    /// <summary>int8 or float (see <see cref="ExecutionPaths"/>).</summary>
+    public string? ExecutionPath { get; init; }
+
     public double ImagesPerSecond => Seconds > 0 ? Embedded / Seconds : 0;
 
-    public string Describe() => $"Embedded {Embedded:N0} images with {Model} v{ModelVersion} ({Skipped:N0} already done, {Failed:N0} failed)";
+    public string Describe() => $"Embedded {Embedded:N0} images with {Model} v{ModelVersion}{(ExecutionPath is null ? "" : $" ({ExecutionPath})")} ({Skipped:N0} already done, {Failed:N0} failed)";
 }
 
 /// <summary>
@@ -66,7 +69,7 @@ public sealed class EmbeddingService(
             progress.Succeed();
         }
 
-        progress.SetMessage($"Embedding {todo.Count:N0} images with {model.Name} v{model.Version}");
+        progress.SetMessage($"Embedding {todo.Count:N0} images with {model.Label}");
         await progress.FlushAsync(force: true, cancellationToken);
 
         await BatchedPipeline.RunAsync<Pending[], (long ImageId, float[] Vector)>(
@@ -92,7 +95,10 @@ public sealed class EmbeddingService(
 
         progress.SetMessage($"{progress.Succeeded:N0} embedded, {progress.Failed:N0} failed; {skipped:N0} were already done");
         await progress.FlushAsync(force: true, cancellationToken);
-        return new EmbedSummary(run.Id, datasetName, model.Name, model.Version, total, progress.Succeeded, skipped, progress.Failed, stopwatch.Elapsed.TotalSeconds);
+        return new EmbedSummary(run.Id, datasetName, model.Name, model.Version, total, progress.Succeeded, skipped, progress.Failed, stopwatch.Elapsed.TotalSeconds)
+        {
+            ExecutionPath = model.ExecutionPath,
+        };
     }
 
     /// <summary>

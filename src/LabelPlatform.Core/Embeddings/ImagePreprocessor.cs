@@ -6,7 +6,11 @@ using SixLabors.ImageSharp.Processing;
 
 namespace LabelPlatform.Core.Embeddings;
 
-/// <summary>Decodes an image with the hardened decoder and writes it into a model's input layout.</summary>
+/// <summary>
+/// Decodes an image with the hardened decoder and writes it into a model's input layout. Every model input (embed
+/// jobs, search uploads, the registry's check images) comes through <see cref="Fill(byte[], Preprocessing, Span{float})"/>,
+/// so transparency is composited onto the model's background the same way everywhere.
+/// </summary>
 public sealed class ImagePreprocessor(ImageValidator validator)
 {
     public static int InputLength(Preprocessing p) => 3 * p.InputWidth * p.InputHeight;
@@ -19,7 +23,7 @@ public sealed class ImagePreprocessor(ImageValidator validator)
             throw new ArgumentException($"destination holds {destination.Length} floats; the model needs {InputLength(p)}", nameof(destination));
         }
 
-        using var image = Image.Load<Rgb24>(validator.DecoderConfiguration, bytes);
+        using var image = ImageFlattening.LoadRgb(validator.DecoderConfiguration, bytes, p.BackgroundColor());
         Fill(image, p, destination);
     }
 

@@ -5,9 +5,6 @@ using LabelPlatform.Core.Images;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.ML.OnnxRuntime;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace LabelPlatform.Core.Embeddings;
 
@@ -26,18 +23,25 @@ public sealed record ModelRegistration
 
     public required string Origin { get; init; }
     public string? CreatedBy { get; init; }
+
+    /// <summary>A quantized model gets a float variant beside it (trained heads, computed from stored vectors, do not).</summary>
+    public bool DeriveFloatVariant { get; init; } = true;
 }
 
 /// <summary>
 /// The model registry: checks an ONNX file before it is accepted (one image-shaped float input, the named tensor
-/// exists, one test image gives a finite vector of the right length), derives a pooled output when the tensor is an
+/// exists, a check image gives a finite vector of the right length), derives a pooled output when the tensor is an
 /// intermediate feature map, and stores the file content-addressed under data/models. Nothing is stored when a
-/// check fails. Two models are built in: ResNet18 (shipped with the build, offline anywhere) and MobileNetV2 (the
-/// seed's model, registered from the shared int8 file when present, else by URL).
+/// check fails. A quantized model is registered with its float variant (<see cref="FloatVariants"/>); which of the two
+/// runs is decided per machine by <see cref="EffectiveAsync"/>. Two models are built in: ResNet18 (shipped with the
+/// build, offline anywhere) and MobileNetV2 (the seed's model, registered from the shared int8 file when present, else by URL).
 /// </summary>
 public sealed class ModelRegistry(
     IDbContextFactory<PlatformDbContext> contexts,
     ArchiveDownloader downloader,
+    FloatVariants variants,
+    ModelCheckImages checks,
+    InferenceHardware hardware,
     IOptions<EmbeddingOptions> options,
     IOptions<StorageOptions> storage,
     TimeProvider clock,
@@ -45,22 +49,36 @@ public sealed class ModelRegistry(
 {
     public const string ResNet18 = "resnet18";
     public const string MobileNetV2 = "mobilenetv2";
-    public const string PooledOutputName = "embedding";
+    public const string PooledOutputName = ModelFileCheck.PooledOutputName;
 
     private static readonly SemaphoreSlim BuiltInGate = new(1, 1);
 
-    /// <summary>The latest version of each model name.</summary>
+    /// <summary>The latest version of each model name, on the path this machine uses for it (<see cref="EffectiveAsync"/>).</summary>
     public async Task<List<EmbeddingModel>> ListLatestAsync(CancellationToken cancellationToken = default)
     {
+        var latest = await ListLatestRegisteredAsync(cancellationToken);
+        var effective = new List<EmbeddingModel>(latest.Count);
+        foreach (var model in latest)
+        {
+            effective.Add(await EffectiveAsync(model, cancellationToken));
+        }
+
+        return effective;
+    }
+
+    /// <summary>The latest registered version of each model name (quantized ones as int8, their variants left out).</summary>
+    public async Task<List<EmbeddingModel>> ListLatestRegisteredAsync(CancellationToken cancellationToken = default)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var all = await db.EmbeddingModels.AsNoTracking().ToListAsync(cancellationToken);
+        var all = await db.EmbeddingModels.AsNoTracking().Where(m => m.VariantOfId == null).ToListAsync(cancellationToken);
         return [.. all.GroupBy(m => m.Name).Select(g => g.MaxBy(m => m.Version)!).OrderBy(m => m.Name, StringComparer.Ordinal)];
     }
 
+    /// <summary>The latest registered version of <paramref name="name"/> (a quantized model as its int8 row).</summary>
     public async Task<EmbeddingModel?> FindAsync(string name, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.EmbeddingModels.AsNoTracking().Where(m => m.Name == name).OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
+        return await db.EmbeddingModels.AsNoTracking().Where(m => m.Name == name && m.VariantOfId == null).OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
     }
 
     public async Task<EmbeddingModel?> FindByIdAsync(int id, CancellationToken cancellationToken = default)
@@ -89,15 +107,63 @@ public sealed class ModelRegistry(
         }
     }
 
-    /// <summary>The configured default model when it can be had, otherwise ResNet18 (always shipped).</summary>
+    /// <summary>The configured default model when it can be had, otherwise ResNet18 (always shipped), on this machine's path.</summary>
     public async Task<EmbeddingModel> ResolveDefaultAsync(CancellationToken cancellationToken = default) =>
-        await FindOrRegisterBuiltInAsync(options.Value.DefaultModel, cancellationToken)
-        ?? await FindOrRegisterBuiltInAsync(ResNet18, cancellationToken)
-        ?? throw new EmbeddingException("no embedding model is registered and the built-in ResNet18 file is missing from the build output");
+        await EffectiveAsync(
+            await FindOrRegisterBuiltInAsync(options.Value.DefaultModel, cancellationToken)
+            ?? await FindOrRegisterBuiltInAsync(ResNet18, cancellationToken)
+            ?? throw new EmbeddingException("no embedding model is registered and the built-in ResNet18 file is missing from the build output"),
+            cancellationToken);
 
-    /// <summary>The named model (latest version; a built-in is registered on first use), or the default when no name is given.</summary>
-    public async Task<EmbeddingModel?> ResolveAsync(string? name, CancellationToken cancellationToken = default) =>
-        string.IsNullOrEmpty(name) ? await ResolveDefaultAsync(cancellationToken) : await FindOrRegisterBuiltInAsync(name, cancellationToken);
+    /// <summary>
+    /// The named model (latest version; a built-in is registered on first use), or the default when no name is given,
+    /// on the path this machine uses for it. "name:int8" and "name:float" ask for a path explicitly (names cannot hold
+    /// a colon); a path the model does not have is refused.
+    /// </summary>
+    public async Task<EmbeddingModel?> ResolveAsync(string? name, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return await ResolveDefaultAsync(cancellationToken);
+        }
+
+        var colon = name.LastIndexOf(':');
+        var path = colon < 0 ? null : name[(colon + 1)..];
+        if (await FindOrRegisterBuiltInAsync(colon < 0 ? name : name[..colon], cancellationToken) is not { } model)
+        {
+            return null;
+        }
+
+        model = await variants.EnsureInspectedAsync(model, cancellationToken);
+        return path switch
+        {
+            null => await EffectiveAsync(model, cancellationToken),
+            _ when path == model.ExecutionPath => model,
+            ExecutionPaths.Float when model.ExecutionPath == ExecutionPaths.Int8 => await variants.FindAsync(model.Id, cancellationToken)
+                ?? throw new EmbeddingException($"{model.Label} has no float variant: {model.VariantProblem ?? "none was derived"}"),
+            _ => throw new EmbeddingException($"{model.Label} has no '{path}' path (it is {model.ExecutionPath}{(model.ExecutionPath == ExecutionPaths.Int8 ? ", with a float variant" : "")})"),
+        };
+    }
+
+    /// <summary>
+    /// The row search, embedding and evaluation use for a registered model: a quantized model's float variant where
+    /// int8 would saturate on this CPU or an admin chose it, the model itself otherwise.
+    /// </summary>
+    public async Task<EmbeddingModel> EffectiveAsync(EmbeddingModel model, CancellationToken cancellationToken = default)
+    {
+        if (model.VariantOfId is not null)
+        {
+            return model;
+        }
+
+        model = await variants.EnsureInspectedAsync(model, cancellationToken);
+        if (model.ExecutionPath != ExecutionPaths.Int8 || hardware.PathFor(model.PathChoice) == ExecutionPaths.Int8)
+        {
+            return model;
+        }
+
+        return await variants.FindAsync(model.Id, cancellationToken) ?? model;
+    }
 
     /// <summary>Built-in models whose files are present here and not yet registered (the Models page offers them).</summary>
     public IEnumerable<string> AvailableBuiltIns() => new[] { MobileNetV2, ResNet18 }.Where(n => BuiltIn(n) is { } b && File.Exists(b.Path));
@@ -136,7 +202,10 @@ public sealed class ModelRegistry(
         }
     }
 
-    /// <summary>Checks and stores a model; returns the new version (or the latest one when it is the same file and settings).</summary>
+    /// <summary>
+    /// Checks and stores a model; returns the new version (or the latest one when it is the same file and settings).
+    /// A quantized model also gets its float variant, registered beside it under the same name and version.
+    /// </summary>
     public async Task<EmbeddingModel> RegisterAsync(ModelRegistration registration, byte[] onnx, CancellationToken cancellationToken = default)
     {
         if (!DatasetService.IsValidName(registration.Name))
@@ -155,83 +224,40 @@ public sealed class ModelRegistry(
         }
 
         var sourceSha = ImageValidator.Sha256Hex(onnx);
-        IReadOnlyList<OnnxTensorInfo> tensors;
-        try
-        {
-            tensors = OnnxGraphEditor.ListTensors(onnx);
-        }
-        catch (OnnxModelException ex)
-        {
-            throw new EmbeddingException($"not a usable ONNX model: {ex.Message}", ex);
-        }
-
-        var inputs = tensors.Where(t => t.Kind == "input").ToList();
-        if (inputs.Count != 1)
-        {
-            throw new EmbeddingException($"the model has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => i.Name))}); one image input is needed");
-        }
-
-        var input = inputs[0];
-        var fixedBatch = CheckInput(input, registration.Preprocessing);
-        var target = tensors.FirstOrDefault(t => t.Name == registration.Tensor)
-            ?? throw new EmbeddingException($"tensor '{registration.Tensor}' is not in the model; its outputs are: {string.Join(", ", tensors.Where(t => t.Kind == "output").Select(t => t.Name))}");
-
-        var final = onnx;
-        var outputName = target.Name;
-        string? derivedFrom = null;
-        var spatial = target.Shape is { Count: 4 } s && (s[2] != 1 || s[3] != 1);
-        if (target.Kind != "output" || spatial)
-        {
-            outputName = tensors.Any(t => t.Name == PooledOutputName) ? $"{PooledOutputName}_{target.Name}" : PooledOutputName;
-            try
-            {
-                final = OnnxGraphEditor.AddPooledOutput(onnx, target.Name, outputName);
-            }
-            catch (OnnxModelException ex)
-            {
-                throw new EmbeddingException($"could not add a pooled output to '{target.Name}': {ex.Message}", ex);
-            }
-
-            derivedFrom = target.Name;
-        }
-
-        var dimension = TryOneImage(final, input.Name, outputName, registration.Preprocessing, fixedBatch);
-        if (registration.ExpectedDimension is { } expected && expected != dimension)
-        {
-            throw new EmbeddingException($"the model gives {dimension}-d vectors from '{outputName}'; {expected} were expected");
-        }
-
-        var sha = ImageValidator.Sha256Hex(final);
-        var path = OnnxEmbedder.ModelPath(storage.Value, sha);
-        await WriteOnceAsync(path, final, cancellationToken);
+        var checkImages = await checks.AllAsync(registration.Preprocessing, cancellationToken);
+        var model = ModelFileCheck.Check(registration, onnx, checkImages[0]);
+        var sha = ImageValidator.Sha256Hex(model.Onnx);
+        await ModelFiles.WriteOnceAsync(OnnxEmbedder.ModelPath(storage.Value, sha), model.Onnx, cancellationToken);
         // Two registrations of one name at once (two admins, two training jobs) both read the same latest version;
-        // the unique (name, version) index lets one win, and the other takes the next number.
+        // the unique (name, version, path) index lets one win, and the other takes the next number.
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var latest = await db.EmbeddingModels.AsNoTracking().Where(m => m.Name == registration.Name).OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
-            if (latest is not null && latest.Sha256 == sha && latest.OutputName == outputName && SamePreprocessing(latest.Preprocessing, registration.Preprocessing))
+            var latest = await db.EmbeddingModels.AsNoTracking().Where(m => m.Name == registration.Name && m.VariantOfId == null)
+                .OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
+            if (latest is not null && latest.Sha256 == sha && latest.OutputName == model.OutputName && SamePreprocessing(latest.Preprocessing, registration.Preprocessing))
             {
-                return latest;
+                return await variants.EnsureInspectedAsync(latest, cancellationToken);
             }
 
-            var model = new EmbeddingModel
+            var row = new EmbeddingModel
             {
                 Name = registration.Name,
                 Version = (latest?.Version ?? 0) + 1,
                 Sha256 = sha,
                 SourceSha256 = sourceSha,
                 Origin = registration.Origin,
-                InputName = input.Name,
-                OutputName = outputName,
-                DerivedFromTensor = derivedFrom,
-                Dimension = dimension,
-                FixedBatchSize = fixedBatch,
+                InputName = model.InputName,
+                OutputName = model.OutputName,
+                DerivedFromTensor = model.DerivedFromTensor,
+                Dimension = model.Dimension,
+                FixedBatchSize = model.FixedBatchSize,
                 Preprocessing = registration.Preprocessing,
+                ExecutionPath = model.Quantized ? ExecutionPaths.Int8 : ExecutionPaths.Float,
                 CreatedBy = registration.CreatedBy,
                 CreatedAt = clock.GetUtcNow(),
             };
-            db.EmbeddingModels.Add(model);
+            db.EmbeddingModels.Add(row);
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -241,104 +267,20 @@ public sealed class ModelRegistry(
                 continue;
             }
 
-            logger.LogInformation("Registered model {Name} v{Version} ({Dimension}-d, output {Output}{Derived})", model.Name, model.Version, model.Dimension, model.OutputName,
-                derivedFrom is null ? "" : $" pooled from {derivedFrom}");
-            return model;
-        }
-    }
-
-    /// <summary>Checks the input against the preprocessing; returns the fixed batch size, if any.</summary>
-    private static int? CheckInput(OnnxTensorInfo input, Preprocessing p)
-    {
-        if (!string.Equals(input.ElementType, "float", StringComparison.OrdinalIgnoreCase) && !string.Equals(input.ElementType, "Single", StringComparison.OrdinalIgnoreCase)
-            && !string.Equals(input.ElementType, "float32", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new EmbeddingException($"input '{input.Name}' is {input.ElementType}; a float32 image tensor is needed");
-        }
-
-        if (input.Shape is not { Count: 4 } shape)
-        {
-            throw new EmbeddingException($"input '{input.Name}' is not a 4-D image tensor");
-        }
-
-        long[] expected = p.Layout == TensorLayout.Nchw ? [3, p.InputHeight, p.InputWidth] : [p.InputHeight, p.InputWidth, 3];
-        for (var i = 0; i < 3; i++)
-        {
-            if (shape[i + 1] > 0 && shape[i + 1] != expected[i])
+            logger.LogInformation("Registered model {Name} v{Version} ({Dimension}-d, output {Output}{Derived}, {Path})", row.Name, row.Version, row.Dimension, row.OutputName,
+                model.DerivedFromTensor is null ? "" : $" pooled from {model.DerivedFromTensor}", row.ExecutionPath);
+            if (model.Quantized && registration.DeriveFloatVariant)
             {
-                throw new EmbeddingException($"input '{input.Name}' expects [{string.Join(",", shape)}], the preprocessing makes [N,{string.Join(",", expected)}] ({p.Layout})");
-            }
-        }
-
-        return shape[0] > 0 ? (int)shape[0] : null;
-    }
-
-    /// <summary>Runs one synthetic image through the model; returns the vector length.</summary>
-    private static int TryOneImage(byte[] model, string inputName, string outputName, Preprocessing p, int? fixedBatch)
-    {
-        var batch = fixedBatch ?? 1;
-        var perImage = ImagePreprocessor.InputLength(p);
-        var inputs = new float[batch * perImage];
-        using (var image = new Image<Rgb24>(97, 61))
-        {
-            for (var y = 0; y < image.Height; y++)
-            {
-                for (var x = 0; x < image.Width; x++)
-                {
-                    image[x, y] = new Rgb24((byte)(x * 2), (byte)(y * 4), (byte)(x + y));
-                }
+                await variants.AddAsync(row, model.Onnx, checkImages, cancellationToken);
             }
 
-            ImagePreprocessor.Fill(image, p, inputs.AsSpan(0, perImage));
-        }
-
-        try
-        {
-            using var sessionOptions = OnnxEmbedder.SingleThreaded();
-            using var session = new InferenceSession(model, sessionOptions);
-            long[] shape = p.Layout == TensorLayout.Nchw ? [batch, 3, p.InputHeight, p.InputWidth] : [batch, p.InputHeight, p.InputWidth, 3];
-            using var value = OrtValue.CreateTensorValueFromMemory(inputs, shape);
-            using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, [inputName], [value], [outputName]);
-            var vector = outputs[0].GetTensorDataAsSpan<float>();
-            var dimension = vector.Length / batch;
-            var first = vector[..dimension].ToArray();
-            if (dimension < 2 || first.Any(v => !float.IsFinite(v)) || !VectorCodec.Normalize(first))
-            {
-                throw new EmbeddingException($"a test image gave an unusable vector from '{outputName}' (length {dimension}, zero or not finite)");
-            }
-
-            return dimension;
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new EmbeddingException($"ONNX Runtime could not run the model on a test image: {ex.Message}", ex);
+            return row;
         }
     }
 
     // Records compare their arrays (mean, std) by reference; compare the values.
     private static bool SamePreprocessing(Preprocessing a, Preprocessing b) =>
         System.Text.Json.JsonSerializer.Serialize(a) == System.Text.Json.JsonSerializer.Serialize(b);
-
-    private static async Task WriteOnceAsync(string path, byte[] bytes, CancellationToken cancellationToken)
-    {
-        if (File.Exists(path))
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken);
-        try
-        {
-            File.Move(temp, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temp);
-        }
-    }
 
     private (ModelRegistration Registration, string Path)? BuiltIn(string name) => name switch
     {

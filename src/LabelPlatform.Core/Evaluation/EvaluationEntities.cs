@@ -8,7 +8,13 @@ public static class SplitProtocols
     /// <summary>Every labelled image is a query against all the others.</summary>
     public const string LeaveOneOut = "leave-one-out";
 
-    public static readonly string[] All = [Article, LeaveOneOut];
+    /// <summary>A seeded half of the classes (20+ images each) is held out entirely for evaluation; the other classes train.</summary>
+    public const string ClassDisjoint = "class-disjoint";
+
+    public static readonly string[] All = [Article, LeaveOneOut, ClassDisjoint];
+
+    /// <summary>Protocols whose draw depends on a seed.</summary>
+    public static bool IsSeeded(string protocol) => protocol is Article or ClassDisjoint;
 }
 
 /// <summary>What an image is for in a split.</summary>

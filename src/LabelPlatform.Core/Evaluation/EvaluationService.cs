@@ -28,6 +28,9 @@ public sealed record EvaluationRequest
 
 public sealed record EvaluationSummary(long EvaluationRunId, long JobRunId, string Dataset, string Split, string Label, EvaluationReport Report, double Seconds)
 {
+    /// <summary>The run's manifest (JSON): labels, split and its digests, model and its execution path, machine.</summary>
+    public string ManifestJson { get; init; } = "{}";
+
     public string Describe()
     {
         var m = Report.Overall.At(Report.MainK);
@@ -40,13 +43,14 @@ public sealed class EvaluationService(
     IDbContextFactory<PlatformDbContext> contexts,
     GroundTruthService groundTruth,
     JobRunService runs,
+    InferenceHardware hardware,
     TimeProvider clock,
     IMemoryCache cache)
 {
     public const int DefaultSeed = 2021;
 
-    /// <summary>The name a protocol's split gets when none is given: "article-seed2021", "leave-one-out".</summary>
-    public static string DefaultSplitName(string protocol, int seed) => protocol == SplitProtocols.Article ? $"article-seed{seed}" : protocol;
+    /// <summary>The name a protocol's split gets when none is given: "article-seed2021", "class-disjoint-seed2021", "leave-one-out".</summary>
+    public static string DefaultSplitName(string protocol, int seed) => SplitProtocols.IsSeeded(protocol) ? $"{protocol}-seed{seed}" : protocol;
 
     /// <summary>Draws and stores a split, or returns the one of that name when it was drawn the same way.</summary>
     public async Task<EvaluationSplit> GetOrCreateSplitAsync(int datasetId, string? name, string protocol, int seed, string? createdBy,
@@ -77,8 +81,12 @@ public sealed class EvaluationService(
         var existing = await db.EvaluationSplits.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == datasetId && s.Name == name, cancellationToken);
         if (existing is not null)
         {
-            var same = existing.Protocol == protocol && (protocol == SplitProtocols.LeaveOneOut ||
-                (existing.Seed == seed && existing.QueriesPerClass == queriesPerClass && existing.CandidatesPerClass == candidatesPerClass));
+            var same = existing.Protocol == protocol && protocol switch
+            {
+                SplitProtocols.LeaveOneOut => true,
+                SplitProtocols.ClassDisjoint => existing.Seed == seed,
+                _ => existing.Seed == seed && existing.QueriesPerClass == queriesPerClass && existing.CandidatesPerClass == candidatesPerClass,
+            };
             return same ? existing : throw new EvaluationException($"split '{name}' already exists and was drawn differently ({existing.Protocol}, seed {existing.Seed}); choose another name");
         }
 
@@ -89,13 +97,18 @@ public sealed class EvaluationService(
         }
 
         var names = labels.Classes.ToDictionary(c => c.Id, c => c.Name);
-        var pairs = labels.ClassOf.Select(kv => (kv.Key, kv.Value));
-        var plan = protocol == SplitProtocols.Article
-            ? SplitMaker.Article(pairs, names, seed, queriesPerClass, candidatesPerClass)
-            : SplitMaker.LeaveOneOut(pairs, names);
+        var inputs = labels.ClassOf.Select(kv => new SplitInput(kv.Key, kv.Value, labels.ContentOf[kv.Key]));
+        var plan = protocol switch
+        {
+            SplitProtocols.Article => SplitMaker.Article(inputs, names, seed, queriesPerClass, candidatesPerClass),
+            SplitProtocols.ClassDisjoint => SplitMaker.ClassDisjoint(inputs, names, seed),
+            _ => SplitMaker.LeaveOneOut(inputs, names),
+        };
         if (plan.Count(SplitRole.Query) == 0)
         {
-            throw new EvaluationException($"no class has the {queriesPerClass + candidatesPerClass} images the protocol needs");
+            throw new EvaluationException(protocol == SplitProtocols.ClassDisjoint
+                ? "fewer than two classes have the 20 images the class-disjoint protocol needs to hold one out"
+                : $"no class has the {queriesPerClass + candidatesPerClass} images the protocol needs");
         }
 
         var split = new EvaluationSplit
@@ -103,7 +116,7 @@ public sealed class EvaluationService(
             DatasetId = datasetId,
             Name = name,
             Protocol = protocol,
-            Seed = protocol == SplitProtocols.Article ? seed : 0,
+            Seed = SplitProtocols.IsSeeded(protocol) ? seed : 0,
             QueriesPerClass = protocol == SplitProtocols.Article ? queriesPerClass : 0,
             CandidatesPerClass = protocol == SplitProtocols.Article ? candidatesPerClass : 0,
             Queries = plan.Count(SplitRole.Query),
@@ -204,14 +217,17 @@ public sealed class EvaluationService(
         var dataset = await db.Datasets.AsNoTracking().FirstAsync(d => d.Id == run.DatasetId, cancellationToken);
         if (run.ReportGzip is { } stored)
         {
-            return new EvaluationSummary(run.Id, job.Id, dataset.Name, split.Name, run.Label, EvaluationReport.FromGzip(stored), run.Seconds ?? 0);
+            return new EvaluationSummary(run.Id, job.Id, dataset.Name, split.Name, run.Label, EvaluationReport.FromGzip(stored), run.Seconds ?? 0) { ManifestJson = run.ManifestJson };
         }
 
         progress.SetMessage("Loading labels and embeddings");
         await progress.FlushAsync(force: true, cancellationToken);
         var labels = await groundTruth.CurrentAsync(run.DatasetId, cancellationToken);
-        var members = await db.SplitImages.AsNoTracking().Where(s => s.SplitId == split.Id && s.Role != SplitRole.Training)
-            .OrderBy(s => s.ImageId).ToListAsync(cancellationToken);
+        // Queries and candidates in content order: ranking ties, and the random baseline's per-query seeds, then
+        // follow the images themselves, not row ids an import's timing handed out.
+        var members = (await db.SplitImages.AsNoTracking().Where(s => s.SplitId == split.Id && s.Role != SplitRole.Training)
+                .ToListAsync(cancellationToken))
+            .OrderBy(m => labels.ContentOf.GetValueOrDefault(m.ImageId, ""), StringComparer.Ordinal).ThenBy(m => m.ImageId).ToList();
         var warnings = split.Warnings?.Split('\n').ToList() ?? [];
         // Evaluate with today's ground truth on the frozen membership; images that lost their label drop out.
         var unlabelled = members.Count(m => !labels.ClassOf.ContainsKey(m.ImageId));
@@ -230,16 +246,20 @@ public sealed class EvaluationService(
 
         EmbeddingModel? model = null;
         float[]? queryVectors = null, candidateVectors = null;
+        List<string> computedOn = [];
         if (run.ModelId is { } modelId)
         {
             model = await db.EmbeddingModels.AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, cancellationToken)
                 ?? throw new EvaluationException($"model version {modelId} does not exist");
-            var vectors = await LoadVectorsAsync(db, split.Id, model, cancellationToken);
+            var (vectors, jobRuns) = await LoadVectorsAsync(db, split.Id, model, cancellationToken);
             var missing = members.Count(m => !vectors.ContainsKey(m.ImageId));
             if (missing > 0)
             {
-                throw new EvaluationException($"{missing} of the split's {members.Count} evaluation images have no {model.Name} v{model.Version} embedding yet: compute embeddings for the dataset first");
+                throw new EvaluationException($"{missing} of the split's {members.Count} evaluation images have no {model.Label} embedding yet: compute embeddings for the dataset first");
             }
+
+            computedOn = await db.JobRuns.AsNoTracking().Where(j => jobRuns.Contains(j.Id) && j.Machine != null)
+                .Select(j => j.Machine!).Distinct().OrderBy(m => m).ToListAsync(cancellationToken);
 
             queryVectors = Stack(queries, vectors, model.Dimension);
             candidateVectors = Stack(candidates, vectors, model.Dimension);
@@ -272,18 +292,26 @@ public sealed class EvaluationService(
                 id = split.Id, name = split.Name, protocol = split.Protocol, seed = split.Seed,
                 queries_per_class = split.QueriesPerClass, candidates_per_class = split.CandidatesPerClass,
                 queries = queries.Count, candidates = candidates.Count, training = split.Training, label_hash_when_drawn = split.LabelStateHash,
+                digests = await SplitFiles.DigestsAsync(db, split.Id, cancellationToken),
             },
             ["method"] = run.Method,
             ["model"] = model is null ? null : new
             {
                 name = model.Name, version = model.Version, sha256 = model.Sha256, source_sha256 = model.SourceSha256, origin = model.Origin,
                 output = model.OutputName, derived_from_tensor = model.DerivedFromTensor, dimension = model.Dimension, preprocessing = model.Preprocessing,
+                execution_path = model.ExecutionPath, float_variant_of = model.VariantOfId,
+            },
+            ["machine"] = new
+            {
+                evaluated_on = JobRunService.Machine,
+                int8_dot_products_exact = hardware.Int8Exact,
+                embeddings_computed_on = computedOn,
             },
             ["random_seed"] = run.Method == EvaluationMethods.Random ? run.Seed : null,
             ["k_values"] = ks,
             ["main_k"] = run.MainK,
             ["search"] = run.Method == EvaluationMethods.Random ? "seeded random order per query" : "exact: cosine of L2-normalised vectors over all candidates (blocked all-pairs dot products)",
-            ["ties"] = "broken by image id, ascending",
+            ["ties"] = "broken by content SHA-256, ascending",
             ["self_excluded"] = true,
             ["bootstrap"] = new { samples = settings.BootstrapSamples, seed = run.Seed, interval = "95% percentile" },
             ["warnings"] = warnings,
@@ -304,7 +332,7 @@ public sealed class EvaluationService(
         run.Seconds = seconds;
         run.CompletedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(CancellationToken.None);
-        return new EvaluationSummary(run.Id, job.Id, dataset.Name, split.Name, run.Label, report, seconds);
+        return new EvaluationSummary(run.Id, job.Id, dataset.Name, split.Name, run.Label, report, seconds) { ManifestJson = run.ManifestJson };
     }
 
     private static readonly JsonSerializerOptions ManifestJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -326,10 +354,11 @@ public sealed class EvaluationService(
         return report;
     }
 
-    private static async Task<Dictionary<long, float[]>> LoadVectorsAsync(PlatformDbContext db, int splitId, EmbeddingModel model, CancellationToken cancellationToken)
+    /// <summary>The split's evaluation vectors, and the job runs that computed them (for where they were computed).</summary>
+    private static async Task<(Dictionary<long, float[]> Vectors, List<long> JobRuns)> LoadVectorsAsync(PlatformDbContext db, int splitId, EmbeddingModel model, CancellationToken cancellationToken)
     {
         var rows = await db.SplitImages.AsNoTracking().Where(s => s.SplitId == splitId && s.Role != SplitRole.Training)
-            .Join(db.Embeddings.Where(e => e.ModelId == model.Id), s => s.ImageId, e => e.ImageId, (s, e) => new { e.ImageId, e.Vector })
+            .Join(db.Embeddings.Where(e => e.ModelId == model.Id), s => s.ImageId, e => e.ImageId, (s, e) => new { e.ImageId, e.Vector, e.JobRunId })
             .ToListAsync(cancellationToken);
         var vectors = new Dictionary<long, float[]>(rows.Count);
         foreach (var row in rows)
@@ -342,7 +371,7 @@ public sealed class EvaluationService(
             vectors[row.ImageId] = VectorCodec.FromBytes(row.Vector);
         }
 
-        return vectors;
+        return (vectors, [.. rows.Where(r => r.JobRunId != null).Select(r => r.JobRunId!.Value).Distinct()]);
     }
 
     private static float[] Stack(List<EvaluationItem> items, Dictionary<long, float[]> vectors, int dimension)

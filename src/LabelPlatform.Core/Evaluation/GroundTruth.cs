@@ -14,6 +14,9 @@ namespace LabelPlatform.Core.Evaluation;
 /// </summary>
 public sealed record LabelState(IReadOnlyDictionary<long, int> ClassOf, IReadOnlyList<ClassInfo> Classes, string Hash, int FromConsensus = 0, int FromReview = 0, int Excluded = 0)
 {
+    /// <summary>Each image's content SHA-256: what splits and rankings order by, so that no row id decides a result.</summary>
+    public IReadOnlyDictionary<long, string> ContentOf { get; init; } = new Dictionary<long, string>();
+
     public string Source => FromConsensus + FromReview + Excluded == 0
         ? "import labels (folder names)"
         : $"import labels overlaid with {FromConsensus} consensus and {FromReview} reviewer decisions ({Excluded} images taken out)";
@@ -31,9 +34,10 @@ public sealed class GroundTruthService(IDbContextFactory<PlatformDbContext> cont
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var classes = await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId)
             .OrderBy(c => c.Id).Select(c => new ClassInfo(c.Id, c.Name, c.IsNoise)).ToListAsync(cancellationToken);
-        var labels = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && i.SourceClassId != null)
-            .OrderBy(i => i.Id).Select(i => new { i.Id, ClassId = i.SourceClassId!.Value }).ToListAsync(cancellationToken);
-        var classOf = labels.ToDictionary(l => l.Id, l => l.ClassId);
+        var images = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId)
+            .Select(i => new { i.Id, i.Sha256, i.SourceClassId }).ToListAsync(cancellationToken);
+        var contentOf = images.ToDictionary(i => i.Id, i => i.Sha256);
+        var classOf = images.Where(i => i.SourceClassId != null).ToDictionary(i => i.Id, i => i.SourceClassId!.Value);
         var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
         int fromConsensus = 0, fromReview = 0, excluded = 0;
         foreach (var image in board.Images.Values)
@@ -62,21 +66,26 @@ public sealed class GroundTruthService(IDbContextFactory<PlatformDbContext> cont
             }
         }
 
-        return new LabelState(classOf, classes, Hash(classOf.Select(l => (l.Key, l.Value)), classes), fromConsensus, fromReview, excluded);
+        var names = classes.ToDictionary(c => c.Id, c => c.Name);
+        var hash = Hash(classOf.Select(l => (contentOf[l.Key], names.GetValueOrDefault(l.Value, $"#{l.Value}"))), classes);
+        return new LabelState(classOf, classes, hash, fromConsensus, fromReview, excluded) { ContentOf = contentOf };
     }
 
-    /// <summary>SHA-256 over "image:class" lines in image order and the class names, hex, first 16 bytes.</summary>
-    public static string Hash(IEnumerable<(long ImageId, int ClassId)> labels, IEnumerable<ClassInfo> classes)
+    /// <summary>
+    /// SHA-256 over "content:class name" lines in content order and the classes by name, hex, first 16 bytes. Built
+    /// from contents and names only, so the same labels give the same hash in any install, whatever the row ids.
+    /// </summary>
+    public static string Hash(IEnumerable<(string Sha256, string ClassName)> labels, IEnumerable<ClassInfo> classes)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (image, cls) in labels.OrderBy(l => l.ImageId))
+        foreach (var (content, name) in labels.OrderBy(l => l.Sha256, StringComparer.Ordinal))
         {
-            sha.AppendData(Encoding.UTF8.GetBytes($"{image}:{cls}\n"));
+            sha.AppendData(Encoding.UTF8.GetBytes($"{content}:{name}\n"));
         }
 
-        foreach (var c in classes.OrderBy(c => c.Id))
+        foreach (var c in classes.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
-            sha.AppendData(Encoding.UTF8.GetBytes($"class {c.Id}:{c.Name}:{(c.IsNoise ? 1 : 0)}\n"));
+            sha.AppendData(Encoding.UTF8.GetBytes($"class {c.Name}:{(c.IsNoise ? 1 : 0)}\n"));
         }
 
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..32];

@@ -58,6 +58,12 @@ public class JobRun
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
 
+    /// <summary>
+    /// The host and processor that last executed the run (see <see cref="Hardware.CpuInfo"/>): numeric results such as
+    /// int8 embeddings depend on the CPU, so reports can say where their vectors were computed.
+    /// </summary>
+    public string? Machine { get; set; }
+
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 
     public double? ProgressFraction => Total is > 0 ? Math.Clamp((double)Processed / Total.Value, 0, 1) : null;

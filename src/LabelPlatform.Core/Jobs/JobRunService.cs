@@ -102,10 +102,14 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
         run.State = JobState.Running;
         run.StartedAt ??= now;
         run.UpdatedAt = now;
+        run.Machine = Machine;
         run.Error = null;
         await db.SaveChangesAsync(cancellationToken);
         return (StartOutcome.Started, run);
     }
+
+    /// <summary>This process's host and CPU, as recorded on the runs it executes.</summary>
+    public static string Machine { get; } = $"{Environment.MachineName}: {Hardware.CpuInfo.Current.Describe()}";
 
     public enum LeaseState
     {

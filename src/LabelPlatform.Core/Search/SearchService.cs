@@ -41,7 +41,11 @@ public sealed record SearchQuery
 
 public sealed record SearchResultItem(long ImageId, float Score, string? ClassName, string Origin, string Sha256, string Format);
 
-public sealed record SearchResponse(string Dataset, string Model, int ModelVersion, int K, int IndexSize, double Milliseconds, long? QueryImageId, IReadOnlyList<SearchResultItem> Results, bool Approximate = false);
+public sealed record SearchResponse(string Dataset, string Model, int ModelVersion, int K, int IndexSize, double Milliseconds, long? QueryImageId, IReadOnlyList<SearchResultItem> Results, bool Approximate = false)
+{
+    /// <summary>int8 or float (see <see cref="Embeddings.ExecutionPaths"/>).</summary>
+    public string? ExecutionPath { get; init; }
+}
 
 /// <summary>A query that cannot be answered; <see cref="Status"/> is the HTTP status it maps to (400 or 404).</summary>
 public sealed class SearchException(string message, int status = 400) : Exception(message)
@@ -96,7 +100,10 @@ public sealed class SearchService(
         IVectorIndex index = query.Approximate ? entry.Ann! : entry.Exact;
         var hits = index.Search(vector, query.K, query.ClassId, query.ImageId is { } self && !query.IncludeSelf ? self : null);
         var results = await DescribeAsync(hits, cancellationToken);
-        return new SearchResponse(datasetName, query.Model.Name, query.Model.Version, query.K, index.Count, clock.Elapsed.TotalMilliseconds, query.ImageId, results, query.Approximate);
+        return new SearchResponse(datasetName, query.Model.Name, query.Model.Version, query.K, index.Count, clock.Elapsed.TotalMilliseconds, query.ImageId, results, query.Approximate)
+        {
+            ExecutionPath = query.Model.ExecutionPath,
+        };
     }
 
     /// <summary>

@@ -223,8 +223,10 @@ public sealed class TrainingService(
             Tensor = "embedding_trained",
             Preprocessing = baseModel.Preprocessing,
             ExpectedDimension = head.Output,
-            Origin = $"trained: {baseModel.Name} v{baseModel.Version} + {(head.Hidden > 0 ? $"{head.Hidden}-unit ReLU + " : "")}{head.Output}-d head, split {split.Name}, job run {run.Id}",
+            Origin = $"trained: {baseModel.Label} + {(head.Hidden > 0 ? $"{head.Hidden}-unit ReLU + " : "")}{head.Output}-d head, split {split.Name}, job run {run.Id}",
             CreatedBy = run.StartedBy,
+            // The head runs on the base's path: its vectors come from the base's stored ones.
+            DeriveFloatVariant = false,
         }, onnx, cancellationToken);
 
         var manifest = new Dictionary<string, object?>

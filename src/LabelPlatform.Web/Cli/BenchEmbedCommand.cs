@@ -16,7 +16,8 @@ namespace LabelPlatform.Web.Cli;
 /// <summary>
 /// `bench embed`: embedding throughput end to end (read file, decode, resize, infer, store) beside the inference
 /// ceiling (a bare session.Run loop over pre-made tensors, in two thread layouts) and a naive one-image-at-a-time
-/// pipeline, in one process on this machine, in a throw-away data folder.
+/// pipeline, in one process on this machine, in a throw-away data folder; a quantized model on its int8 path and its
+/// float variant side by side.
 /// </summary>
 internal static class BenchEmbedCommand
 {
@@ -79,8 +80,16 @@ internal static class BenchEmbedCommand
         var runs = services.GetRequiredService<JobRunService>();
         var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = sample }, "bench", ct);
         await services.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, ct);
-        var model = await services.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(modelName, ct)
+        var registry = services.GetRequiredService<ModelRegistry>();
+        var primary = await registry.FindOrRegisterBuiltInAsync(modelName, ct)
             ?? throw new InvalidOperationException($"model {modelName} is not available");
+        // A quantized model is measured on both paths, side by side: int8 as the file has it, and its float variant.
+        var paths = new List<EmbeddingModel> { primary };
+        if (await services.GetRequiredService<FloatVariants>().FindAsync(primary.Id, ct) is { } variant)
+        {
+            paths.Add(variant);
+        }
+
         var embedder = services.GetRequiredService<OnnxEmbedder>();
         var preprocessor = services.GetRequiredService<ImagePreprocessor>();
         var store = services.GetRequiredService<ImageStore>();
@@ -92,45 +101,61 @@ internal static class BenchEmbedCommand
                 .Select(i => (i.Id, i.Sha256, i.Format)).ToList();
         }
 
-        var modelBytes = await File.ReadAllBytesAsync(embedder.ModelPath(model), ct);
-        var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
-        var batch = embedder.MaxBatch(model);
-
-        // Pre-made tensors for the bare loops: a pool of distinct images, cycled (keeps memory small).
-        var pool = images.Take(256).Select(i =>
-        {
-            var t = new float[perImage];
-            preprocessor.Fill(File.ReadAllBytes(store.OriginalPath(i.Sha, i.Format)), model.Preprocessing, t);
-            return t;
-        }).ToList();
-
-        await stderr.WriteLineAsync($"bench embed: {images.Count} images, {model.Name} v{model.Version}, batch {batch}, {Environment.ProcessorCount} cores");
-        var bareSingle = BareLoop(modelBytes, model, pool, images.Count, batch, sessions: Environment.ProcessorCount, threadsPerSession: 1);
-        var bareShared = BareLoop(modelBytes, model, pool, images.Count, batch, sessions: 1, threadsPerSession: Environment.ProcessorCount);
-        var naive = await NaiveAsync(modelBytes, model, images, preprocessor, store, contexts, ct);
-
-        var decode = DecodeOnly(images, model, preprocessor, store);
-
-        // End to end through the real job, in both session layouts (vectors deleted before each pass).
-        var endToEndSingle = await EndToEndAsync(services, dataset.Id, model, sessions: Environment.ProcessorCount, threads: 1, ct);
-        var endToEndShared = await EndToEndAsync(services, dataset.Id, model, sessions: 1, threads: Environment.ProcessorCount, ct);
-        var endToEnd = Math.Max(endToEndSingle, endToEndShared);
-        var ceiling = Math.Max(bareSingle, bareShared);
-        return new Dictionary<string, object>
+        var hardware = services.GetRequiredService<InferenceHardware>();
+        var figures = new Dictionary<string, object>
         {
             ["images"] = images.Count,
-            ["model"] = $"{model.Name} v{model.Version} ({model.Dimension}-d)",
+            ["model"] = $"{primary.Name} v{primary.Version} ({primary.Dimension}-d)",
             ["cores"] = Environment.ProcessorCount,
-            ["bare_loop_sessions_x_1_thread_per_s"] = Math.Round(bareSingle, 1),
-            ["bare_loop_1_session_x_cores_threads_per_s"] = Math.Round(bareShared, 1),
-            ["decode_preprocess_only_per_s"] = Math.Round(decode, 1),
-            ["naive_one_at_a_time_per_s"] = Math.Round(naive, 1),
-            ["end_to_end_sessions_x_1_thread_per_s"] = Math.Round(endToEndSingle, 1),
-            ["end_to_end_1_session_x_cores_threads_per_s"] = Math.Round(endToEndShared, 1),
-            ["end_to_end_vs_bare_loop"] = Math.Round(endToEnd / ceiling, 2),
-            ["end_to_end_vs_naive"] = Math.Round(endToEnd / naive, 2),
-            ["peak_working_set_megabytes"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024),
+            ["cpu"] = InferenceHardware.Cpu.Describe(),
+            ["int8_dot_products_exact"] = hardware.Int8Exact,
+            ["default_path_here"] = (await registry.EffectiveAsync(primary, ct)).ExecutionPath ?? "",
         };
+        var endToEndByPath = new Dictionary<string, double>();
+        foreach (var model in paths)
+        {
+            var prefix = paths.Count > 1 ? $"{model.ExecutionPath}_" : "";
+            var modelBytes = await File.ReadAllBytesAsync(embedder.ModelPath(model), ct);
+            var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
+            var batch = embedder.MaxBatch(model);
+
+            // Pre-made tensors for the bare loops: a pool of distinct images, cycled (keeps memory small).
+            var pool = images.Take(256).Select(i =>
+            {
+                var t = new float[perImage];
+                preprocessor.Fill(File.ReadAllBytes(store.OriginalPath(i.Sha, i.Format)), model.Preprocessing, t);
+                return t;
+            }).ToList();
+
+            await stderr.WriteLineAsync($"bench embed: {images.Count} images, {model.Label}, batch {batch}, {Environment.ProcessorCount} cores");
+            var bareSingle = BareLoop(modelBytes, model, pool, images.Count, batch, sessions: Environment.ProcessorCount, threadsPerSession: 1);
+            var bareShared = BareLoop(modelBytes, model, pool, images.Count, batch, sessions: 1, threadsPerSession: Environment.ProcessorCount);
+            var naive = await NaiveAsync(modelBytes, model, images, preprocessor, store, contexts, ct);
+            var decode = DecodeOnly(images, model, preprocessor, store);
+
+            // End to end through the real job, in both session layouts (vectors deleted before each pass).
+            var endToEndSingle = await EndToEndAsync(services, dataset.Id, model, sessions: Environment.ProcessorCount, threads: 1, ct);
+            var endToEndShared = await EndToEndAsync(services, dataset.Id, model, sessions: 1, threads: Environment.ProcessorCount, ct);
+            var endToEnd = Math.Max(endToEndSingle, endToEndShared);
+            var ceiling = Math.Max(bareSingle, bareShared);
+            endToEndByPath[model.ExecutionPath ?? ""] = endToEnd;
+            figures[$"{prefix}bare_loop_sessions_x_1_thread_per_s"] = Math.Round(bareSingle, 1);
+            figures[$"{prefix}bare_loop_1_session_x_cores_threads_per_s"] = Math.Round(bareShared, 1);
+            figures[$"{prefix}decode_preprocess_only_per_s"] = Math.Round(decode, 1);
+            figures[$"{prefix}naive_one_at_a_time_per_s"] = Math.Round(naive, 1);
+            figures[$"{prefix}end_to_end_sessions_x_1_thread_per_s"] = Math.Round(endToEndSingle, 1);
+            figures[$"{prefix}end_to_end_1_session_x_cores_threads_per_s"] = Math.Round(endToEndShared, 1);
+            figures[$"{prefix}end_to_end_vs_bare_loop"] = Math.Round(endToEnd / ceiling, 2);
+            figures[$"{prefix}end_to_end_vs_naive"] = Math.Round(endToEnd / naive, 2);
+        }
+
+        if (endToEndByPath.TryGetValue(ExecutionPaths.Float, out var floatRate) && endToEndByPath.TryGetValue(ExecutionPaths.Int8, out var int8Rate))
+        {
+            figures["float_vs_int8_end_to_end"] = Math.Round(floatRate / int8Rate, 2);
+        }
+
+        figures["peak_working_set_megabytes"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
+        return figures;
     }
 
     private static async Task<double> EndToEndAsync(IServiceProvider services, int datasetId, EmbeddingModel model, int sessions, int threads, CancellationToken ct)

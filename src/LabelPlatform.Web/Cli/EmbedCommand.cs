@@ -13,7 +13,7 @@ internal static class EmbedCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? settings)
     {
         var dataset = new Option<string>("--dataset") { Description = "Dataset name", Required = true };
-        var model = new Option<string?>("--model") { Description = "Model name (latest version); default: Embeddings:DefaultModel, else resnet18" };
+        var model = new Option<string?>("--model") { Description = "Model name (latest version; name:int8 or name:float picks a quantized model's path); default: Embeddings:DefaultModel, else resnet18" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the totals on stdout" };
         var command = new Command("embed", "Compute embeddings for every image of a dataset that has none for the model") { dataset, model, json };
         command.SetAction(async (parse, cancellationToken) =>
@@ -58,6 +58,7 @@ internal static class EmbedCommand
                     dataset = summary.Dataset,
                     model = summary.Model,
                     model_version = summary.ModelVersion,
+                    execution_path = summary.ExecutionPath,
                     job_run_id = summary.JobRunId,
                     total = summary.Total,
                     embedded = summary.Embedded,

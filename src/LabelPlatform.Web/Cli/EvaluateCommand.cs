@@ -24,7 +24,7 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model name (latest version), or 'random' for the random baseline", Required = true };
         var k = new Option<int[]>("--k") { Description = "Cut-offs (several allowed: --k 1 5 10 20); the first is the headline one unless --main-k says", DefaultValueFactory = _ => [10], AllowMultipleArgumentsPerToken = true };
         var mainK = new Option<int?>("--main-k") { Description = "Cut-off for the headline figures and the error analysis" };
-        var seeds = new Option<int[]>("--seeds") { Description = "With --protocol article: one split and run per seed (e.g. --seeds 2021 2022 2023), then the mean and spread", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<int[]>("--seeds") { Description = "With a seeded --protocol (article, class-disjoint): one split and run per seed (e.g. --seeds 2021 2022 2023), then the mean and spread", AllowMultipleArgumentsPerToken = true };
         var json = new Option<string?>("--json") { Description = "Write the results as one JSON object to FILE ('-' for stdout)" };
         var command = new Command("evaluate", "Evaluate search quality on a split: P@K, AP@K (trec_eval and notebook variants), mAP, per class")
         {
@@ -36,7 +36,7 @@ internal static class EvaluateCommand
             var splitName = parse.GetValue(split);
             if (protocolName is null && splitName is null)
             {
-                await stderr.WriteLineAsync("error: give --split NAME or --protocol article|leave-one-out");
+                await stderr.WriteLineAsync($"error: give --split NAME or --protocol {string.Join("|", SplitProtocols.All)}");
                 return 2;
             }
 
@@ -58,9 +58,9 @@ internal static class EvaluateCommand
             var evaluations = services.GetRequiredService<EvaluationService>();
             var startedBy = $"cli:{Environment.UserName}";
             var seedList = parse.GetValue(seeds) is { Length: > 0 } many ? many : [parse.GetValue(seed)];
-            if (seedList.Length > 1 && (protocolName != SplitProtocols.Article || splitName is not null))
+            if (seedList.Length > 1 && (protocolName is null || !SplitProtocols.IsSeeded(protocolName) || splitName is not null))
             {
-                await stderr.WriteLineAsync("error: --seeds goes with --protocol article (and no --split name)");
+                await stderr.WriteLineAsync("error: --seeds goes with a seeded --protocol (article, class-disjoint) and no --split name");
                 return 2;
             }
 
@@ -206,13 +206,21 @@ internal static class EvaluateCommand
     {
         var report = summary.Report;
         var main = report.Overall.At(report.MainK);
+        using var manifest = JsonDocument.Parse(summary.ManifestJson);
+        JsonElement? Part(string name, string? inner = null) =>
+            manifest.RootElement.TryGetProperty(name, out var part) && part.ValueKind == JsonValueKind.Object
+                ? inner is null ? part.Clone() : part.TryGetProperty(inner, out var value) ? value.Clone() : null
+                : null;
         return new
         {
             evaluation_run_id = summary.EvaluationRunId,
             job_run_id = summary.JobRunId,
             dataset = summary.Dataset,
-            split = new { name = split.Name, protocol = split.Protocol, seed = split.Seed },
+            split = new { name = split.Name, protocol = split.Protocol, seed = split.Seed, digests = Part("split", "digests") },
             model = summary.Label,
+            execution_path = Part("model", "execution_path"),
+            machine = Part("machine"),
+            labels_hash = Part("labels", "hash"),
             method = report.Method,
             queries = report.Queries,
             candidates = report.Candidates,

@@ -18,17 +18,27 @@ internal static class ModelsCommand
         {
             using var host = await PlatformCli.StartHostAsync(settings, ct);
             var registry = host.Services.GetRequiredService<ModelRegistry>();
-            var latest = await registry.ListLatestAsync(ct);
+            var latest = await registry.ListLatestRegisteredAsync(ct);
+            var variants = host.Services.GetRequiredService<FloatVariants>();
+            var rows = new List<(EmbeddingModel Model, EmbeddingModel? Variant, int InUse)>();
+            foreach (var m in latest)
+            {
+                var inspected = await variants.EnsureInspectedAsync(m, ct);
+                rows.Add((inspected, await variants.FindAsync(m.Id, ct), (await registry.EffectiveAsync(inspected, ct)).Id));
+            }
+
             var builtIns = registry.AvailableBuiltIns().Where(n => latest.All(m => m.Name != n)).ToList();
             if (parse.GetValue(listJson))
             {
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(latest.Select(Describe).Concat(builtIns.Select(n => (object)new { name = n, registered = false })), CliJson.Options));
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(rows.Select(r => Describe(r.Model, r.Variant, r.InUse)).Concat(builtIns.Select(n => (object)new { name = n, registered = false })), CliJson.Options));
                 return 0;
             }
 
-            foreach (var m in latest)
+            await stdout.WriteLineAsync($"This machine: {InferenceHardware.Cpu.Describe()}; {host.Services.GetRequiredService<InferenceHardware>().Explanation}");
+            foreach (var (m, variant, inUse) in rows)
             {
-                await stdout.WriteLineAsync($"{m.Name} v{m.Version}  {m.Dimension}-d  output {m.OutputName}{(m.DerivedFromTensor is null ? "" : $" (pooled from {m.DerivedFromTensor})")}  sha256 {m.Sha256[..12]}…  {m.Origin}");
+                var path = variant is null ? m.ExecutionPath : $"{m.ExecutionPath} + float variant, using {(inUse == m.Id ? m.ExecutionPath : variant.ExecutionPath)} (choice {m.PathChoice})";
+                await stdout.WriteLineAsync($"{m.Name} v{m.Version}  {m.Dimension}-d  {path}  output {m.OutputName}{(m.DerivedFromTensor is null ? "" : $" (pooled from {m.DerivedFromTensor})")}  sha256 {m.Sha256[..12]}…  {m.Origin}");
             }
 
             foreach (var name in builtIns)
@@ -110,7 +120,7 @@ internal static class ModelsCommand
                     ? await registry.RegisterFromPathAsync(registration, file.FullName, ct)
                     : await registry.RegisterFromUrlAsync(registration, link!, parse.GetValue(sha), ct);
                 await stdout.WriteLineAsync(parse.GetValue(json)
-                    ? JsonSerializer.Serialize(Describe(model), CliJson.Options)
+                    ? JsonSerializer.Serialize(Describe(model, await host.Services.GetRequiredService<FloatVariants>().FindAsync(model.Id, ct), (await registry.EffectiveAsync(model, ct)).Id), CliJson.Options)
                     : $"Registered {model.Name} v{model.Version}: {model.Dimension}-d from {model.OutputName}{(model.DerivedFromTensor is null ? "" : $" (pooled from {model.DerivedFromTensor})")}, sha256 {model.Sha256}");
                 return 0;
             }
@@ -121,14 +131,48 @@ internal static class ModelsCommand
             }
         });
         models.Subcommands.Add(register);
+
+        var pathName = new Option<string>("--name") { Description = "A quantized model's name (its latest version)", Required = true };
+        var choice = new Option<string>("--choice") { Description = "auto (int8 only where this CPU's 8-bit products are exact), int8 or float", Required = true };
+        var pathCommand = new Command("path", "Choose which path a quantized model runs on: auto, int8 or its float variant") { pathName, choice };
+        pathCommand.SetAction(async (parse, ct) =>
+        {
+            using var host = await PlatformCli.StartHostAsync(settings, ct);
+            var registry = host.Services.GetRequiredService<ModelRegistry>();
+            if (await registry.FindAsync(parse.GetValue(pathName)!, ct) is not { } model)
+            {
+                await stderr.WriteLineAsync($"error: model '{parse.GetValue(pathName)}' is not registered");
+                return 2;
+            }
+
+            try
+            {
+                await host.Services.GetRequiredService<FloatVariants>().SetChoiceAsync(model.Id, parse.GetValue(choice)!, ct);
+            }
+            catch (EmbeddingException ex)
+            {
+                await stderr.WriteLineAsync($"error: {ex.Message}");
+                return 2;
+            }
+
+            var effective = await registry.EffectiveAsync((await registry.FindByIdAsync(model.Id, ct))!, ct);
+            await stdout.WriteLineAsync($"{model.Name} v{model.Version}: choice {parse.GetValue(choice)}; this machine uses {effective.Label}");
+            return 0;
+        });
+        models.Subcommands.Add(pathCommand);
         return models;
     }
 
-    private static object Describe(EmbeddingModel m) => new
+    private static object Describe(EmbeddingModel m, EmbeddingModel? variant, int inUse) => new
     {
         name = m.Name,
         version = m.Version,
         registered = true,
+        execution_path = m.ExecutionPath,
+        path_choice = m.PathChoice,
+        float_variant = variant is null ? null : new { sha256 = variant.Sha256, origin = variant.Origin },
+        variant_problem = m.VariantProblem,
+        in_use_here = inUse == m.Id ? m.ExecutionPath : variant?.ExecutionPath,
         dimension = m.Dimension,
         input = m.InputName,
         output = m.OutputName,

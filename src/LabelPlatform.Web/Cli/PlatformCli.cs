@@ -12,7 +12,7 @@ namespace LabelPlatform.Web.Cli;
 /// </summary>
 public static class PlatformCli
 {
-    private static readonly HashSet<string> Verbs = ["import", "embed", "search", "evaluate", "train", "models", "bench", "crawl", "--help", "-h", "-?", "help"];
+    private static readonly HashSet<string> Verbs = ["import", "embed", "search", "evaluate", "train", "splits", "models", "bench", "crawl", "--help", "-h", "-?", "help"];
 
     public static bool IsCliInvocation(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -27,6 +27,7 @@ public static class PlatformCli
         root.Subcommands.Add(SearchCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(EvaluateCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(TrainCommand.Create(stdout, stderr, settings));
+        root.Subcommands.Add(SplitsCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(ModelsCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(CrawlCommand.Create(stdout, stderr, settings));

@@ -71,6 +71,7 @@ internal static class SearchCommand
                         dataset = response.Dataset,
                         model = response.Model,
                         model_version = response.ModelVersion,
+                        execution_path = response.ExecutionPath,
                         k = response.K,
                         index_size = response.IndexSize,
                         milliseconds = Math.Round(response.Milliseconds, 2),

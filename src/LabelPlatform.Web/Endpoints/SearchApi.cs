@@ -44,7 +44,7 @@ public static class SearchApi
 
     public sealed record ResultItem(long ImageId, float Score, string? Class, string Origin, string Url, string ThumbnailUrl);
 
-    public sealed record Response(string Dataset, string Model, int ModelVersion, int K, int IndexSize, double Milliseconds, long? QueryImageId, bool Approximate, IReadOnlyList<ResultItem> Results);
+    public sealed record Response(string Dataset, string Model, int ModelVersion, string? ExecutionPath, int K, int IndexSize, double Milliseconds, long? QueryImageId, bool Approximate, IReadOnlyList<ResultItem> Results);
 
     public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
     {
@@ -152,7 +152,7 @@ public static class SearchApi
                 IncludeSelf = bool.TryParse(form["includeSelf"], out var include) && include,
                 Approximate = bool.TryParse(form["approximate"], out var approximate) && approximate,
             }, ct);
-            return Results.Ok(new Response(response.Dataset, response.Model, response.ModelVersion, response.K, response.IndexSize, Math.Round(response.Milliseconds, 2), response.QueryImageId, response.Approximate,
+            return Results.Ok(new Response(response.Dataset, response.Model, response.ModelVersion, response.ExecutionPath, response.K, response.IndexSize, Math.Round(response.Milliseconds, 2), response.QueryImageId, response.Approximate,
                 [.. response.Results.Select(r => new ResultItem(r.ImageId, r.Score, r.ClassName, r.Origin, $"/images/{r.ImageId}/file", $"/images/{r.ImageId}/thumb"))]));
         }
         catch (SearchException ex)

@@ -25,7 +25,8 @@ public static class PlatformHosting
         services.AddOpenApi();
         services.AddHealthChecks()
             .AddDbContextCheck<PlatformDbContext>("database")
-            .AddCheck<HangfireStorageHealthCheck>("hangfire");
+            .AddCheck<HangfireStorageHealthCheck>("hangfire")
+            .AddCheck<InferenceHealthCheck>("inference");
         return builder;
     }
 
@@ -114,7 +115,7 @@ public static class PlatformHosting
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = HealthReports.WriteAsync }).AllowAnonymous();
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             // Endpoint authorization (the Admin policy) replaces Hangfire's local-requests-only default.

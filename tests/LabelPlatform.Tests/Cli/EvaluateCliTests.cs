@@ -13,6 +13,7 @@ public class EvaluateCliTests : IDisposable
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
+        ["Embeddings:Int8DotProductsExact"] = "true",
         // Ids in file order, so the seeded split (and the random baseline) are the same on every run.
         ["Import:Parallelism"] = "1",
     };

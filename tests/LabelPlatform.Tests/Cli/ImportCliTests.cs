@@ -13,6 +13,7 @@ public class ImportCliTests : IDisposable
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
+        ["Embeddings:Int8DotProductsExact"] = "true",
     };
 
     [Fact]

@@ -102,4 +102,81 @@ public class ModelRegistryTests
         Assert.Equal(pin, model.SourceSha256);
         Assert.Equal(1280, model.Dimension);
     }
+
+    [Fact]
+    public async Task A_quantized_model_gets_a_checked_float_variant_under_its_name_and_version()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+        var registry = platform.Get<ModelRegistry>();
+
+        var int8 = await registry.RegisterFromPathAsync(MobileNet(), SharedPaths.MobileNetV2);
+        var variant = await platform.Get<FloatVariants>().FindAsync(int8.Id);
+
+        Assert.Equal(ExecutionPaths.Int8, int8.ExecutionPath);
+        Assert.NotNull(variant);
+        Assert.Equal((int8.Name, int8.Version, ExecutionPaths.Float, int8.Id), (variant.Name, variant.Version, variant.ExecutionPath, variant.VariantOfId));
+        Assert.Equal((int8.Dimension, int8.OutputName, int8.SourceSha256), (variant.Dimension, variant.OutputName, variant.SourceSha256));
+        Assert.NotEqual(int8.Sha256, variant.Sha256);
+        Assert.True(File.Exists(platform.Get<OnnxEmbedder>().ModelPath(variant)));
+        Assert.Contains("cosine to the exact int8 path", variant.Origin, StringComparison.Ordinal);
+        Assert.False(OnnxDequantizer.IsQuantized(await File.ReadAllBytesAsync(platform.Get<OnnxEmbedder>().ModelPath(variant))));
+        // The registry lists the model once (its int8 row); registering the same file again adds nothing.
+        Assert.Single(await registry.ListLatestRegisteredAsync());
+        Assert.Equal(int8.Id, (await registry.RegisterFromPathAsync(MobileNet(), SharedPaths.MobileNetV2)).Id);
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        Assert.Equal(2, await db.EmbeddingModels.CountAsync());
+
+        // A float model has one path and no variant.
+        var resnet = (await registry.FindOrRegisterBuiltInAsync(ModelRegistry.ResNet18))!;
+        Assert.Equal(ExecutionPaths.Float, resnet.ExecutionPath);
+        Assert.Null(await platform.Get<FloatVariants>().FindAsync(resnet.Id));
+    }
+
+    [Theory]
+    [InlineData("true", ExecutionPaths.Int8)]
+    [InlineData("false", ExecutionPaths.Float)]
+    public async Task The_path_follows_the_CPU_unless_an_admin_or_the_caller_chooses(string int8Exact, string expected)
+    {
+        await using var platform = await CorePlatform.StartAsync(new() { ["Embeddings:Int8DotProductsExact"] = int8Exact });
+        var registry = platform.Get<ModelRegistry>();
+        var variants = platform.Get<FloatVariants>();
+
+        var auto = (await registry.ResolveAsync(ModelRegistry.MobileNetV2))!;
+        var primary = (await registry.FindAsync(ModelRegistry.MobileNetV2))!;
+
+        Assert.Equal(expected, auto.ExecutionPath);
+        Assert.Equal(expected, (await registry.ResolveDefaultAsync()).ExecutionPath);
+        Assert.Equal(expected, Assert.Single(await registry.ListLatestAsync()).ExecutionPath);
+        // Asked for by name, either path is there; a path the model lacks is refused.
+        Assert.Equal(ExecutionPaths.Int8, (await registry.ResolveAsync("mobilenetv2:int8"))!.ExecutionPath);
+        Assert.Equal(ExecutionPaths.Float, (await registry.ResolveAsync("mobilenetv2:float"))!.ExecutionPath);
+        Assert.Contains("no 'int8' path", (await Assert.ThrowsAsync<EmbeddingException>(() => registry.ResolveAsync("resnet18:int8"))).Message, StringComparison.Ordinal);
+
+        // An admin's choice wins over the CPU, in both directions.
+        await variants.SetChoiceAsync(primary.Id, PathChoices.Float);
+        Assert.Equal(ExecutionPaths.Float, (await registry.ResolveAsync(ModelRegistry.MobileNetV2))!.ExecutionPath);
+        await variants.SetChoiceAsync(primary.Id, PathChoices.Int8);
+        Assert.Equal(ExecutionPaths.Int8, (await registry.ResolveAsync(ModelRegistry.MobileNetV2))!.ExecutionPath);
+        await Assert.ThrowsAsync<EmbeddingException>(() => variants.SetChoiceAsync(primary.Id, "fast"));
+        var resnet = (await registry.FindOrRegisterBuiltInAsync(ModelRegistry.ResNet18))!;
+        Assert.Contains("not quantized", (await Assert.ThrowsAsync<EmbeddingException>(() => variants.SetChoiceAsync(resnet.Id, PathChoices.Float))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_model_registered_before_paths_were_recorded_is_inspected_and_gets_its_variant_on_first_use()
+    {
+        await using var platform = await CorePlatform.StartAsync(new() { ["Embeddings:Int8DotProductsExact"] = "false" });
+        var registry = platform.Get<ModelRegistry>();
+        var int8 = await registry.RegisterFromPathAsync(MobileNet() with { DeriveFloatVariant = false }, SharedPaths.MobileNetV2);
+        await using (var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync())
+        {
+            // What the migration leaves on rows from before: no path recorded, no variant.
+            await db.EmbeddingModels.Where(m => m.Id == int8.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.ExecutionPath, (string?)null));
+        }
+
+        var used = (await registry.ResolveAsync(int8.Name))!;
+
+        Assert.Equal((ExecutionPaths.Float, int8.Id), (used.ExecutionPath, used.VariantOfId));
+        Assert.Equal(ExecutionPaths.Int8, (await registry.FindByIdAsync(int8.Id))!.ExecutionPath);
+    }
 }

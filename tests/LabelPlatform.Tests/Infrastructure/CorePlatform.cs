@@ -36,6 +36,8 @@ public sealed class CorePlatform : IAsyncDisposable
             ["Identity:Admin:Password"] = "Admin-Passw0rd!",
             ["Embeddings:EmbedAfterImport"] = "false",
             ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
+            // The int8 path on every CPU (as PlatformFactory): results do not depend on the machine running the suite.
+            ["Embeddings:Int8DotProductsExact"] = "true",
         };
         foreach (var (key, value) in settings ?? [])
         {

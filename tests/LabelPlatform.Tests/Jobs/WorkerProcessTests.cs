@@ -39,6 +39,7 @@ public class WorkerProcessTests : IDisposable
         ["Embeddings:SessionsPerModel"] = "1",
         ["Embeddings:EmbedAfterImport"] = "false",
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
+        ["Embeddings:Int8DotProductsExact"] = "true",
         ["Jobs:LeaseDuration"] = "00:00:03",
         // The crawl test's site runs on 127.0.0.1 in this process; nothing else is allowed.
         ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",

@@ -27,21 +27,35 @@ public class ModelsPageTests : IDisposable
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal(Models, response.Headers.Location?.OriginalString);
         var page = await GetAsync(admin, Models);
-        Assert.Contains("Registered mnv2 v1: 1,280-d vectors from 'embedding' (pooled from '627').", page, StringComparison.Ordinal);
+        Assert.Contains("Registered mnv2 v1: 1,280-d vectors from 'embedding' (pooled from '627'), quantized: int8 and a float variant.", page, StringComparison.Ordinal);
         var row = Row(page, "mnv2");
         Assert.Contains("data-field=\"dimension\">1,280<", row, StringComparison.Ordinal);
         Assert.Contains("data-field=\"pooled-from\">627<", row, StringComparison.Ordinal);
         Assert.Contains("224×224 stretched", row, StringComparison.Ordinal);
         Assert.Contains("RGB, NCHW, ×1/255", row, StringComparison.Ordinal);
         Assert.Contains($"data-field=\"origin\">{SharedPaths.MobileNetV2}<", row, StringComparison.Ordinal);
-        var model = await QueryAsync(db => db.EmbeddingModels.SingleAsync());
+        var model = await QueryAsync(db => db.EmbeddingModels.SingleAsync(m => m.VariantOfId == null));
         Assert.Equal((1280, "627", PlatformFactory.AdminEmail), (model.Dimension, model.DerivedFromTensor, model.CreatedBy));
         Assert.Contains($">{model.Sha256[..12]}…<", row, StringComparison.Ordinal);
+        // Quantized: both paths listed, int8 in use (the test host says int8 is exact here), a choice offered.
+        Assert.Contains("data-field=\"int8\">int8 · in use<", row, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"float\"", row, StringComparison.Ordinal);
+        Assert.Contains("name=\"choice\"", row, StringComparison.Ordinal);
+        Assert.Contains("set by configuration", page, StringComparison.Ordinal);
+
+        var chosen = await admin.PostFormAsync($"{Models}?handler=ChoosePath", Form(("modelId", model.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("choice", "float")), Models);
+        Assert.Equal(HttpStatusCode.Redirect, chosen.StatusCode);
+        var afterChoice = await GetAsync(admin, Models);
+        Assert.Contains("Search and embedding now use mnv2 v1 float here (choice: float).", afterChoice, StringComparison.Ordinal);
+        Assert.Contains("float · in use<", Row(afterChoice, "mnv2"), StringComparison.Ordinal);
+        var refused = await admin.PostFormAsync($"{Models}?handler=ChoosePath", Form(("modelId", model.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("choice", "fastest")), Models);
+        Assert.Contains("Path not changed: 'fastest' is not a path choice", await BodyAsync(refused), StringComparison.Ordinal);
 
         // The same file and settings again: no new version, and the flash says so.
         await admin.PostFormAsync($"{Models}?handler=Path", Form(("Settings.Name", "mnv2"), ("Settings.Tensor", "627"), ("FromPath.Path", SharedPaths.MobileNetV2)), Models);
         Assert.Contains("mnv2 v1 already has this file and these settings", await GetAsync(admin, Models), StringComparison.Ordinal);
-        Assert.Equal(1, await QueryAsync(db => db.EmbeddingModels.CountAsync()));
+        // One version: its int8 row and its float variant.
+        Assert.Equal((1, 1), await QueryAsync(async db => (await db.EmbeddingModels.CountAsync(m => m.VariantOfId == null), await db.EmbeddingModels.CountAsync(m => m.VariantOfId != null))));
     }
 
     [Fact]
@@ -155,7 +169,7 @@ public class ModelsPageTests : IDisposable
         var details = $"/Datasets/Details/{datasetId}";
         Assert.Contains("No embedding model is registered yet", await GetAsync(admin, details), StringComparison.Ordinal);
         await admin.PostFormAsync($"{Models}?handler=BuiltIn", Form(("name", ModelRegistry.MobileNetV2)), Models);
-        var model = await QueryAsync(db => db.EmbeddingModels.SingleAsync());
+        var model = await QueryAsync(db => db.EmbeddingModels.SingleAsync(m => m.VariantOfId == null));
 
         var before = EmbeddingRow(await GetAsync(admin, details), "mobilenetv2", 1);
         Assert.Contains("data-field=\"embedded\">0 / 5<", before, StringComparison.Ordinal);
@@ -185,7 +199,7 @@ public class ModelsPageTests : IDisposable
         Assert.Contains("older version", v1, StringComparison.Ordinal);
 
         // A run already queued for a version is linked instead of the button, and pressing it anyway returns that run.
-        var version2 = await QueryAsync(db => db.EmbeddingModels.SingleAsync(m => m.Version == 2));
+        var version2 = await QueryAsync(db => db.EmbeddingModels.SingleAsync(m => m.Version == 2 && m.VariantOfId == null));
         var queued = await _factory.Services.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Embed, datasetId, new EmbedParameters(version2.Id), "test");
         var busy = EmbeddingRow(await GetAsync(admin, details), "mobilenetv2", 2);
         Assert.Contains($"<a href=\"/Admin/Jobs/Details/{queued.Id}\">Computing: job run {queued.Id}</a>", busy, StringComparison.Ordinal);
@@ -232,7 +246,7 @@ public class ModelsPageTests : IDisposable
     private static string Row(string page, string name) => RowMatch(page, $"<tr data-model=\"{name}\">");
 
     /// <summary>The dataset page's Embeddings row of one model version.</summary>
-    private static string EmbeddingRow(string page, string name, int version) => RowMatch(page, $"<tr data-model=\"{name}\" data-version=\"{version}\">");
+    private static string EmbeddingRow(string page, string name, int version) => RowMatch(page, $"<tr data-model=\"{name}\" data-version=\"{version}\"");
 
     private static string RowMatch(string page, string start)
     {

@@ -27,6 +27,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
     public SeededDataset Evaluated { get; private set; } = null!;
     public long EvaluationRunId { get; private set; }
     public long BaselineRunId { get; private set; }
+    public int SplitId { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -65,6 +66,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         // Two finished evaluation runs (made-up vectors, and the random baseline) for the report pages, run here.
         Evaluated = await EvaluationSeed.CreateAsync(Factory.Services, "matrix-eval", classes: 2);
         var split = await Factory.Services.GetRequiredService<EvaluationService>().GetOrCreateSplitAsync(Evaluated.DatasetId, null, SplitProtocols.Article, 1, "matrix");
+        SplitId = split.Id;
         EvaluationRunId = (await EvaluationSeed.EvaluateAsync(Factory.Services, Evaluated.DatasetId, split.Id, Evaluated.ModelId)).Id;
         BaselineRunId = (await EvaluationSeed.EvaluateAsync(Factory.Services, Evaluated.DatasetId, split.Id, null)).Id;
     }
@@ -79,6 +81,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{evaluation}", EvaluationRunId.ToString(), StringComparison.Ordinal)
         .Replace("{baseline}", BaselineRunId.ToString(), StringComparison.Ordinal)
         .Replace("{eval-dataset}", Evaluated.DatasetId.ToString(), StringComparison.Ordinal)
+        .Replace("{split}", SplitId.ToString(), StringComparison.Ordinal)
         .Replace("{eval-image}", Evaluated.ImageIds[0].ToString(), StringComparison.Ordinal)
         .Replace("{class-a}", Evaluated.ClassIds[0].ToString(), StringComparison.Ordinal)
         .Replace("{class-b}", Evaluated.ClassIds[1].ToString(), StringComparison.Ordinal);
@@ -119,6 +122,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Review/Queue/{eval-dataset}", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=knn", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=import", Login, Forbidden, Ok, Ok),
+        ("/Review/Queue/{eval-dataset}?queue=conflicts", Login, Forbidden, Ok, Ok),
         ("/Review/Agreement/{eval-dataset}", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=csv", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=jsonl", Login, Forbidden, Ok, Ok),
@@ -148,6 +152,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Evaluation/Export/{evaluation}?format=qrels", Login, Forbidden, Ok, Ok),
         ("/Admin/Evaluations", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Evaluations?datasetId={eval-dataset}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Evaluations?handler=SplitFile&splitId={split}", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Crawls", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Training", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Crawls/Details/{crawl}", Login, Forbidden, Forbidden, Ok),
@@ -169,6 +174,10 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Models?handler=Upload", [], Login, Forbidden, Ok),
         ("/Admin/Models?handler=Url", new() { ["FromUrl.Url"] = "not a url" }, Login, Forbidden, Ok),
         ("/Admin/Models?handler=BuiltIn", new() { ["name"] = "no-such-model" }, Login, Forbidden, Ok),
+        // An unknown path choice: the page again with the reason, nothing changed.
+        ("/Admin/Models?handler=ChoosePath", new() { ["modelId"] = "{model}", ["choice"] = "fastest" }, Login, Forbidden, Ok),
+        // An empty split file: the page again with its message, no split stored.
+        ("/Admin/Evaluations?handler=ImportSplit", new() { ["datasetId"] = "{eval-dataset}" }, Login, Forbidden, Ok),
         ("/Admin/Users?handler=Create", new() { ["Input.Email"] = "" }, Login, Forbidden, Ok),
         ("/Admin/Users?handler=Roles", new() { ["userId"] = "{labeller}", ["roles"] = Roles.Labeller }, Login, Forbidden, Redirect),
         ("/Admin/Users?handler=Unlock", new() { ["userId"] = "{labeller}" }, Login, Forbidden, Redirect),

@@ -232,6 +232,8 @@ public sealed class DatasetImporter(
         var counted = new List<Action>(batch.Count);
         var rejectedOrigins = new List<string>();
         var acceptedOrigins = new List<string>();
+        var added = new Dictionary<string, DatasetImage>(StringComparer.Ordinal);
+        var copies = new List<Outcome>();
         foreach (var outcome in batch)
         {
             if (outcome.Image is { } image)
@@ -241,16 +243,19 @@ public sealed class DatasetImporter(
                     var row = DatasetImage.From(image, datasetId, ImageSource.Import, outcome.Origin, jobRunId, now);
                     row.SourceClassId = outcome.ClassId;
                     db.Images.Add(row);
+                    added[image.Sha256] = row;
                     acceptedOrigins.Add(outcome.Origin);
                     counted.Add(progress.Succeed);
                 }
                 else
                 {
+                    copies.Add(outcome);
                     counted.Add(progress.Duplicate);
                 }
             }
             else if (outcome.IsDuplicate)
             {
+                copies.Add(outcome);
                 // Only the first meeting counts as this run's own earlier work; a second file with the same bytes is a duplicate.
                 counted.Add(resumed.Remove(outcome.Sha256!) ? progress.Succeed : progress.Duplicate);
             }
@@ -283,6 +288,11 @@ public sealed class DatasetImporter(
             }
 
             await db.SaveChangesAsync(cancellationToken);
+            if (copies.Count > 0)
+            {
+                await RecordCopiesAsync(db, jobRunId, datasetId, copies, added, now, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -291,6 +301,44 @@ public sealed class DatasetImporter(
         {
             count();
         }
+    }
+
+    /// <summary>
+    /// Files whose bytes the dataset already holds: each is recorded beside the kept image with its own origin and
+    /// label. Within one import the ordinally first origin is the kept copy, whatever order parallel checking
+    /// finished in: a copy that sorts first takes the kept image's origin and label, and the one it replaces is
+    /// recorded as the copy instead. Images of earlier imports keep theirs.
+    /// </summary>
+    private static async Task RecordCopiesAsync(PlatformDbContext db, long jobRunId, int datasetId, List<Outcome> copies, Dictionary<string, DatasetImage> added,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var shas = copies.Select(c => c.Sha256!).Distinct().Where(s => !added.ContainsKey(s)).ToList();
+        foreach (var row in await db.Images.Where(i => i.DatasetId == datasetId && shas.Contains(i.Sha256)).ToListAsync(cancellationToken))
+        {
+            added[row.Sha256] = row;
+        }
+
+        var origins = copies.Select(c => c.Origin).ToList();
+        var recorded = await db.DuplicateFiles.Where(d => d.DatasetId == datasetId && origins.Contains(d.Origin)).Select(d => d.Origin).ToHashSetAsync(StringComparer.Ordinal, cancellationToken);
+        foreach (var copy in copies.OrderBy(c => c.Origin, StringComparer.Ordinal))
+        {
+            if (!added.TryGetValue(copy.Sha256!, out var kept) || kept.Origin == copy.Origin || !recorded.Add(copy.Origin))
+            {
+                // The kept file itself met again (a resumed or repeated import), or a copy recorded before.
+                continue;
+            }
+
+            var (origin, classId) = (copy.Origin, copy.ClassId);
+            if (kept.JobRunId == jobRunId && string.CompareOrdinal(copy.Origin, kept.Origin) < 0)
+            {
+                (origin, classId) = (kept.Origin, kept.SourceClassId);
+                (kept.Origin, kept.SourceClassId) = (copy.Origin, copy.ClassId);
+            }
+
+            db.DuplicateFiles.Add(new DuplicateFile { DatasetId = datasetId, ImageId = kept.Id, Origin = origin, ClassId = classId, JobRunId = jobRunId, CreatedAt = now });
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private static List<string> ListFiles(string root)

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace LabelPlatform.Web.Pages.Datasets;
 
-public class DetailsModel(PlatformDbContext db, ModelRegistry registry, IOptions<EmbeddingOptions> embeddingOptions) : PageModel
+public class DetailsModel(PlatformDbContext db, ModelRegistry registry, DatasetService datasets, IOptions<EmbeddingOptions> embeddingOptions) : PageModel
 {
     public const int PageSize = 60;
     private const int RejectedShown = 200;
@@ -19,7 +19,13 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, IOptions
     public sealed record Thumbnail(long Id, string? ClassName, string Origin);
 
     /// <summary>How many of the dataset's images have a vector under one model version; ActiveRunId: an embed run queued or running for it.</summary>
-    public sealed record EmbeddingRow(int ModelId, string Name, int Version, int Dimension, bool IsLatest, bool IsDefault, int Embedded, long? ActiveRunId);
+    public sealed record EmbeddingRow(int ModelId, string Name, int Version, int Dimension, bool IsLatest, bool IsDefault, int Embedded, long? ActiveRunId)
+    {
+        /// <summary>"int8" or "float" for a quantized model's two paths; null for a model with one.</summary>
+        public string? Path { get; init; }
+    }
+
+    public const int ConflictsShown = 50;
 
     public Dataset Dataset { get; private set; } = null!;
     public List<ClassRow> Classes { get; private set; } = [];
@@ -30,6 +36,10 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, IOptions
     public int Unlabelled { get; private set; }
     public int FilteredCount { get; private set; }
     public int RejectedCount { get; private set; }
+    public int DuplicateCount { get; private set; }
+    public int ConflictCount { get; private set; }
+    public List<LabelConflict> Conflicts { get; private set; } = [];
+    public Dictionary<int, string> ClassNames { get; private set; } = [];
     public int PageNumber { get; private set; }
     public int PageCount { get; private set; }
     public int? ClassId { get; private set; }
@@ -72,6 +82,9 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, IOptions
         Embeddings = await LoadEmbeddingsAsync(id, ct);
         RejectedCount = await db.RejectedFiles.CountAsync(r => r.DatasetId == id, ct);
         Rejected = await db.RejectedFiles.AsNoTracking().Where(r => r.DatasetId == id).OrderByDescending(r => r.Id).Take(RejectedShown).ToListAsync(ct);
+        (DuplicateCount, ConflictCount) = await datasets.DuplicateCountsAsync(id, ct);
+        Conflicts = ConflictCount == 0 ? [] : await datasets.LabelConflictsAsync(id, ConflictsShown, ct);
+        ClassNames = Classes.ToDictionary(c => c.Id, c => c.Name);
         return Page();
     }
 
@@ -99,7 +112,10 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, IOptions
         var defaultModel = embeddingOptions.Value.DefaultModel;
         return [.. models
             .Select(m => new EmbeddingRow(m.Id, m.Name, m.Version, m.Dimension, latest.Contains(m.Id), latest.Contains(m.Id) && m.Name == defaultModel, counts.GetValueOrDefault(m.Id),
-                active.TryGetValue(m.Id, out var runId) ? runId : null))
+                active.TryGetValue(m.Id, out var runId) ? runId : null)
+            {
+                Path = m.ExecutionPath == ExecutionPaths.Int8 || m.VariantOfId is not null ? m.ExecutionPath : null,
+            })
             .OrderByDescending(r => r.IsDefault).ThenBy(r => r.Name, StringComparer.Ordinal).ThenByDescending(r => r.Version)];
     }
 }

@@ -3,6 +3,7 @@ using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Web.Evaluation;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Evaluation;
 
@@ -16,6 +17,9 @@ public class CompareModel(PlatformDbContext db, EvaluationService evaluations) :
     public EvaluationReport? ReportA { get; private set; }
     public EvaluationReport? ReportB { get; private set; }
     public ComparisonResult? Result { get; private set; }
+
+    /// <summary>Where the runs' numbers were made differently (execution path, CPUs, labels): shown before the figures.</summary>
+    public IReadOnlyList<string> ProvenanceDifferences { get; private set; } = [];
 
     /// <summary>Why the runs cannot be compared (shown with a 400), or null.</summary>
     public string? Problem { get; private set; }
@@ -55,6 +59,8 @@ public class CompareModel(PlatformDbContext db, EvaluationService evaluations) :
         }
 
         Result = RunComparison.Compare(ReportA, ReportB, cut);
+        var manifests = await db.EvaluationRuns.Where(r => r.Id == A.Id || r.Id == B.Id).Select(r => new { r.Id, r.ManifestJson }).ToDictionaryAsync(r => r.Id, r => r.ManifestJson, ct);
+        ProvenanceDifferences = RunProvenance.Differences(manifests[A.Id], manifests[B.Id]);
         return Page();
     }
 

@@ -10,10 +10,11 @@ namespace LabelPlatform.Web.Pages.Review;
 
 /// <summary>
 /// The reviewer's queues for one dataset: images whose labellers did not agree, images whose human label disagrees
-/// with most of their nearest labelled neighbours, and imported labels the nearest images disagree with. Each decision is a form post (post-redirect-get) carrying the
+/// with most of their nearest labelled neighbours, imported labels the nearest images disagree with, and identical
+/// files that arrived under other labels. Each decision is a form post (post-redirect-get) carrying the
 /// final-label version the reviewer saw and a client id rendered with the form (a resubmitted form changes nothing).
 /// </summary>
-public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingService labelling) : PageModel
+public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingService labelling, Core.Datasets.DatasetService datasets) : PageModel
 {
     public const int Shown = 50;
 
@@ -81,6 +82,16 @@ public class QueueModel(PlatformDbContext db, LabelInsights insights, LabellingS
             SuspectSource = source;
             Items = FromDisagreements(found, d =>
                 $"imported as {d.LabelName}, but {d.NeighbourShare:P0} of its {ImportLabelSuspects.Neighbours} nearest images are {d.NeighbourClassName} ({d.LabelShare:P0} agree)");
+        }
+        else if (Queue == "conflicts")
+        {
+            // Images a reviewer already decided are settled; the rest show every label their copies came with.
+            var decided = await db.FinalLabels.Where(f => f.DatasetId == datasetId).Select(f => f.ImageId).ToHashSetAsync(ct);
+            var open = (await datasets.LabelConflictsAsync(datasetId, int.MaxValue, ct)).Where(c => !decided.Contains(c.ImageId)).ToList();
+            Total = open.Count;
+            string NameOf(int? id) => id is { } c ? classNames.GetValueOrDefault(c, "?") : "unlabelled";
+            Items = [.. open.Take(Shown).Select(c => new Item(c.ImageId, "", [], $"kept as {NameOf(c.KeptClassId)} ({c.KeptOrigin}); also {string.Join(", ", c.Copies.Select(x => $"{NameOf(x.ClassId)} ({x.Origin})"))}",
+                [.. new[] { c.KeptClassId }.Concat(c.Copies.Select(x => x.ClassId)).OfType<int>().Distinct().Where(classNames.ContainsKey).Select(id => (id, classNames[id]))], null))];
         }
         else
         {

@@ -17,7 +17,7 @@ namespace LabelPlatform.Web.Pages.Admin.Evaluations;
 /// random baseline, and the cut-offs. The run is a job; the form redirects to its page (post-redirect-get).
 /// </summary>
 [Authorize(Policy = Policies.Admin)]
-public class IndexModel(PlatformDbContext db, ModelRegistry registry, EvaluationService evaluations) : PageModel
+public class IndexModel(PlatformDbContext db, ModelRegistry registry, EvaluationService evaluations, SplitFiles splitFiles) : PageModel
 {
     public const string KValuesMessage = "K values must be whole numbers between 1 and 1000, separated by commas (e.g. 1,5,10,20).";
 
@@ -118,6 +118,56 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, Evaluation
             return await PageAsync(ct);
         }
     }
+
+    /// <summary>A split as a portable JSON file (SHA-256, class, role per image), for another install to import.</summary>
+    public async Task<IActionResult> OnGetSplitFileAsync(int splitId, CancellationToken ct)
+    {
+        try
+        {
+            var file = await splitFiles.ExportAsync(splitId, ct);
+            var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(file, SplitFiles.Json);
+            return File(bytes, "application/json", $"{file.Dataset}-{file.Name}.split.json");
+        }
+        catch (EvaluationException)
+        {
+            return NotFound();
+        }
+    }
+
+    /// <summary>Imports a split file exported by another install: every image is matched by its SHA-256, or nothing is stored.</summary>
+    public async Task<IActionResult> OnPostImportSplitAsync(int datasetId, IFormFile? splitFile, string? splitName, CancellationToken ct)
+    {
+        ModelState.Clear();
+        Input.DatasetId = datasetId;
+        if (splitFile is null || splitFile.Length == 0)
+        {
+            ModelState.AddModelError(string.Empty, "Choose a split file (.split.json) to import.");
+            return await PageAsync(ct);
+        }
+
+        if (splitFile.Length > MaxSplitFileBytes)
+        {
+            ModelState.AddModelError(string.Empty, $"The split file is {splitFile.Length / (1024 * 1024)} MB; split files are capped at {MaxSplitFileBytes / (1024 * 1024)} MB.");
+            return await PageAsync(ct);
+        }
+
+        try
+        {
+            using var reader = new StreamReader(splitFile.OpenReadStream());
+            var file = SplitFiles.Parse(await reader.ReadToEndAsync(ct));
+            var split = await splitFiles.ImportAsync(datasetId, file, splitName, User.Identity?.Name, ct);
+            TempData["Flash"] = $"Imported split {split.Name}: {split.Queries:N0} queries, {split.Candidates:N0} candidates, {split.Training:N0} training images.";
+            return RedirectToPage(new { datasetId });
+        }
+        catch (EvaluationException ex)
+        {
+            ModelState.AddModelError(string.Empty, $"Split not imported: {ex.Message}.");
+            return await PageAsync(ct);
+        }
+    }
+
+    /// <summary>A split of a million images is about 130 MB of JSON; anything larger is not a split file.</summary>
+    public const long MaxSplitFileBytes = 256L * 1024 * 1024;
 
     /// <summary>"1, 5,10 20" → [1, 5, 10, 20]; null unless every value is a whole number 1-1000.</summary>
     public static List<int>? ParseKs(string? text)

@@ -15,9 +15,16 @@ namespace LabelPlatform.Web.Pages.Admin.Models;
 /// register form whose file comes from a server path, an upload or a URL. Registration runs in the request: the
 /// registry's checks take a second or two, and a refusal is shown on the form with nothing stored.
 /// </summary>
-public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<EmbeddingOptions> options, IOptions<ImportOptions> import) : PageModel
+public class IndexModel(PlatformDbContext db, ModelRegistry registry, FloatVariants variants, InferenceHardware hardware, IOptions<EmbeddingOptions> options, IOptions<ImportOptions> import) : PageModel
 {
     public List<EmbeddingModel> Models { get; private set; } = [];
+
+    /// <summary>Float variants of quantized models, by the int8 model's id.</summary>
+    public Dictionary<int, EmbeddingModel> Variants { get; private set; } = [];
+
+    /// <summary>For each listed model, the row that search and embedding use on this machine.</summary>
+    public Dictionary<int, int> InUse { get; private set; } = [];
+    public InferenceHardware Hardware => hardware;
     public Dictionary<int, int> VectorCounts { get; private set; } = [];
     public List<string> BuiltIns { get; private set; } = [];
     public string DefaultModel => options.Value.DefaultModel;
@@ -61,6 +68,9 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<E
         public bool Bgr { get; set; }
 
         public bool Nhwc { get; set; }
+
+        [RegularExpression("^#[0-9a-fA-F]{6}$", ErrorMessage = "The background is a colour of the form #RRGGBB.")]
+        public string Background { get; set; } = Preprocessing.DefaultBackground;
 
         [Range(2, 1_000_000, ErrorMessage = "The expected dimension is 2 to 1,000,000.")]
         public int? ExpectedDimension { get; set; }
@@ -168,6 +178,25 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<E
             ?? throw new EmbeddingException($"the built-in model {name}'s file is missing"), ct);
     }
 
+    /// <summary>An admin picks the path of a quantized model: auto (int8 only where it is exact), int8 or float.</summary>
+    public async Task<IActionResult> OnPostChoosePathAsync(int modelId, string? choice, CancellationToken ct)
+    {
+        ModelState.Clear();
+        try
+        {
+            await variants.SetChoiceAsync(modelId, choice ?? "", ct);
+        }
+        catch (EmbeddingException ex)
+        {
+            ModelState.AddModelError(string.Empty, $"Path not changed: {ex.Message}.");
+            return await PageAsync(ct);
+        }
+
+        var model = await registry.EffectiveAsync((await registry.FindByIdAsync(modelId, ct))!, ct);
+        TempData["Flash"] = $"Search and embedding now use {model.Label} here (choice: {choice}).";
+        return RedirectToPage();
+    }
+
     private async Task<IActionResult> RegisterAsync(Func<Task<EmbeddingModel>> register, CancellationToken ct)
     {
         var before = await db.EmbeddingModels.AsNoTracking().Select(m => m.Id).ToListAsync(ct);
@@ -186,7 +215,8 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<E
         TempData["Flash"] = before.Contains(model.Id)
             ? $"{model.Name} v{model.Version} already has this file and these settings; nothing changed."
             : $"Registered {model.Name} v{model.Version}: {model.Dimension:N0}-d vectors from '{model.OutputName}'" +
-              (model.DerivedFromTensor is null ? "." : $" (pooled from '{model.DerivedFromTensor}').");
+              (model.DerivedFromTensor is null ? "" : $" (pooled from '{model.DerivedFromTensor}')") +
+              (model.ExecutionPath != ExecutionPaths.Int8 ? "." : model.VariantProblem is null ? ", quantized: int8 and a float variant." : $", quantized: int8 only ({model.VariantProblem}).");
         return RedirectToPage();
     }
 
@@ -239,6 +269,7 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<E
                 Std = std!,
                 Channels = s.Bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb,
                 Layout = s.Nhwc ? TensorLayout.Nhwc : TensorLayout.Nchw,
+                Background = s.Background.ToUpperInvariant(),
             },
         };
     }
@@ -282,6 +313,7 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<E
         yield return $"{p.Channels.ToString().ToUpperInvariant()}, {p.Layout.ToString().ToUpperInvariant()}, ×{Number(p.Scale)}";
         yield return $"mean {string.Join(" / ", p.Mean.Select(Number))}";
         yield return $"std {string.Join(" / ", p.Std.Select(Number))}";
+        yield return $"transparency on {p.Background ?? Preprocessing.DefaultBackground}";
     }
 
     /// <summary>A scale such as 0.003921569 reads better as the fraction it came from.</summary>
@@ -351,8 +383,18 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, IOptions<E
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        Models = await registry.ListLatestAsync(ct);
-        var ids = Models.Select(m => m.Id).ToList();
+        Models = await registry.ListLatestRegisteredAsync(ct);
+        foreach (var model in Models)
+        {
+            InUse[model.Id] = (await registry.EffectiveAsync(model, ct)).Id;
+        }
+
+        var primaryIds = Models.Select(m => m.Id).ToList();
+        Variants = await db.EmbeddingModels.AsNoTracking().Where(m => m.VariantOfId != null && primaryIds.Contains(m.VariantOfId.Value))
+            .ToDictionaryAsync(m => m.VariantOfId!.Value, ct);
+        // Rows inspected just now (from before paths were recorded) have their path and variant now.
+        Models = await registry.ListLatestRegisteredAsync(ct);
+        var ids = primaryIds.Concat(Variants.Values.Select(v => v.Id)).ToList();
         VectorCounts = await db.Embeddings.Where(e => ids.Contains(e.ModelId)).GroupBy(e => e.ModelId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
         BuiltIns = [.. registry.AvailableBuiltIns().Where(n => Models.All(m => m.Name != n))];
