@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace LabelPlatform.Core.Training;
 
 /// <summary>
@@ -44,23 +42,17 @@ public sealed class ProjectionHead
     {
         if (Hidden == 0)
         {
-            Layer(W1, B1, x, z);
+            HeadLayers.Dense(W1, B1, x, z);
         }
         else
         {
             var h = hiddenActivations.Length >= Hidden ? hiddenActivations[..Hidden] : new float[Hidden];
-            Layer(W1, B1, x, h);
-            TensorPrimitives.Max(h, 0f, h);
-            Layer(W2, B2, h, z);
+            HeadLayers.Dense(W1, B1, x, h);
+            HeadLayers.Relu(h);
+            HeadLayers.Dense(W2, B2, h, z);
         }
 
-        var norm = TensorPrimitives.Norm(z);
-        if (norm > 0)
-        {
-            TensorPrimitives.Divide(z, norm, z);
-        }
-
-        return norm;
+        return HeadLayers.L2Normalise(z);
     }
 
     public float[] Embed(ReadOnlySpan<float> x)
@@ -68,14 +60,5 @@ public sealed class ProjectionHead
         var z = new float[Output];
         Forward(x, z);
         return z;
-    }
-
-    internal static void Layer(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y)
-    {
-        var n = x.Length;
-        for (var j = 0; j < y.Length; j++)
-        {
-            y[j] = TensorPrimitives.Dot(weights.Slice(j * n, n), x) + bias[j];
-        }
     }
 }
