@@ -11,6 +11,7 @@ internal sealed class ProxySoftmaxLoss(int classes, int dimension, float scale)
     private readonly float[] _unitProxies = new float[classes * dimension];
     private readonly float[] _proxyNorms = new float[classes];
     private readonly float[] _unitProxyGradient = new float[classes * dimension];
+    private readonly float[] _proxyRowGradient = new float[dimension];
     private readonly float[] _logits = new float[classes];
 
     /// <summary>
@@ -62,6 +63,15 @@ internal sealed class ProxySoftmaxLoss(int classes, int dimension, float scale)
                 var dp = _unitProxyGradient.AsSpan(c * dimension, dimension);
                 TensorPrimitives.MultiplyAdd(z, g, dp, dp);
             }
+        }
+
+        // The proxies learn through their normalisation u = p / |p|, as the embeddings do through theirs.
+        for (var c = 0; c < classes; c++)
+        {
+            var row = c * dimension;
+            HeadLayers.L2NormaliseBackward(_unitProxies.AsSpan(row, dimension), _proxyNorms[c], _unitProxyGradient.AsSpan(row, dimension), _proxyRowGradient);
+            var dp = proxyGradient.Slice(row, dimension);
+            TensorPrimitives.Add(dp, _proxyRowGradient, dp);
         }
 
         return loss / b;
