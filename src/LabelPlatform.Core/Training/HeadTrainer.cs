@@ -11,6 +11,15 @@ namespace LabelPlatform.Core.Training;
 /// </summary>
 public static class HeadTrainer
 {
+    /// <summary>
+    /// Fewer held-out images than this, or images of fewer than <see cref="MinimumValidationClasses"/> classes, are
+    /// too few to pick an epoch (P@10 of a handful of queries is mostly noise): then nothing is held out and
+    /// training runs the fixed number of epochs, which the result says.
+    /// </summary>
+    public const int MinimumValidationImages = 10;
+
+    public const int MinimumValidationClasses = 2;
+
     public static TrainingResult Train(float[] vectors, int dimension, int[] labels, TrainingOptions options, Action<EpochResult>? onEpoch = null, CancellationToken cancellationToken = default)
     {
         if (options.Problem() is { } problem)
@@ -26,7 +35,7 @@ public static class HeadTrainer
 
         var total = Stopwatch.StartNew();
         var random = new Random(options.Seed);
-        var (train, validation) = HoldOut(labels, options.ValidationShare, random);
+        var (train, validation, fixedEpochs) = SplitForValidation(labels, options, random);
         if (train.Length < 2)
         {
             throw new ArgumentException("too few training images", nameof(labels));
@@ -88,11 +97,42 @@ public static class HeadTrainer
         best.B1.CopyTo(head.B1, 0);
         best.W2.CopyTo(head.W2, 0);
         best.B2.CopyTo(head.B2, 0);
-        return new TrainingResult(head, curve, best.Epoch, double.IsNegativeInfinity(best.Score) ? double.NaN : best.Score, train.Length, validation.Length, total.Elapsed.TotalSeconds);
+        return new TrainingResult(head, curve, best.Epoch, double.IsNegativeInfinity(best.Score) ? double.NaN : best.Score, train.Length, validation.Length, total.Elapsed.TotalSeconds)
+        {
+            EpochChoice = fixedEpochs is null ? EpochChoice.BestValidation : EpochChoice.Fixed,
+            ValidationNote = fixedEpochs,
+        };
     }
 
-    /// <summary>Per class, a seeded share of the images (none from classes under 4 images) is held out for validation.</summary>
-    private static (int[] Train, int[] Validation) HoldOut(int[] labels, double share, Random random)
+    /// <summary>
+    /// The images to train on and those held out to pick the epoch; when none are held out, or too few to decide, all
+    /// train for the fixed number of epochs and the note says why.
+    /// </summary>
+    private static (int[] Train, int[] Validation, string? FixedEpochs) SplitForValidation(int[] labels, TrainingOptions options, Random random)
+    {
+        var n = labels.Length;
+        var (train, validation) = HoldOut(labels, options.ValidationShare, random);
+        if (validation.Length == 0)
+        {
+            return (train, validation, options.ValidationShare > 0
+                ? $"no class has 2 training images to hold one out: trained a fixed {options.Epochs} epochs on all {n} training images"
+                : $"no images held out (validation share 0): trained a fixed {options.Epochs} epochs");
+        }
+
+        var classes = validation.Select(i => labels[i]).Distinct().Count();
+        if (validation.Length < MinimumValidationImages || classes < MinimumValidationClasses)
+        {
+            return ([.. Enumerable.Range(0, n)], [], $"validation too small ({validation.Length} image{(validation.Length == 1 ? "" : "s")} of {classes} class{(classes == 1 ? "" : "es")}; choosing the epoch needs at least {MinimumValidationImages} images of {MinimumValidationClasses} classes): trained a fixed {options.Epochs} epochs on all {n} training images");
+        }
+
+        return (train, validation, null);
+    }
+
+    /// <summary>
+    /// Per class, a seeded share of the images is held out for validation: rounded half away from zero (banker's
+    /// rounding held out none of a class of 5 at a tenth), at least one image of a class with 2 or more, never all.
+    /// </summary>
+    internal static (int[] Train, int[] Validation) HoldOut(int[] labels, double share, Random random)
     {
         var train = new List<int>();
         var validation = new List<int>();
@@ -100,7 +140,7 @@ public static class HeadTrainer
         {
             var members = group.ToArray();
             random.Shuffle(members);
-            var held = members.Length >= 4 ? (int)Math.Round(members.Length * share) : 0;
+            var held = share > 0 && members.Length >= 2 ? Math.Clamp((int)Math.Round(members.Length * share, MidpointRounding.AwayFromZero), 1, members.Length - 1) : 0;
             validation.AddRange(members.Take(held));
             train.AddRange(members.Skip(held));
         }

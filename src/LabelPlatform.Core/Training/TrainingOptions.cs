@@ -32,7 +32,12 @@ public sealed record TrainingOptions
     /// <summary>Triplet loss: images per class in a batch (batch = BatchSize / this classes).</summary>
     public int ImagesPerClass { get; init; } = 4;
 
-    /// <summary>Share of each class's training images held out to pick the epoch (validation P@10).</summary>
+    /// <summary>
+    /// Share of each class's training images held out to pick the epoch (validation P@10): rounded half away from
+    /// zero, at least one image of every class with 2 or more and never all of a class. When the held-out images
+    /// are too few to decide (see <see cref="HeadTrainer.MinimumValidationImages"/>), none are held out and training
+    /// runs a fixed <see cref="Epochs"/>.
+    /// </summary>
     public double ValidationShare { get; init; } = 0.1;
 
     /// <summary>
@@ -73,4 +78,20 @@ public sealed record TrainingOptions
 
 public sealed record EpochResult(int Epoch, double Loss, double ValidationPrecisionAt10, double Seconds);
 
-public sealed record TrainingResult(ProjectionHead Head, IReadOnlyList<EpochResult> Curve, int BestEpoch, double BestValidationPrecisionAt10, int TrainingImages, int ValidationImages, double Seconds);
+/// <summary>How the number of epochs was chosen.</summary>
+public enum EpochChoice
+{
+    /// <summary>The epoch with the best validation P@10 on the held-out images (training stops early when it stops improving).</summary>
+    BestValidation = 0,
+
+    /// <summary>A fixed <see cref="TrainingOptions.Epochs"/>: no held-out images, or too few to decide (<see cref="TrainingResult.ValidationNote"/> says which).</summary>
+    Fixed = 1,
+}
+
+public sealed record TrainingResult(ProjectionHead Head, IReadOnlyList<EpochResult> Curve, int BestEpoch, double BestValidationPrecisionAt10, int TrainingImages, int ValidationImages, double Seconds)
+{
+    public EpochChoice EpochChoice { get; init; } = EpochChoice.BestValidation;
+
+    /// <summary>For people (report, CLI): why the epochs were fixed, e.g. "validation too small (...): trained a fixed 40 epochs ..."; null when validation chose them.</summary>
+    public string? ValidationNote { get; init; }
+}
