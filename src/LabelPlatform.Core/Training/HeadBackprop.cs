@@ -57,6 +57,7 @@ internal sealed class HeadBackprop
                 continue;
             }
 
+            // A residual head's skip connection adds the frozen input, which has no parameter: the same gradients.
             var h = _hidden.AsSpan(i * hidden, hidden);
             var dh = _dh.AsSpan();
             HeadLayers.DenseBackward(_head.W2, h, du, gradients.W2, gradients.B2, dh);

@@ -45,10 +45,8 @@ public static class HeadTrainer
         var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
         var y = labels.Select(l => classIndex[l]).ToArray();
 
-        var head = new ProjectionHead(dimension, options.Hidden, options.Dimension);
-        Initialise(head.W1, head.Hidden > 0 ? MathF.Sqrt(2f / dimension) : MathF.Sqrt(1f / dimension), random);
-        Initialise(head.W2, head.Hidden > 0 ? MathF.Sqrt(1f / head.Hidden) : 0, random);
-        var proxies = new float[classes.Length * options.Dimension];
+        var head = InitialHead(dimension, options, random);
+        var proxies = new float[classes.Length * head.Output];
         Initialise(proxies, 1f, random);
         var step = new BatchStep(head, proxies, classes.Length, dimension, options, y);
         var curve = new List<EpochResult>();
@@ -150,6 +148,23 @@ public static class HeadTrainer
         return ([.. train], [.. validation]);
     }
 
+    /// <summary>
+    /// He-initialised first layer; the second layer scaled to its fan-in, or zero for a residual head so that it starts
+    /// as the identity (up to the normalisation) and training starts at the base embedding.
+    /// </summary>
+    internal static ProjectionHead InitialHead(int dimension, TrainingOptions options, Random random)
+    {
+        var residual = options.Head == HeadKind.Residual;
+        var head = new ProjectionHead(dimension, options.Hidden, residual ? dimension : options.Dimension, residual);
+        Initialise(head.W1, head.Hidden > 0 ? MathF.Sqrt(2f / dimension) : MathF.Sqrt(1f / dimension), random);
+        if (!residual)
+        {
+            Initialise(head.W2, head.Hidden > 0 ? MathF.Sqrt(1f / head.Hidden) : 0, random);
+        }
+
+        return head;
+    }
+
     private static void Initialise(float[] weights, float std, Random random)
     {
         for (var i = 0; i < weights.Length; i += 2)
@@ -189,8 +204,9 @@ public static class HeadTrainer
     }
 
     /// <summary>
-    /// One optimisation step on a batch: the head's forward pass, the loss and its gradient w.r.t. the batch's
-    /// embeddings (and the proxies), the backward pass into the head's gradients, then an AdamW update.
+    /// One optimisation step on a batch: the head's forward pass, the loss (plus the neighbourhood regulariser when
+    /// it has a weight) and its gradient w.r.t. the batch's embeddings (and the proxies), the backward pass into the
+    /// head's gradients, then an AdamW update.
     /// </summary>
     private sealed class BatchStep
     {
@@ -201,6 +217,7 @@ public static class HeadTrainer
         private readonly float[] _proxyGradient;
         private readonly ProxySoftmaxLoss? _proxyLoss;
         private readonly BatchHardTripletLoss? _tripletLoss;
+        private readonly NeighbourhoodLoss? _neighbourhoodLoss;
         private readonly int[] _classOf;
         private readonly int _dimension;
         private readonly int _output;
@@ -221,6 +238,7 @@ public static class HeadTrainer
             _proxyGradient = options.Loss == TrainingLoss.ProxySoftmax ? _optimiser.Add(proxies, 0) : [];
             _proxyLoss = options.Loss == TrainingLoss.ProxySoftmax ? new ProxySoftmaxLoss(classes, head.Output, options.Scale) : null;
             _tripletLoss = options.Loss == TrainingLoss.BatchHardTriplet ? new BatchHardTripletLoss(head.Output, options.Margin) : null;
+            _neighbourhoodLoss = options.NeighbourhoodWeight > 0 ? new NeighbourhoodLoss(dimension, head.Output, options.NeighbourhoodWeight) : null;
             _classOf = classOf;
             _dimension = dimension;
             _output = head.Output;
@@ -248,6 +266,11 @@ public static class HeadTrainer
             var loss = _proxyLoss is not null
                 ? _proxyLoss.Forward(embeddings, _targets.AsSpan(0, b), _proxies, outputGradient, _proxyGradient)
                 : _tripletLoss!.Forward(embeddings, _targets.AsSpan(0, b), batch, outputGradient);
+            if (_neighbourhoodLoss is not null)
+            {
+                loss += _neighbourhoodLoss.Forward(inputs, embeddings, outputGradient);
+            }
+
             _backprop.Backward(inputs, outputGradient, b, _gradients);
             _optimiser.Step();
             return loss;

@@ -9,8 +9,21 @@ public enum TrainingLoss
     BatchHardTriplet = 1,
 }
 
+public enum HeadKind
+{
+    /// <summary>x -> [W1, ReLU] -> W2 -> L2 normalisation (the hidden layer only when Hidden is above 0).</summary>
+    Mlp = 0,
+
+    /// <summary>
+    /// z = L2norm(x + W2 ReLU(W1 x + b1) + b2): the output has the input's dimension, and W2 and b2 start at zero so
+    /// training starts from the base embedding and learns a correction to it.
+    /// </summary>
+    Residual = 1,
+}
+
 public sealed record TrainingOptions
 {
+    /// <summary>Output dimension of an <see cref="HeadKind.Mlp"/> head; a residual head keeps its input's dimension.</summary>
     public int Dimension { get; init; } = 256;
 
     /// <summary>Hidden ReLU units; 0 trains a linear head.</summary>
@@ -22,6 +35,13 @@ public sealed record TrainingOptions
     /// <summary>Decoupled weight decay (AdamW) on the layers, not the proxies.</summary>
     public float WeightDecay { get; init; } = 1e-4f;
     public TrainingLoss Loss { get; init; } = TrainingLoss.ProxySoftmax;
+    public HeadKind Head { get; init; } = HeadKind.Mlp;
+
+    /// <summary>
+    /// λ of a regulariser that keeps the base model's neighbourhoods: adds λ · mean over pairs i ≠ j of a batch of
+    /// (z_i·z_j - x_i·x_j)², z the head's outputs and x the unit inputs. 0 turns it off.
+    /// </summary>
+    public float NeighbourhoodWeight { get; init; }
 
     /// <summary>Proxy loss: cosine logits are multiplied by this (an inverse temperature).</summary>
     public float Scale { get; init; } = 4f;
@@ -65,6 +85,16 @@ public sealed record TrainingOptions
         if (WeightDecay is < 0 or > 1)
         {
             return "weight decay must be in [0, 1]";
+        }
+
+        if (!Enum.IsDefined(Head) || (Head == HeadKind.Residual && Hidden == 0))
+        {
+            return "the head must be an MLP or a residual head, and a residual head needs hidden units";
+        }
+
+        if (!(NeighbourhoodWeight >= 0) || NeighbourhoodWeight > 1000)
+        {
+            return "the neighbourhood weight must be in [0, 1000]";
         }
 
         if (ValidationShare is < 0 or >= 0.9 || Patience < 1 || ImagesPerClass < 2 || !(Scale > 0) || !(Margin >= 0))

@@ -54,11 +54,20 @@ public sealed class TrainingService(
 {
     public const int EvaluationK = 10;
 
+    /// <summary>OnnxGraphEditor appends dense layers only; a residual head also needs its skip connection in the graph.</summary>
+    public const string ResidualNotExportable = "residual heads cannot be exported yet: the ONNX export appends dense layers only, without the skip connection";
+
     public async Task<JobRun> CreateRunAsync(int datasetId, TrainParameters parameters, string? startedBy, bool enqueue, CancellationToken cancellationToken = default)
     {
         if (parameters.Options.Problem() is { } problem)
         {
             throw new TrainingException(problem);
+        }
+
+        // Refused before minutes of training rather than at the export.
+        if (parameters.Options.Head == HeadKind.Residual)
+        {
+            throw new TrainingException(ResidualNotExportable);
         }
 
         if (!Datasets.DatasetService.IsValidName(parameters.ModelName))
@@ -217,6 +226,11 @@ public sealed class TrainingService(
     private async Task<EmbeddingModel> RegisterAsync(JobRun run, TrainParameters parameters, EmbeddingModel baseModel, EvaluationSplit split, LabelState labels, TrainingResult result, CancellationToken cancellationToken)
     {
         var head = result.Head;
+        if (head.Residual)
+        {
+            throw new TrainingException(ResidualNotExportable);
+        }
+
         List<DenseLayer> layers = head.Hidden > 0
             ? [new DenseLayer(head.Input, head.Hidden, head.W1, head.B1, Relu: true), new DenseLayer(head.Hidden, head.Output, head.W2, head.B2, Relu: false)]
             : [new DenseLayer(head.Input, head.Output, head.W1, head.B1, Relu: false)];
@@ -256,7 +270,7 @@ public sealed class TrainingService(
             ["validation_precision_at10"] = Finite(result.BestValidationPrecisionAt10),
             ["seconds"] = Math.Round(result.Seconds, 2),
             ["curve"] = result.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at10 = Finite(e.ValidationPrecisionAt10), seconds = Math.Round(e.Seconds, 3) }),
-            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output },
+            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output, residual = head.Residual },
             ["created_at"] = clock.GetUtcNow(),
         };
         var json = JsonSerializer.Serialize(manifest, ManifestOptions);

@@ -69,13 +69,17 @@ public class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(5)]
-    public void Whole_head_gradients_through_relu_and_the_l2_normalisation(int hidden)
+    [InlineData(0, false, 4)]
+    [InlineData(5, false, 4)]
+    [InlineData(5, true, 5)]
+    public void Whole_head_gradients_through_relu_and_the_l2_normalisation(int hidden, bool residual, int seed)
     {
-        const int input = 6, output = 4, rows = 3;
-        var random = new Random(4);
-        var head = new ProjectionHead(input, hidden, output);
+        const int input = 6, rows = 3;
+        var output = residual ? input : 4;
+        // Seeds whose draw keeps every hidden pre-activation away from the ReLU's kink.
+        var random = new Random(seed);
+        // Random (not zero) second layer for the residual head too, so that the first layer's gradient shows.
+        var head = new ProjectionHead(input, hidden, output, residual);
         foreach (var parameter in new[] { head.W1, head.B1, head.W2, head.B2 })
         {
             Uniform(random, parameter.Length).CopyTo(parameter, 0);
@@ -138,6 +142,24 @@ public class GradientCheckTests
 
         var gradient = new float[embeddings.Length];
         var loss = new BatchHardTripletLoss(dimension, margin).Forward(embeddings, labels, images, gradient);
+
+        SameValues("loss", [(float)loss], [Loss()]);
+        Matches("embeddings", embeddings, gradient, Loss);
+    }
+
+    [Fact]
+    public void Neighbourhood_regulariser_gradient_for_embeddings()
+    {
+        const int inputDimension = 6, outputDimension = 4, rows = 5;
+        const float weight = 0.7f;
+        var random = new Random(7);
+        // Inputs off unit norm: the regulariser compares with their cosines.
+        var inputs = Uniform(random, rows * inputDimension, 3f);
+        var embeddings = UnitRows(random, rows, outputDimension);
+        double Loss() => Reference.Neighbourhood(inputs, inputDimension, embeddings, outputDimension, weight);
+
+        var gradient = new float[embeddings.Length];
+        var loss = new NeighbourhoodLoss(inputDimension, outputDimension, weight).Forward(inputs, embeddings, gradient);
 
         SameValues("loss", [(float)loss], [Loss()]);
         Matches("embeddings", embeddings, gradient, Loss);

@@ -41,7 +41,7 @@ internal static class Reference
         return [.. u.Select(v => v / norm)];
     }
 
-    /// <summary>The head's unit outputs for <paramref name="rows"/> contiguous input rows.</summary>
+    /// <summary>The head's unit outputs for <paramref name="rows"/> contiguous input rows (a residual head adds its input before normalising).</summary>
     public static double[] Head(ProjectionHead head, float[] inputs, int rows)
     {
         var outputs = new double[rows * head.Output];
@@ -49,6 +49,11 @@ internal static class Reference
         {
             var x = ToDouble(inputs.AsSpan(i * head.Input, head.Input));
             var u = head.Hidden == 0 ? Dense(head.W1, head.B1, x) : Dense(head.W2, head.B2, Relu(Dense(head.W1, head.B1, x)));
+            if (head.Residual)
+            {
+                u = [.. u.Zip(x, (a, b) => a + b)];
+            }
+
             L2Normalise(u).CopyTo(outputs, i * head.Output);
         }
 
@@ -68,6 +73,28 @@ internal static class Reference
         }
 
         return loss / targets.Length;
+    }
+
+    /// <summary>weight · mean over ordered pairs i ≠ j of (z_i·z_j - cos(x_i, x_j))².</summary>
+    public static double Neighbourhood(float[] inputs, int inputDimension, float[] embeddings, int outputDimension, double weight)
+    {
+        var rows = embeddings.Length / outputDimension;
+        var x = Enumerable.Range(0, rows).Select(i => L2Normalise(ToDouble(inputs.AsSpan(i * inputDimension, inputDimension)))).ToArray();
+        var z = Enumerable.Range(0, rows).Select(i => ToDouble(embeddings.AsSpan(i * outputDimension, outputDimension))).ToArray();
+        double sum = 0;
+        for (var i = 0; i < rows; i++)
+        {
+            for (var j = 0; j < rows; j++)
+            {
+                if (i != j)
+                {
+                    var difference = Dot(z[i], z[j]) - Dot(x[i], x[j]);
+                    sum += difference * difference;
+                }
+            }
+        }
+
+        return weight * sum / (rows * (rows - 1));
     }
 
     /// <summary>Σ over anchors of max(0, margin + d(a, farthest positive) - d(a, nearest negative)) / rows, d = sqrt(2 - 2 za·zj).</summary>

@@ -147,6 +147,17 @@ public class TrainingServiceTests
     }
 
     [Fact]
+    public async Task A_residual_head_is_refused_until_it_can_be_exported()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+
+        var refused = await Assert.ThrowsAsync<TrainingException>(() => platform.Get<TrainingService>().CreateRunAsync(1, new TrainParameters(1, 1, "residual", Tiny with { Head = HeadKind.Residual }), "test", false));
+
+        Assert.Equal(TrainingService.ResidualNotExportable, refused.Message);
+        Assert.StartsWith("residual heads cannot be exported yet", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_base_embeddings_and_bad_requests_are_refused_with_reasons()
     {
         await using var platform = await CorePlatform.StartAsync();
