@@ -4,10 +4,12 @@ using LabelPlatform.Core.Evaluation;
 namespace LabelPlatform.Core.Training;
 
 /// <summary>
-/// Trains a <see cref="ProjectionHead"/> on frozen base embeddings with AdamW, by hand-written backpropagation
-/// (<see cref="HeadBackprop"/>, <see cref="ProxySoftmaxLoss"/> or <see cref="BatchHardTripletLoss"/>, <see cref="AdamW"/>). Single-threaded on purpose: with a seed, the same inputs give the
-/// same weights bit for bit. Per epoch it measures P@10 on held-out training images (leave-one-out among them) and
-/// keeps the best epoch's weights; it stops early when that stops improving.
+/// Trains a <see cref="ProjectionHead"/> on frozen base embeddings: the epochs, batches, early stopping and refit.
+/// The pieces are <see cref="HeadBackprop"/> (the head's forward and backward passes), <see cref="ProxySoftmaxLoss"/>
+/// or <see cref="BatchHardTripletLoss"/> (plus <see cref="NeighbourhoodLoss"/> when weighted) and <see cref="AdamW"/>,
+/// hand-written over System.Numerics.Tensors. Single-threaded on purpose: with a seed, the same inputs give the same
+/// weights bit for bit. Per epoch it measures P@10 of held-out training images against the others and keeps the best
+/// epoch's weights; it stops early when that stops improving. Too few held-out images train a fixed number of epochs.
 /// </summary>
 public static class HeadTrainer
 {
@@ -120,7 +122,9 @@ public static class HeadTrainer
         var classes = validation.Select(i => labels[i]).Distinct().Count();
         if (validation.Length < MinimumValidationImages || classes < MinimumValidationClasses)
         {
-            return ([.. Enumerable.Range(0, n)], [], $"validation too small ({validation.Length} image{(validation.Length == 1 ? "" : "s")} of {classes} class{(classes == 1 ? "" : "es")}; choosing the epoch needs at least {MinimumValidationImages} images of {MinimumValidationClasses} classes): trained a fixed {options.Epochs} epochs on all {n} training images");
+            var held = $"{validation.Length} image{(validation.Length == 1 ? "" : "s")} of {classes} class{(classes == 1 ? "" : "es")}";
+            var needed = $"choosing the epoch needs at least {MinimumValidationImages} images of {MinimumValidationClasses} classes";
+            return ([.. Enumerable.Range(0, n)], [], $"validation too small ({held}; {needed}): trained a fixed {options.Epochs} epochs on all {n} training images");
         }
 
         return (train, validation, null);
