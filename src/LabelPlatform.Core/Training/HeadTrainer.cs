@@ -1,92 +1,27 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using LabelPlatform.Core.Evaluation;
 
 namespace LabelPlatform.Core.Training;
 
-public enum TrainingLoss
-{
-    /// <summary>Normalised softmax over one learned proxy per class (cosine logits times a scale): a proxy-based loss.</summary>
-    ProxySoftmax = 0,
-
-    /// <summary>Triplet loss with batch-hard mining over batches of P classes x K images.</summary>
-    BatchHardTriplet = 1,
-}
-
-public sealed record TrainingOptions
-{
-    public int Dimension { get; init; } = 256;
-
-    /// <summary>Hidden ReLU units; 0 trains a linear head.</summary>
-    public int Hidden { get; init; } = 2048;
-    public int Epochs { get; init; } = 40;
-    public int BatchSize { get; init; } = 128;
-    public float LearningRate { get; init; } = 1e-3f;
-
-    /// <summary>Decoupled weight decay (AdamW) on the layers, not the proxies.</summary>
-    public float WeightDecay { get; init; } = 1e-4f;
-    public TrainingLoss Loss { get; init; } = TrainingLoss.ProxySoftmax;
-
-    /// <summary>Proxy loss: cosine logits are multiplied by this (an inverse temperature).</summary>
-    public float Scale { get; init; } = 4f;
-
-    /// <summary>Triplet loss: margin between the hardest positive and the hardest negative (Euclidean, unit vectors).</summary>
-    public float Margin { get; init; } = 0.2f;
-
-    /// <summary>Triplet loss: images per class in a batch (batch = BatchSize / this classes).</summary>
-    public int ImagesPerClass { get; init; } = 4;
-
-    /// <summary>Share of each class's training images held out to pick the epoch (validation P@10).</summary>
-    public double ValidationShare { get; init; } = 0.1;
-
-    /// <summary>
-    /// After the held-out images picked the number of epochs, train again from scratch on all training images for
-    /// that many epochs (the held-out tenth is data too).
-    /// </summary>
-    public bool RefitOnAll { get; init; } = true;
-
-    /// <summary>Stop after this many epochs without a better validation P@10.</summary>
-    public int Patience { get; init; } = 6;
-    public int Seed { get; init; } = 2021;
-
-    public string? Problem()
-    {
-        if (Dimension is < 2 or > 4096 || Hidden is < 0 or > 8192)
-        {
-            return "dimension must be 2-4096 and hidden units 0-8192";
-        }
-
-        if (Epochs is < 1 or > 1000 || BatchSize is < 2 or > 4096 || !(LearningRate > 0) || LearningRate > 1)
-        {
-            return "epochs must be 1-1000, batch size 2-4096 and the learning rate in (0, 1]";
-        }
-
-        if (WeightDecay is < 0 or > 1)
-        {
-            return "weight decay must be in [0, 1]";
-        }
-
-        if (ValidationShare is < 0 or >= 0.9 || Patience < 1 || ImagesPerClass < 2 || !(Scale > 0) || !(Margin >= 0))
-        {
-            return "validation share must be in [0, 0.9), patience at least 1, images per class at least 2";
-        }
-
-        return null;
-    }
-}
-
-public sealed record EpochResult(int Epoch, double Loss, double ValidationPrecisionAt10, double Seconds);
-
-public sealed record TrainingResult(ProjectionHead Head, IReadOnlyList<EpochResult> Curve, int BestEpoch, double BestValidationPrecisionAt10, int TrainingImages, int ValidationImages, double Seconds);
-
 /// <summary>
-/// Trains a <see cref="ProjectionHead"/> on frozen base embeddings with Adam, by hand-written backpropagation
-/// (System.Numerics.Tensors for the vector work). Single-threaded on purpose: with a seed, the same inputs give the
-/// same weights bit for bit. Per epoch it measures P@10 on held-out training images (leave-one-out among them) and
-/// keeps the best epoch's weights; it stops early when that stops improving.
+/// Trains a <see cref="ProjectionHead"/> on frozen base embeddings: the epochs, batches, early stopping and refit.
+/// The pieces are <see cref="HeadBackprop"/> (the head's forward and backward passes), <see cref="ProxySoftmaxLoss"/>
+/// or <see cref="BatchHardTripletLoss"/> (plus <see cref="NeighbourhoodLoss"/> when weighted) and <see cref="AdamW"/>,
+/// hand-written over System.Numerics.Tensors. Single-threaded on purpose: with a seed, the same inputs give the same
+/// weights bit for bit. Per epoch it measures P@10 of held-out training images against the others and keeps the best
+/// epoch's weights; it stops early when that stops improving. Too few held-out images train a fixed number of epochs.
 /// </summary>
 public static class HeadTrainer
 {
+    /// <summary>
+    /// Fewer held-out images than this, or images of fewer than <see cref="MinimumValidationClasses"/> classes, are
+    /// too few to pick an epoch (P@10 of a handful of queries is mostly noise): then nothing is held out and
+    /// training runs the fixed number of epochs, which the result says.
+    /// </summary>
+    public const int MinimumValidationImages = 10;
+
+    public const int MinimumValidationClasses = 2;
+
     public static TrainingResult Train(float[] vectors, int dimension, int[] labels, TrainingOptions options, Action<EpochResult>? onEpoch = null, CancellationToken cancellationToken = default)
     {
         if (options.Problem() is { } problem)
@@ -102,7 +37,7 @@ public static class HeadTrainer
 
         var total = Stopwatch.StartNew();
         var random = new Random(options.Seed);
-        var (train, validation) = HoldOut(labels, options.ValidationShare, random);
+        var (train, validation, fixedEpochs) = SplitForValidation(labels, options, random);
         if (train.Length < 2)
         {
             throw new ArgumentException("too few training images", nameof(labels));
@@ -112,29 +47,12 @@ public static class HeadTrainer
         var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
         var y = labels.Select(l => classIndex[l]).ToArray();
 
-        var head = new ProjectionHead(dimension, options.Hidden, options.Dimension);
-        Initialise(head.W1, head.Hidden > 0 ? MathF.Sqrt(2f / dimension) : MathF.Sqrt(1f / dimension), random);
-        Initialise(head.W2, head.Hidden > 0 ? MathF.Sqrt(1f / head.Hidden) : 0, random);
-        var proxies = new float[classes.Length * options.Dimension];
+        var head = InitialHead(dimension, options, random);
+        var proxies = new float[classes.Length * head.Output];
         Initialise(proxies, 1f, random);
-
-        var parameters = new List<Parameter> { new(head.W1, options.WeightDecay), new(head.B1, 0) };
-        if (head.Hidden > 0)
-        {
-            parameters.Add(new Parameter(head.W2, options.WeightDecay));
-            parameters.Add(new Parameter(head.B2, 0));
-        }
-
-        var proxyParameter = new Parameter(proxies, 0);
-        if (options.Loss == TrainingLoss.ProxySoftmax)
-        {
-            parameters.Add(proxyParameter);
-        }
-
-        var work = new BatchWork(options.BatchSize, dimension, head.Hidden, options.Dimension, classes.Length);
+        var step = new BatchStep(head, proxies, classes.Length, dimension, options, y);
         var curve = new List<EpochResult>();
         var best = (Epoch: 0, Score: double.NegativeInfinity, W1: (float[])head.W1.Clone(), B1: (float[])head.B1.Clone(), W2: (float[])head.W2.Clone(), B2: (float[])head.B2.Clone());
-        var step = 0;
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -147,18 +65,11 @@ public static class HeadTrainer
             foreach (var batch in batches)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                parameters.ForEach(p => p.ZeroGradient());
-                var loss = Step(head, vectors, dimension, y, batch, options, proxies, proxyParameter.Gradient, parameters, work);
+                var loss = step.Run(vectors, batch);
                 if (double.IsFinite(loss))
                 {
                     lossSum += loss;
                     lossCount++;
-                }
-
-                step++;
-                foreach (var p in parameters)
-                {
-                    p.Adam(options.LearningRate, step);
                 }
             }
 
@@ -186,11 +97,44 @@ public static class HeadTrainer
         best.B1.CopyTo(head.B1, 0);
         best.W2.CopyTo(head.W2, 0);
         best.B2.CopyTo(head.B2, 0);
-        return new TrainingResult(head, curve, best.Epoch, double.IsNegativeInfinity(best.Score) ? double.NaN : best.Score, train.Length, validation.Length, total.Elapsed.TotalSeconds);
+        return new TrainingResult(head, curve, best.Epoch, double.IsNegativeInfinity(best.Score) ? double.NaN : best.Score, train.Length, validation.Length, total.Elapsed.TotalSeconds)
+        {
+            EpochChoice = fixedEpochs is null ? EpochChoice.BestValidation : EpochChoice.Fixed,
+            ValidationNote = fixedEpochs,
+        };
     }
 
-    /// <summary>Per class, a seeded share of the images (none from classes under 4 images) is held out for validation.</summary>
-    private static (int[] Train, int[] Validation) HoldOut(int[] labels, double share, Random random)
+    /// <summary>
+    /// The images to train on and those held out to pick the epoch; when none are held out, or too few to decide, all
+    /// train for the fixed number of epochs and the note says why.
+    /// </summary>
+    private static (int[] Train, int[] Validation, string? FixedEpochs) SplitForValidation(int[] labels, TrainingOptions options, Random random)
+    {
+        var n = labels.Length;
+        var (train, validation) = HoldOut(labels, options.ValidationShare, random);
+        if (validation.Length == 0)
+        {
+            return (train, validation, options.ValidationShare > 0
+                ? $"no class has 2 training images to hold one out: trained a fixed {options.Epochs} epochs on all {n} training images"
+                : $"no images held out (validation share 0): trained a fixed {options.Epochs} epochs");
+        }
+
+        var classes = validation.Select(i => labels[i]).Distinct().Count();
+        if (validation.Length < MinimumValidationImages || classes < MinimumValidationClasses)
+        {
+            var held = $"{validation.Length} image{(validation.Length == 1 ? "" : "s")} of {classes} class{(classes == 1 ? "" : "es")}";
+            var needed = $"choosing the epoch needs at least {MinimumValidationImages} images of {MinimumValidationClasses} classes";
+            return ([.. Enumerable.Range(0, n)], [], $"validation too small ({held}; {needed}): trained a fixed {options.Epochs} epochs on all {n} training images");
+        }
+
+        return (train, validation, null);
+    }
+
+    /// <summary>
+    /// Per class, a seeded share of the images is held out for validation: rounded half away from zero (banker's
+    /// rounding held out none of a class of 5 at a tenth), at least one image of a class with 2 or more, never all.
+    /// </summary>
+    internal static (int[] Train, int[] Validation) HoldOut(int[] labels, double share, Random random)
     {
         var train = new List<int>();
         var validation = new List<int>();
@@ -198,7 +142,7 @@ public static class HeadTrainer
         {
             var members = group.ToArray();
             random.Shuffle(members);
-            var held = members.Length >= 4 ? (int)Math.Round(members.Length * share) : 0;
+            var held = share > 0 && members.Length >= 2 ? Math.Clamp((int)Math.Round(members.Length * share, MidpointRounding.AwayFromZero), 1, members.Length - 1) : 0;
             validation.AddRange(members.Take(held));
             train.AddRange(members.Skip(held));
         }
@@ -206,6 +150,23 @@ public static class HeadTrainer
         train.Sort();
         validation.Sort();
         return ([.. train], [.. validation]);
+    }
+
+    /// <summary>
+    /// He-initialised first layer; the second layer scaled to its fan-in, or zero for a residual head so that it starts
+    /// as the identity (up to the normalisation) and training starts at the base embedding.
+    /// </summary>
+    internal static ProjectionHead InitialHead(int dimension, TrainingOptions options, Random random)
+    {
+        var residual = options.Head == HeadKind.Residual;
+        var head = new ProjectionHead(dimension, options.Hidden, residual ? dimension : options.Dimension, residual);
+        Initialise(head.W1, head.Hidden > 0 ? MathF.Sqrt(2f / dimension) : MathF.Sqrt(1f / dimension), random);
+        if (!residual)
+        {
+            Initialise(head.W2, head.Hidden > 0 ? MathF.Sqrt(1f / head.Hidden) : 0, random);
+        }
+
+        return head;
     }
 
     private static void Initialise(float[] weights, float std, Random random)
@@ -246,219 +207,78 @@ public static class HeadTrainer
         return batches;
     }
 
-    private sealed class Parameter(float[] value, float weightDecay)
+    /// <summary>
+    /// One optimisation step on a batch: the head's forward pass, the loss (plus the neighbourhood regulariser when
+    /// it has a weight) and its gradient w.r.t. the batch's embeddings (and the proxies), the backward pass into the
+    /// head's gradients, then an AdamW update.
+    /// </summary>
+    private sealed class BatchStep
     {
-        public float[] Value { get; } = value;
-        public float[] Gradient { get; } = new float[value.Length];
-        private readonly float[] _m = new float[value.Length];
-        private readonly float[] _v = new float[value.Length];
+        private readonly HeadBackprop _backprop;
+        private readonly AdamW _optimiser;
+        private readonly HeadGradients _gradients;
+        private readonly float[] _proxies;
+        private readonly float[] _proxyGradient;
+        private readonly ProxySoftmaxLoss? _proxyLoss;
+        private readonly BatchHardTripletLoss? _tripletLoss;
+        private readonly NeighbourhoodLoss? _neighbourhoodLoss;
+        private readonly int[] _classOf;
+        private readonly int _dimension;
+        private readonly int _output;
+        private readonly float[] _inputs;
+        private readonly int[] _targets;
+        private readonly float[] _outputGradient;
 
-        public void ZeroGradient() => Array.Clear(Gradient);
-
-        public void Adam(float learningRate, int step)
+        public BatchStep(ProjectionHead head, float[] proxies, int classes, int dimension, TrainingOptions options, int[] classOf)
         {
-            const float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
-            var correction1 = 1 - MathF.Pow(beta1, step);
-            var correction2 = 1 - MathF.Pow(beta2, step);
-            for (var i = 0; i < Value.Length; i++)
-            {
-                var g = Gradient[i];
-                _m[i] = (beta1 * _m[i]) + ((1 - beta1) * g);
-                _v[i] = (beta2 * _v[i]) + ((1 - beta2) * g * g);
-                Value[i] -= learningRate * (((_m[i] / correction1) / (MathF.Sqrt(_v[i] / correction2) + epsilon)) + (weightDecay * Value[i]));
-            }
-        }
-    }
-
-    private sealed class BatchWork(int batch, int input, int hidden, int output, int classes)
-    {
-        public readonly float[] Hidden = new float[Math.Max(1, batch * hidden)];
-        public readonly float[] Z = new float[batch * output];
-        public readonly float[] Norms = new float[batch];
-        public readonly float[] Dz = new float[batch * output];
-        public readonly float[] Du = new float[output];
-        public readonly float[] Dh = new float[Math.Max(1, hidden)];
-        public readonly float[] Logits = new float[classes];
-        public readonly float[] UnitProxies = new float[classes * output];
-        public readonly float[] ProxyNorms = new float[classes];
-        public readonly float[] DUnitProxies = new float[classes * output];
-        public int InputSize => input;
-    }
-
-    /// <summary>Forward, loss and gradients for one batch; returns the mean loss.</summary>
-    private static double Step(ProjectionHead head, float[] vectors, int d, int[] y, int[] batch, TrainingOptions options, float[] proxies, float[] proxyGradient, List<Parameter> parameters, BatchWork w)
-    {
-        int output = head.Output, hidden = head.Hidden, b = batch.Length;
-        for (var i = 0; i < b; i++)
-        {
-            var x = vectors.AsSpan(batch[i] * d, d);
-            w.Norms[i] = head.Forward(x, w.Z.AsSpan(i * output, output), hidden > 0 ? w.Hidden.AsSpan(i * hidden, hidden) : default);
+            // The most rows ShuffledBatches or ClassBalancedBatches put in a batch.
+            var capacity = options.Loss == TrainingLoss.ProxySoftmax ? options.BatchSize : Math.Max(2, options.BatchSize / options.ImagesPerClass) * options.ImagesPerClass;
+            _backprop = new HeadBackprop(head, capacity);
+            _optimiser = new AdamW(options.LearningRate);
+            // Weight decay on the layers' weights, not on biases or proxies.
+            _gradients = new HeadGradients(_optimiser.Add(head.W1, options.WeightDecay), _optimiser.Add(head.B1, 0),
+                head.Hidden > 0 ? _optimiser.Add(head.W2, options.WeightDecay) : [], head.Hidden > 0 ? _optimiser.Add(head.B2, 0) : []);
+            _proxies = proxies;
+            _proxyGradient = options.Loss == TrainingLoss.ProxySoftmax ? _optimiser.Add(proxies, 0) : [];
+            _proxyLoss = options.Loss == TrainingLoss.ProxySoftmax ? new ProxySoftmaxLoss(classes, head.Output, options.Scale) : null;
+            _tripletLoss = options.Loss == TrainingLoss.BatchHardTriplet ? new BatchHardTripletLoss(head.Output, options.Margin) : null;
+            _neighbourhoodLoss = options.NeighbourhoodWeight > 0 ? new NeighbourhoodLoss(dimension, head.Output, options.NeighbourhoodWeight) : null;
+            _classOf = classOf;
+            _dimension = dimension;
+            _output = head.Output;
+            _inputs = new float[capacity * dimension];
+            _targets = new int[capacity];
+            _outputGradient = new float[capacity * head.Output];
         }
 
-        Array.Clear(w.Dz, 0, b * output);
-        var loss = options.Loss == TrainingLoss.ProxySoftmax
-            ? ProxyLoss(y, batch, options.Scale, proxies, output, w)
-            : TripletLoss(y, batch, options.Margin, output, w);
-
-        var gW1 = parameters[0].Gradient;
-        var gB1 = parameters[1].Gradient;
-        for (var i = 0; i < b; i++)
+        /// <summary>Trains on the images <paramref name="batch"/> (rows of <paramref name="vectors"/>); returns the batch's mean loss.</summary>
+        public double Run(float[] vectors, int[] batch)
         {
-            var x = vectors.AsSpan(batch[i] * d, d);
-            var z = w.Z.AsSpan(i * output, output);
-            var dz = w.Dz.AsSpan(i * output, output);
-            // Through the L2 normalisation: du = (dz - z (z . dz)) / |u|.
-            var du = w.Du.AsSpan();
-            TensorPrimitives.Multiply(z, -TensorPrimitives.Dot(z, dz), du);
-            TensorPrimitives.Add(du, dz, du);
-            TensorPrimitives.Divide(du, Math.Max(w.Norms[i], 1e-12f), du);
-            if (hidden == 0)
+            var b = batch.Length;
+            for (var i = 0; i < b; i++)
             {
-                Accumulate(gW1, gB1, du, x);
-                continue;
+                vectors.AsSpan(batch[i] * _dimension, _dimension).CopyTo(_inputs.AsSpan(i * _dimension, _dimension));
+                _targets[i] = _classOf[batch[i]];
             }
 
-            var h = w.Hidden.AsSpan(i * hidden, hidden);
-            Accumulate(parameters[2].Gradient, parameters[3].Gradient, du, h);
-            var dh = w.Dh.AsSpan();
-            dh.Clear();
-            for (var j = 0; j < output; j++)
+            var inputs = _inputs.AsSpan(0, b * _dimension);
+            var embeddings = _backprop.Outputs.AsSpan(0, b * _output);
+            var outputGradient = _outputGradient.AsSpan(0, b * _output);
+            _optimiser.ZeroGradients();
+            _backprop.Forward(inputs, b);
+            outputGradient.Clear();
+            var loss = _proxyLoss is not null
+                ? _proxyLoss.Forward(embeddings, _targets.AsSpan(0, b), _proxies, outputGradient, _proxyGradient)
+                : _tripletLoss!.Forward(embeddings, _targets.AsSpan(0, b), batch, outputGradient);
+            if (_neighbourhoodLoss is not null)
             {
-                if (du[j] != 0)
-                {
-                    TensorPrimitives.MultiplyAdd(head.W2.AsSpan(j * hidden, hidden), du[j], dh, dh);
-                }
+                loss += _neighbourhoodLoss.Forward(inputs, embeddings, outputGradient);
             }
 
-            for (var k = 0; k < hidden; k++)
-            {
-                if (h[k] <= 0)
-                {
-                    dh[k] = 0;
-                }
-            }
-
-            Accumulate(gW1, gB1, dh, x);
+            _backprop.Backward(inputs, outputGradient, b, _gradients);
+            _optimiser.Step();
+            return loss;
         }
-
-        return loss;
-    }
-
-    /// <summary>gW[j] += dy[j] * x for each output j; gB += dy.</summary>
-    private static void Accumulate(float[] gW, float[] gB, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
-    {
-        var n = x.Length;
-        for (var j = 0; j < dy.Length; j++)
-        {
-            if (dy[j] != 0)
-            {
-                var row = gW.AsSpan(j * n, n);
-                TensorPrimitives.MultiplyAdd(x, dy[j], row, row);
-            }
-        }
-
-        TensorPrimitives.Add(gB.AsSpan(0, dy.Length), dy, gB.AsSpan(0, dy.Length));
-    }
-
-    private static double ProxyLoss(int[] y, int[] batch, float scale, float[] proxies, int output, BatchWork w)
-    {
-        var classes = w.ProxyNorms.Length;
-        for (var c = 0; c < classes; c++)
-        {
-            var p = proxies.AsSpan(c * output, output);
-            var norm = Math.Max(TensorPrimitives.Norm(p), 1e-12f);
-            w.ProxyNorms[c] = norm;
-            TensorPrimitives.Divide(p, norm, w.UnitProxies.AsSpan(c * output, output));
-        }
-
-        Array.Clear(w.DUnitProxies);
-        var b = batch.Length;
-        double loss = 0;
-        for (var i = 0; i < b; i++)
-        {
-            var z = w.Z.AsSpan(i * output, output);
-            for (var c = 0; c < classes; c++)
-            {
-                w.Logits[c] = scale * TensorPrimitives.Dot(z, w.UnitProxies.AsSpan(c * output, output));
-            }
-
-            var max = TensorPrimitives.Max<float>(w.Logits);
-            double sum = 0;
-            for (var c = 0; c < classes; c++)
-            {
-                sum += Math.Exp(w.Logits[c] - max);
-            }
-
-            var target = y[batch[i]];
-            loss += -(w.Logits[target] - max - Math.Log(sum));
-            var dz = w.Dz.AsSpan(i * output, output);
-            for (var c = 0; c < classes; c++)
-            {
-                var g = (float)((Math.Exp(w.Logits[c] - max) / sum) - (c == target ? 1 : 0)) / b * scale;
-                if (Math.Abs(g) < 1e-12f)
-                {
-                    continue;
-                }
-
-                TensorPrimitives.MultiplyAdd(w.UnitProxies.AsSpan(c * output, output), g, dz, dz);
-                var dp = w.DUnitProxies.AsSpan(c * output, output);
-                TensorPrimitives.MultiplyAdd(z, g, dp, dp);
-            }
-        }
-
-        return loss / b;
-    }
-
-    /// <summary>Batch-hard triplet loss (Hermans et al. 2017) on Euclidean distances between unit vectors.</summary>
-    private static double TripletLoss(int[] y, int[] batch, float margin, int output, BatchWork w)
-    {
-        var b = batch.Length;
-        double loss = 0;
-        for (var a = 0; a < b; a++)
-        {
-            var za = w.Z.AsSpan(a * output, output);
-            int positive = -1, negative = -1;
-            float far = -1, near = float.MaxValue;
-            for (var j = 0; j < b; j++)
-            {
-                if (j == a)
-                {
-                    continue;
-                }
-
-                var distance = MathF.Sqrt(MathF.Max(2 - (2 * TensorPrimitives.Dot(za, w.Z.AsSpan(j * output, output))), 1e-12f));
-                if (y[batch[j]] == y[batch[a]])
-                {
-                    if (distance > far && batch[j] != batch[a])
-                    {
-                        (far, positive) = (distance, j);
-                    }
-                }
-                else if (distance < near)
-                {
-                    (near, negative) = (distance, j);
-                }
-            }
-
-            if (positive < 0 || negative < 0 || margin + far - near <= 0)
-            {
-                continue;
-            }
-
-            loss += margin + far - near;
-            // d(a,p) = sqrt(2 - 2 za.zp): d/dza = -zp / d, d/dzp = -za / d.
-            var zp = w.Z.AsSpan(positive * output, output);
-            var zn = w.Z.AsSpan(negative * output, output);
-            var dza = w.Dz.AsSpan(a * output, output);
-            TensorPrimitives.MultiplyAdd(zp, -1f / far / b, dza, dza);
-            TensorPrimitives.MultiplyAdd(zn, 1f / near / b, dza, dza);
-            var dzp = w.Dz.AsSpan(positive * output, output);
-            TensorPrimitives.MultiplyAdd(za, -1f / far / b, dzp, dzp);
-            var dzn = w.Dz.AsSpan(negative * output, output);
-            TensorPrimitives.MultiplyAdd(za, 1f / near / b, dzn, dzn);
-        }
-
-        return loss / b;
     }
 
     /// <summary>

@@ -4,19 +4,25 @@ namespace LabelPlatform.Core.Training;
 
 /// <summary>
 /// A learned map from a base model's (unit) embedding to a new unit embedding: an optional hidden ReLU layer, then a
-/// linear layer, then L2 normalisation. Weights are stored output-major (row j holds output j's input weights), so a
-/// forward pass is one dot product per output.
+/// linear layer, then L2 normalisation; a residual head adds its input before the normalisation. Weights are stored
+/// output-major (row j holds output j's input weights), so a forward pass is one dot product per output.
 /// </summary>
 public sealed class ProjectionHead
 {
-    public ProjectionHead(int input, int hidden, int output)
+    public ProjectionHead(int input, int hidden, int output, bool residual = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(input, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(hidden, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(output, 1);
+        if (residual && (hidden == 0 || output != input))
+        {
+            throw new ArgumentException($"a residual head needs hidden units and its input's dimension as output, not {input} -> {hidden} -> {output}", nameof(residual));
+        }
+
         Input = input;
         Hidden = hidden;
         Output = output;
+        Residual = residual;
         var first = hidden > 0 ? hidden : output;
         W1 = new float[first * input];
         B1 = new float[first];
@@ -31,6 +37,9 @@ public sealed class ProjectionHead
 
     public int Output { get; }
 
+    /// <summary>z = L2norm(x + W2 ReLU(W1 x + b1) + b2) instead of L2norm(W2 ReLU(W1 x + b1) + b2); export code must add the skip connection.</summary>
+    public bool Residual { get; }
+
     /// <summary>First layer: [hidden or output] x input.</summary>
     public float[] W1 { get; }
     public float[] B1 { get; }
@@ -44,23 +53,21 @@ public sealed class ProjectionHead
     {
         if (Hidden == 0)
         {
-            Layer(W1, B1, x, z);
+            HeadLayers.Dense(W1, B1, x, z);
         }
         else
         {
             var h = hiddenActivations.Length >= Hidden ? hiddenActivations[..Hidden] : new float[Hidden];
-            Layer(W1, B1, x, h);
-            TensorPrimitives.Max(h, 0f, h);
-            Layer(W2, B2, h, z);
+            HeadLayers.Dense(W1, B1, x, h);
+            HeadLayers.Relu(h);
+            HeadLayers.Dense(W2, B2, h, z);
+            if (Residual)
+            {
+                TensorPrimitives.Add(z, x, z);
+            }
         }
 
-        var norm = TensorPrimitives.Norm(z);
-        if (norm > 0)
-        {
-            TensorPrimitives.Divide(z, norm, z);
-        }
-
-        return norm;
+        return HeadLayers.L2Normalise(z);
     }
 
     public float[] Embed(ReadOnlySpan<float> x)
@@ -68,14 +75,5 @@ public sealed class ProjectionHead
         var z = new float[Output];
         Forward(x, z);
         return z;
-    }
-
-    internal static void Layer(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y)
-    {
-        var n = x.Length;
-        for (var j = 0; j < y.Length; j++)
-        {
-            y[j] = TensorPrimitives.Dot(weights.Slice(j * n, n), x) + bias[j];
-        }
     }
 }

@@ -29,8 +29,11 @@ public sealed record TrainingSummary(
     long EvaluationRunId,
     ComparisonResult Comparison)
 {
+    /// <summary>Why the number of epochs was fixed instead of chosen on held-out images (<see cref="TrainingResult.ValidationNote"/>); null when they chose it.</summary>
+    public string? ValidationNote { get; init; }
+
     public string Describe() =>
-        $"{Model.Name} v{Model.Version}: best epoch {BestEpoch} (validation P@10 {ValidationPrecisionAt10:0.0000}); on the split's queries P@10 {Comparison.PrecisionB:0.0000} vs {BaseModel.Name} {Comparison.PrecisionA:0.0000}, AP@10 {Comparison.ApB:0.0000} vs {Comparison.ApA:0.0000} (p = {Comparison.PValue:0.0000})";
+        $"{Model.Name} v{Model.Version}: {ValidationNote ?? $"best epoch {BestEpoch} (validation P@10 {ValidationPrecisionAt10:0.0000})"}; on the split's queries P@10 {Comparison.PrecisionB:0.0000} vs {BaseModel.Name} {Comparison.PrecisionA:0.0000}, AP@10 {Comparison.ApB:0.0000} vs {Comparison.ApA:0.0000} (p = {Comparison.PValue:0.0000})";
 }
 
 /// <summary>
@@ -51,11 +54,20 @@ public sealed class TrainingService(
 {
     public const int EvaluationK = 10;
 
+    /// <summary>OnnxGraphEditor appends dense layers only; a residual head also needs its skip connection in the graph.</summary>
+    public const string ResidualNotExportable = "residual heads cannot be exported yet: the ONNX export appends dense layers only, without the skip connection";
+
     public async Task<JobRun> CreateRunAsync(int datasetId, TrainParameters parameters, string? startedBy, bool enqueue, CancellationToken cancellationToken = default)
     {
         if (parameters.Options.Problem() is { } problem)
         {
             throw new TrainingException(problem);
+        }
+
+        // Refused before minutes of training rather than at the export.
+        if (parameters.Options.Head == HeadKind.Residual)
+        {
+            throw new TrainingException(ResidualNotExportable);
         }
 
         if (!Datasets.DatasetService.IsValidName(parameters.ModelName))
@@ -171,21 +183,30 @@ public sealed class TrainingService(
         var stored = ReadCurve(json);
         return new TrainingSummary(run.Id, trained, baseModel, split.Name, result?.Curve ?? stored.Curve, result?.BestEpoch ?? stored.BestEpoch,
             result?.BestValidationPrecisionAt10 ?? stored.Validation, result?.TrainingImages ?? stored.TrainingImages, result?.ValidationImages ?? stored.ValidationImages,
-            result?.Seconds ?? 0, baseRun, newRun, comparison);
+            result?.Seconds ?? 0, baseRun, newRun, comparison)
+        {
+            ValidationNote = result is null ? stored.ValidationNote : result.ValidationNote,
+        };
     }
 
     private static readonly JsonSerializerOptions ManifestOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static (IReadOnlyList<EpochResult> Curve, int BestEpoch, double Validation, int TrainingImages, int ValidationImages) ReadCurve(string json)
+    private static (IReadOnlyList<EpochResult> Curve, int BestEpoch, double Validation, int TrainingImages, int ValidationImages, string? ValidationNote) ReadCurve(string json)
     {
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
+        // A run without validation stored null for its P@10 (JSON has no NaN).
+        static double Number(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN;
         var curve = root.GetProperty("curve").EnumerateArray()
-            .Select(e => new EpochResult(e.GetProperty("epoch").GetInt32(), e.GetProperty("loss").GetDouble(), e.GetProperty("validation_precision_at10").GetDouble(), e.GetProperty("seconds").GetDouble()))
+            .Select(e => new EpochResult(e.GetProperty("epoch").GetInt32(), e.GetProperty("loss").GetDouble(), Number(e.GetProperty("validation_precision_at10")), e.GetProperty("seconds").GetDouble()))
             .ToList();
-        return (curve, root.GetProperty("best_epoch").GetInt32(), root.GetProperty("validation_precision_at10").GetDouble(),
-            root.GetProperty("training_images").GetInt32(), root.GetProperty("validation_images").GetInt32());
+        var note = root.TryGetProperty("validation_note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        return (curve, root.GetProperty("best_epoch").GetInt32(), Number(root.GetProperty("validation_precision_at10")),
+            root.GetProperty("training_images").GetInt32(), root.GetProperty("validation_images").GetInt32(), note);
     }
+
+    /// <summary>NaN (no validation) as JSON null: the serialiser refuses NaN.</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static Task<TrainingResult> TrainWithProgressAsync(float[] vectors, int dimension, int[] classes, TrainingOptions options, JobProgress progress, CancellationToken cancellationToken)
     {
@@ -195,7 +216,9 @@ public sealed class TrainingService(
             while (epochs.TryDequeue(out var epoch))
             {
                 progress.Succeed();
-                progress.SetMessage($"Epoch {epoch.Epoch}: loss {epoch.Loss:0.0000}, validation P@10 {epoch.ValidationPrecisionAt10:0.0000}");
+                progress.SetMessage(double.IsNaN(epoch.ValidationPrecisionAt10)
+                    ? $"Epoch {epoch.Epoch}: loss {epoch.Loss:0.0000}"
+                    : $"Epoch {epoch.Epoch}: loss {epoch.Loss:0.0000}, validation P@10 {epoch.ValidationPrecisionAt10:0.0000}");
             }
         }, cancellationToken);
     }
@@ -203,6 +226,11 @@ public sealed class TrainingService(
     private async Task<EmbeddingModel> RegisterAsync(JobRun run, TrainParameters parameters, EmbeddingModel baseModel, EvaluationSplit split, LabelState labels, TrainingResult result, CancellationToken cancellationToken)
     {
         var head = result.Head;
+        if (head.Residual)
+        {
+            throw new TrainingException(ResidualNotExportable);
+        }
+
         List<DenseLayer> layers = head.Hidden > 0
             ? [new DenseLayer(head.Input, head.Hidden, head.W1, head.B1, Relu: true), new DenseLayer(head.Hidden, head.Output, head.W2, head.B2, Relu: false)]
             : [new DenseLayer(head.Input, head.Output, head.W1, head.B1, Relu: false)];
@@ -239,10 +267,12 @@ public sealed class TrainingService(
             ["training_images"] = result.TrainingImages,
             ["validation_images"] = result.ValidationImages,
             ["best_epoch"] = result.BestEpoch,
-            ["validation_precision_at10"] = result.BestValidationPrecisionAt10,
+            ["epoch_choice"] = result.EpochChoice.ToString(),
+            ["validation_note"] = result.ValidationNote,
+            ["validation_precision_at10"] = Finite(result.BestValidationPrecisionAt10),
             ["seconds"] = Math.Round(result.Seconds, 2),
-            ["curve"] = result.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at10 = e.ValidationPrecisionAt10, seconds = Math.Round(e.Seconds, 3) }),
-            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output },
+            ["curve"] = result.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at10 = Finite(e.ValidationPrecisionAt10), seconds = Math.Round(e.Seconds, 3) }),
+            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output, residual = head.Residual },
             ["created_at"] = clock.GetUtcNow(),
         };
         var json = JsonSerializer.Serialize(manifest, ManifestOptions);

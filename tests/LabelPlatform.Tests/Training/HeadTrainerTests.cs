@@ -32,7 +32,7 @@ public class HeadTrainerTests
         return (vectors, labels);
     }
 
-    private static double PrecisionAt10(float[] queries, int[] queryLabels, float[] candidates, int[] candidateLabels, int dimension) =>
+    internal static double PrecisionAt10(float[] queries, int[] queryLabels, float[] candidates, int[] candidateLabels, int dimension) =>
         Evaluator.Evaluate(new EvaluationData
         {
             Queries = [.. queryLabels.Select((l, i) => new EvaluationItem(i, l))],
@@ -43,7 +43,7 @@ public class HeadTrainerTests
             Dimension = dimension,
         }, new EvaluationSettings([10], 10, 0) { BootstrapSamples = 0 }).Overall.At(10).Precision;
 
-    private static float[] Embed(ProjectionHead head, float[] vectors, int dimension) =>
+    internal static float[] Embed(ProjectionHead head, float[] vectors, int dimension) =>
         [.. Enumerable.Range(0, vectors.Length / dimension).SelectMany(i => head.Embed(vectors.AsSpan(i * dimension, dimension)))];
 
     private static readonly TrainingOptions Small = new() { Dimension = 8, Hidden = 32, Epochs = 15, BatchSize = 32, Scale = 8, LearningRate = 0.01f };

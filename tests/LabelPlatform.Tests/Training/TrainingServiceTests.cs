@@ -121,6 +121,43 @@ public class TrainingServiceTests
     }
 
     [Fact]
+    public async Task A_split_too_small_to_validate_trains_the_fixed_epochs_and_the_summary_and_manifest_say_so()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+        // 24 training images per class hold out 2 each: 6 images, under the 10 that picking an epoch needs.
+        var seeded = await SeedAsync(platform);
+
+        var (summary, job) = await TrainAsync(platform, seeded, "head-fixed");
+
+        Assert.True(job.State == JobState.Succeeded, job.Error);
+        Assert.NotNull(summary);
+        Assert.StartsWith("validation too small (6 images of 3 classes;", summary.ValidationNote, StringComparison.Ordinal);
+        Assert.Contains(summary.ValidationNote!, summary.Describe(), StringComparison.Ordinal);
+        Assert.Equal(Tiny.Epochs, summary.BestEpoch);
+        Assert.Equal(Tiny.Epochs, summary.Curve.Count);
+        Assert.Equal(72, summary.TrainingImages);
+        Assert.Contains("\"epoch_choice\": \"Fixed\"", summary.Model.TrainingJson, StringComparison.Ordinal);
+        Assert.Contains("\"validation_precision_at10\": null", summary.Model.TrainingJson, StringComparison.Ordinal);
+        // A rerun of the job reads it all back from the manifest.
+        using var progress = platform.Get<JobRunService>().CreateProgress(job.Id);
+        var rerun = await platform.Get<TrainingService>().RunAsync(job, progress, CancellationToken.None);
+        Assert.Equal(summary.ValidationNote, rerun.ValidationNote);
+        Assert.Equal(Tiny.Epochs, rerun.Curve.Count);
+        Assert.True(double.IsNaN(rerun.ValidationPrecisionAt10));
+    }
+
+    [Fact]
+    public async Task A_residual_head_is_refused_until_it_can_be_exported()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+
+        var refused = await Assert.ThrowsAsync<TrainingException>(() => platform.Get<TrainingService>().CreateRunAsync(1, new TrainParameters(1, 1, "residual", Tiny with { Head = HeadKind.Residual }), "test", false));
+
+        Assert.Equal(TrainingService.ResidualNotExportable, refused.Message);
+        Assert.StartsWith("residual heads cannot be exported yet", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_base_embeddings_and_bad_requests_are_refused_with_reasons()
     {
         await using var platform = await CorePlatform.StartAsync();
