@@ -174,7 +174,7 @@ public sealed class EvaluationService(
         {
             var model = await db.EmbeddingModels.AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, cancellationToken)
                 ?? throw new EvaluationException($"model version {modelId} does not exist");
-            label = $"{model.Name} v{model.Version}";
+            label = model.Label;
         }
         else
         {

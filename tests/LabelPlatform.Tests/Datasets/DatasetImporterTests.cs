@@ -141,4 +141,51 @@ public class DatasetImporterTests
             Directory.Delete(lookalike, recursive: true);
         }
     }
+
+    private static readonly string[] CopyClasses = ["zebra", "beaver", "ant"];
+
+    [Theory]
+    [InlineData("1", "200")]
+    [InlineData("4", "1")]
+    public async Task Identical_files_under_other_labels_keep_the_first_by_name_and_record_every_copy(string parallelism, string batchSize)
+    {
+        // 12 copies of one photo over three classes (zebra first by listing order on purpose: names decide, not folders),
+        // plus other images, checked in parallel and committed in batches of one so commits come in any order.
+        var photo = File.ReadAllBytes(TestImages.CaltechFiles("accordion", 1).Single());
+        using var folder = new ImportFolder();
+        var copies = new List<string>();
+        foreach (var (cls, i) in CopyClasses.SelectMany(c => Enumerable.Range(0, 4).Select(i => (c, i))))
+        {
+            var origin = $"{cls}/copy_{i}.jpg";
+            folder.Add(origin, photo);
+            copies.Add(origin);
+            folder.Add($"{cls}/other_{i}.jpg", TestImages.Jpeg(shade: (byte)(copies.Count * 10)));
+        }
+
+        await using var platform = await CorePlatform.StartAsync(new() { ["Import:Parallelism"] = parallelism, ["Import:BatchSize"] = batchSize });
+        var (summary, run) = await platform.ImportFolderAsync("copies", folder.Root);
+        Assert.True(run.State == JobState.Succeeded, run.Error);
+        Assert.Equal((13, 11), (summary!.Accepted, summary.Duplicates));
+
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        var sha = Core.Images.ImageValidator.Sha256Hex(photo);
+        var kept = await db.Images.Include(i => i.SourceClass).SingleAsync(i => i.Sha256 == sha);
+        var first = copies.Order(StringComparer.Ordinal).First();
+        Assert.Equal((first, "ant"), (kept.Origin, kept.SourceClass!.Name));
+        var recorded = await db.DuplicateFiles.Where(d => d.ImageId == kept.Id).ToListAsync();
+        Assert.Equal(copies.Where(c => c != first).Order(StringComparer.Ordinal), recorded.Select(d => d.Origin).Order(StringComparer.Ordinal));
+        var classOf = await db.ImageClasses.ToDictionaryAsync(c => c.Id, c => c.Name);
+        Assert.All(recorded, d => Assert.Equal(d.Origin.Split('/')[0], classOf[d.ClassId!.Value]));
+
+        var datasets = platform.Get<Core.Datasets.DatasetService>();
+        var conflict = Assert.Single(await datasets.LabelConflictsAsync(kept.DatasetId, 10));
+        Assert.Equal((kept.Id, first, 11), (conflict.ImageId, conflict.KeptOrigin, conflict.Copies.Count));
+        Assert.Equal((11, 1), await datasets.DuplicateCountsAsync(kept.DatasetId));
+
+        // Imported again: every file is met again, nothing new is recorded and the kept copy stays.
+        var (again, _) = await platform.ImportFolderAsync("copies", folder.Root);
+        Assert.Equal((0, 24), (again!.Accepted, again.Duplicates));
+        Assert.Equal(11, await db.DuplicateFiles.CountAsync());
+        Assert.Equal(first, (await db.Images.AsNoTracking().SingleAsync(i => i.Sha256 == sha)).Origin);
+    }
 }

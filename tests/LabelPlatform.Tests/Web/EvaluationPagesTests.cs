@@ -203,6 +203,29 @@ public partial class EvaluationPagesTests(EvaluationPagesFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Compare_says_when_the_runs_were_computed_on_other_paths_or_CPUs()
+    {
+        // Two runs of one model on one split: the same provenance, so no note.
+        var again = await EvaluationSeed.EvaluateAsync(fixture.Factory.Services, fixture.Data.DatasetId, fixture.Split.Id, fixture.Data.ModelId);
+        var same = await fixture.Reviewer.GetStringAsync($"/Evaluation/Compare?a={fixture.ModelRun.Id}&b={again.Id}");
+        Assert.DoesNotContain("id=\"provenance\"", same, StringComparison.Ordinal);
+
+        // The second run's vectors as another install would record them: float path, on a CPU without VNNI.
+        var manifest = JsonNode(await fixture.QueryAsync(db => db.EvaluationRuns.Where(r => r.Id == again.Id).Select(r => r.ManifestJson).SingleAsync()));
+        manifest["model"]!["execution_path"] = "float";
+        manifest["machine"]!["int8_dot_products_exact"] = false;
+        manifest["machine"]!["embeddings_computed_on"] = new System.Text.Json.Nodes.JsonArray("other-host: AMD EPYC (X64: avx2)");
+        await fixture.QueryAsync(db => db.EvaluationRuns.Where(r => r.Id == again.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.ManifestJson, manifest.ToJsonString())));
+
+        var html = WebUtility.HtmlDecode(await fixture.Reviewer.GetStringAsync($"/Evaluation/Compare?a={fixture.ModelRun.Id}&b={again.Id}"));
+        Assert.Contains("id=\"provenance\"", html, StringComparison.Ordinal);
+        Assert.Contains("8-bit dot products were exact: run A True, run B False", html, StringComparison.Ordinal);
+        Assert.Contains("run B AMD EPYC (X64: avx2)", html, StringComparison.Ordinal);
+    }
+
+    private static System.Text.Json.Nodes.JsonNode JsonNode(string json) => System.Text.Json.Nodes.JsonNode.Parse(json)!;
+
+    [Fact]
     public async Task Compare_refuses_a_k_that_is_missing_and_runs_without_shared_queries()
     {
         var missingK = await fixture.Reviewer.GetAsync($"/Evaluation/Compare?a={fixture.BaselineRun.Id}&b={fixture.ModelRun.Id}&k=3");

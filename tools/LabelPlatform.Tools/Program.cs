@@ -1,0 +1,6 @@
+using System.CommandLine;
+using LabelPlatform.Tools;
+
+var root = new RootCommand("LabelPlatform tools: experiments and benchmarks that do not ship with the platform");
+root.Subcommands.Add(HeadExperiments.Create());
+return await root.Parse(args).InvokeAsync();
