@@ -103,6 +103,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<GuardedFetcher>();
         services.AddSingleton<RobotsCache>();
         services.AddSingleton<CrawlService>();
+        services.AddSingleton<Training.TrainingData>();
+        services.AddSingleton<Training.TrainedModels>();
+        services.AddSingleton<Training.HeldOutClassCheck>();
         services.AddSingleton<Training.TrainingService>();
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();

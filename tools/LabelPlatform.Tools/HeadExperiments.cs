@@ -19,8 +19,16 @@ namespace LabelPlatform.Tools;
 /// </summary>
 internal static class HeadExperiments
 {
-    /// <summary>A design: the trainer's options, and how much of the base similarity is mixed back in (0: none).</summary>
-    private sealed record Design(string Name, TrainingOptions Options, double BaseShare);
+    /// <summary>
+    /// A design: the trainer's options, then ways to apply one trained head, each measured: shares of the base
+    /// similarity mixed back in (0: none), and for a residual head, scales of its learned correction (1: as trained).
+    /// </summary>
+    private sealed record Design(string Name, TrainingOptions Options, double[] BaseShares, double[] Corrections);
+
+    private readonly record struct Variant(double BaseShare, double Correction)
+    {
+        public string Suffix => (BaseShare > 0 ? $"@mix{BaseShare:0.##}" : "") + (Correction != 1 ? $"@corr{Correction:0.##}" : "");
+    }
 
     public static Command Create()
     {
@@ -49,7 +57,8 @@ internal static class HeadExperiments
     {
         var (name, spec) = text.Split('=', 2) is [var n, var s] ? (n, s) : (text, text);
         var options = new TrainingOptions();
-        double mix = 0;
+        double[] mixes = [0];
+        double[] corrections = [1];
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var (key, value) = part.Split(':', 2) is [var k, var v] ? (k, v) : (part, "");
@@ -65,16 +74,21 @@ internal static class HeadExperiments
                 "wd" => options with { WeightDecay = (float)Number() },
                 "lr" => options with { LearningRate = (float)Number() },
                 "loss" => options with { Loss = value == "triplet" ? TrainingLoss.BatchHardTriplet : TrainingLoss.ProxySoftmax },
-                "mix" => options,
+                "mix" or "corr" => options,
                 _ => throw new ArgumentException($"unknown design key '{key}' in '{text}'"),
             };
+            double[] List() => [.. value.Split('/').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
             if (key == "mix")
             {
-                mix = Number();
+                mixes = List();
+            }
+            else if (key == "corr")
+            {
+                corrections = List();
             }
         }
 
-        return new Design(name, options, mix);
+        return new Design(name, options, mixes, corrections);
     }
 
     private static async Task RunAsync(ServiceProvider services, string datasetName, string modelName, int[] seeds, string[] protocols, List<Design> designs, int parallel, CancellationToken ct)
@@ -113,56 +127,81 @@ internal static class HeadExperiments
 
             var clock = Stopwatch.StartNew();
             var result = HeadTrainer.Train(trainVectors, dimension, [.. train.Select(t => t.ClassId)], design.Options with { Seed = seed }, null, token);
-            float[] Embed(IReadOnlyList<EvaluationItem> items, bool head)
+            float[] Embed(IReadOnlyList<EvaluationItem> items, Variant? variant)
             {
-                var width = head ? OutputWidth(result.Head, design, dimension) : dimension;
+                var width = variant is { } v ? OutputWidth(result.Head, v, dimension) : dimension;
                 var matrix = new float[items.Count * width];
                 for (var i = 0; i < items.Count; i++)
                 {
                     var x = vectors[items[i].ImageId];
-                    (head ? Apply(result.Head, design, x) : x).CopyTo(matrix, i * width);
+                    (variant is { } applied ? Apply(result.Head, applied, x) : x).CopyTo(matrix, i * width);
                 }
 
                 return matrix;
             }
 
-            EvaluationReport Evaluate(bool head) => Evaluator.Evaluate(new EvaluationData
+            EvaluationReport Evaluate(Variant? variant) => Evaluator.Evaluate(new EvaluationData
             {
                 Queries = queries,
                 Candidates = candidates,
                 Classes = labels.Classes,
-                QueryVectors = Embed(queries, head),
-                CandidateVectors = Embed(candidates, head),
-                Dimension = head ? OutputWidth(result.Head, design, dimension) : dimension,
+                QueryVectors = Embed(queries, variant),
+                CandidateVectors = Embed(candidates, variant),
+                Dimension = variant is { } v ? OutputWidth(result.Head, v, dimension) : dimension,
             }, new EvaluationSettings([10], 10, seed) { BootstrapSamples = 0 }, null, token);
 
-            var baseline = Evaluate(head: false);
-            var trained = Evaluate(head: true);
-            var comparison = RunComparison.Compare(baseline, trained, 10);
-            lock (gate)
+            var baseline = Evaluate(null);
+            var seconds = clock.Elapsed.TotalSeconds;
+            foreach (var variant in from m in design.BaseShares from c in design.Corrections select new Variant(m, c))
             {
-                Console.WriteLine(string.Join('\t', protocol, seed, design.Name, F(comparison.PrecisionB), F(comparison.PrecisionA), F(comparison.PrecisionDelta),
-                    F(comparison.ApB), F(comparison.ApA), F(comparison.PValue), result.BestEpoch, result.EpochChoice, clock.Elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)));
+                var comparison = RunComparison.Compare(baseline, Evaluate(variant), 10);
+                lock (gate)
+                {
+                    Console.WriteLine(string.Join('\t', protocol, seed, design.Name + variant.Suffix, F(comparison.PrecisionB), F(comparison.PrecisionA), F(comparison.PrecisionDelta),
+                        F(comparison.ApB), F(comparison.ApA), F(comparison.PValue), result.BestEpoch, result.EpochChoice, seconds.ToString("0", CultureInfo.InvariantCulture)));
+                }
             }
 
             return ValueTask.CompletedTask;
         });
     }
 
-    private static int OutputWidth(ProjectionHead head, Design design, int dimension) => design.BaseShare > 0 ? dimension + head.Output : head.Output;
+    private static int OutputWidth(ProjectionHead head, Variant variant, int dimension) => variant.BaseShare > 0 ? dimension + head.Output : head.Output;
 
-    /// <summary>The head's vector, or with a base share s the unit vector [√s·x, √(1−s)·h(x)]: its dot products are s·cos_base + (1−s)·cos_head.</summary>
-    private static float[] Apply(ProjectionHead head, Design design, float[] x)
+    /// <summary>
+    /// The head's vector (a residual head's correction scaled by <see cref="Variant.Correction"/>), or with a base share
+    /// s the unit vector [√s·x, √(1−s)·h(x)]: its dot products are s·cos_base + (1−s)·cos_head.
+    /// </summary>
+    private static float[] Apply(ProjectionHead head, Variant variant, float[] x)
     {
-        var z = head.Embed(x);
-        if (design.BaseShare <= 0)
+        var z = head.Residual && variant.Correction != 1 ? ScaledResidual(head, x, (float)variant.Correction) : head.Embed(x);
+        if (variant.BaseShare <= 0)
         {
             return z;
         }
 
-        var a = (float)Math.Sqrt(design.BaseShare);
-        var b = (float)Math.Sqrt(1 - design.BaseShare);
+        var a = (float)Math.Sqrt(variant.BaseShare);
+        var b = (float)Math.Sqrt(1 - variant.BaseShare);
         return [.. x.Select(v => v * a), .. z.Select(v => v * b)];
+    }
+
+    /// <summary>L2norm(x + c·(W2 ReLU(W1 x + b1) + b2)).</summary>
+    private static float[] ScaledResidual(ProjectionHead head, float[] x, float c)
+    {
+        var h = new float[head.Hidden];
+        for (var j = 0; j < h.Length; j++)
+        {
+            h[j] = Math.Max(0, System.Numerics.Tensors.TensorPrimitives.Dot(head.W1.AsSpan(j * head.Input, head.Input), x) + head.B1[j]);
+        }
+
+        var z = new float[head.Output];
+        for (var j = 0; j < z.Length; j++)
+        {
+            z[j] = x[j] + (c * (System.Numerics.Tensors.TensorPrimitives.Dot(head.W2.AsSpan(j * head.Hidden, head.Hidden), h) + head.B2[j]));
+        }
+
+        VectorCodec.Normalize(z);
+        return z;
     }
 
     private static string F(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);

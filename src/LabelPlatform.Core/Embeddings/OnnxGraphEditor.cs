@@ -164,9 +164,11 @@ public static class OnnxGraphEditor
     /// Appends a small network to a float tensor [N, inputs]: L2 normalisation (stored embeddings are unit vectors,
     /// and the layers were trained on those), then each dense layer as Gemm (weights stored output-major, so
     /// transB = 1) with an optional ReLU, then L2 normalisation again, as the new graph output
-    /// <paramref name="outputName"/>. Gemm, Relu and LpNormalization exist since opset 1.
+    /// <paramref name="outputName"/>. Gemm, Relu and LpNormalization exist since opset 1. With <paramref name="residual"/>
+    /// the normalised input is added to the last layer's output before the final normalisation (a head that learns a
+    /// correction to the base vector; Add exists since opset 1 too).
     /// </summary>
-    public static byte[] AppendDenseLayers(byte[] model, string inputTensor, IReadOnlyList<DenseLayer> layers, string outputName)
+    public static byte[] AppendDenseLayers(byte[] model, string inputTensor, IReadOnlyList<DenseLayer> layers, string outputName, bool residual = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(inputTensor);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputName);
@@ -211,7 +213,13 @@ public static class OnnxGraphEditor
 
         AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
+        if (residual && layers[^1].Outputs != layers[0].Inputs)
+        {
+            throw new ArgumentException("a residual head's output must have its input's dimension", nameof(layers));
+        }
+
         var current = Unique($"{outputName}_input", tensorNames);
+        var unitInput = current;
         graph.Node.Add(Node("LpNormalization", inputTensor, current, Int("axis", 1), Int("p", 2)));
         for (var i = 0; i < layers.Count; i++)
         {
@@ -232,6 +240,15 @@ public static class OnnxGraphEditor
                 graph.Node.Add(Node("Relu", current, activated));
                 current = activated;
             }
+        }
+
+        if (residual)
+        {
+            var sum = Unique($"{outputName}_residual", tensorNames);
+            var add = Node("Add", current, sum);
+            add.Input.Add(unitInput);
+            graph.Node.Add(add);
+            current = sum;
         }
 
         graph.Node.Add(Node("LpNormalization", current, outputName, Int("axis", 1), Int("p", 2)));

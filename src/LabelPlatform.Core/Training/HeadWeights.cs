@@ -17,7 +17,9 @@ public static class HeadWeights
         var b1 = Values($"{outputName}_b1");
         var hasSecond = tensors.ContainsKey($"{outputName}_w2");
         var b2 = hasSecond ? Values($"{outputName}_b2") : [];
-        var head = new ProjectionHead(inputDimension, hasSecond ? b1.Length : 0, hasSecond ? b2.Length : b1.Length);
+        // A residual head's export adds its normalised input back: an Add node producing "<output>_residual".
+        var residual = graph.Node.Any(n => n.OpType == "Add" && n.Output.Any(o => o.StartsWith($"{outputName}_residual", StringComparison.Ordinal)));
+        var head = new ProjectionHead(inputDimension, hasSecond ? b1.Length : 0, hasSecond ? b2.Length : b1.Length, residual);
         Values($"{outputName}_w1").CopyTo(head.W1, 0);
         b1.CopyTo(head.B1, 0);
         if (hasSecond)

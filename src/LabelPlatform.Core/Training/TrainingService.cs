@@ -12,7 +12,14 @@ namespace LabelPlatform.Core.Training;
 /// <summary>Bad input to training (unknown split, missing base embeddings, bad options): the run fails with this message.</summary>
 public sealed class TrainingException(string message) : Exception(message);
 
-public sealed record TrainParameters(int SplitId, int BaseModelId, string ModelName, TrainingOptions Options);
+public sealed record TrainParameters(int SplitId, int BaseModelId, string ModelName, TrainingOptions Options)
+{
+    /// <summary>
+    /// Also train the same options on the class-disjoint split of the same seed and compare base and head on its
+    /// held-out classes (<see cref="HeldOutClassCheck"/>). A class-disjoint training split is its own check.
+    /// </summary>
+    public bool CheckHeldOutClasses { get; init; } = true;
+}
 
 public sealed record TrainingSummary(
     long JobRunId,
@@ -32,8 +39,12 @@ public sealed record TrainingSummary(
     /// <summary>Why the number of epochs was fixed instead of chosen on held-out images (<see cref="TrainingResult.ValidationNote"/>); null when they chose it.</summary>
     public string? ValidationNote { get; init; }
 
+    /// <summary>The head against its base on classes it never saw; null when the check was turned off.</summary>
+    public HeldOutResult? HeldOut { get; init; }
+
     public string Describe() =>
-        $"{Model.Name} v{Model.Version}: {ValidationNote ?? $"best epoch {BestEpoch} (validation P@10 {ValidationPrecisionAt10:0.0000})"}; on the split's queries P@10 {Comparison.PrecisionB:0.0000} vs {BaseModel.Name} {Comparison.PrecisionA:0.0000}, AP@10 {Comparison.ApB:0.0000} vs {Comparison.ApA:0.0000} (p = {Comparison.PValue:0.0000})";
+        $"{Model.Name} v{Model.Version}: {ValidationNote ?? $"best epoch {BestEpoch} (validation P@10 {ValidationPrecisionAt10:0.0000})"}; on the split's queries P@10 {Comparison.PrecisionB:0.0000} vs {BaseModel.Name} {Comparison.PrecisionA:0.0000}, AP@10 {Comparison.ApB:0.0000} vs {Comparison.ApA:0.0000} (p = {Comparison.PValue:0.0000})"
+        + (HeldOut is null ? "" : HeldOut.Warning is { } warning ? $"; WARNING: {warning}" : $"; on {HeldOut.Classes} held-out classes P@10 {HeldOut.PrecisionAtK:0.0000} vs {HeldOut.BasePrecisionAtK:0.0000} (p = {HeldOut.PValue:0.0000})");
 }
 
 /// <summary>
@@ -44,30 +55,20 @@ public sealed record TrainingSummary(
 public sealed class TrainingService(
     IDbContextFactory<PlatformDbContext> contexts,
     GroundTruthService groundTruth,
-    ModelRegistry models,
     EvaluationService evaluations,
+    TrainingData data,
+    TrainedModels trainedModels,
+    HeldOutClassCheck heldOutCheck,
     JobRunService runs,
-    JobExecutor executor,
-    Microsoft.Extensions.Options.IOptions<StorageOptions> storage,
-    TimeProvider clock,
-    ILogger<TrainingService> logger)
+    JobExecutor executor)
 {
     public const int EvaluationK = 10;
-
-    /// <summary>OnnxGraphEditor appends dense layers only; a residual head also needs its skip connection in the graph.</summary>
-    public const string ResidualNotExportable = "residual heads cannot be exported yet: the ONNX export appends dense layers only, without the skip connection";
 
     public async Task<JobRun> CreateRunAsync(int datasetId, TrainParameters parameters, string? startedBy, bool enqueue, CancellationToken cancellationToken = default)
     {
         if (parameters.Options.Problem() is { } problem)
         {
             throw new TrainingException(problem);
-        }
-
-        // Refused before minutes of training rather than at the export.
-        if (parameters.Options.Head == HeadKind.Residual)
-        {
-            throw new TrainingException(ResidualNotExportable);
         }
 
         if (!Datasets.DatasetService.IsValidName(parameters.ModelName))
@@ -89,30 +90,6 @@ public sealed class TrainingService(
         return enqueue
             ? await runs.CreateAndEnqueueAsync(JobKinds.Train, datasetId, parameters, startedBy, cancellationToken)
             : await runs.CreateAsync(JobKinds.Train, datasetId, parameters, startedBy, cancellationToken);
-    }
-
-    /// <summary>The split's training images with their current labels and base vectors; nothing else is read.</summary>
-    public async Task<(long[] Ids, int[] Labels, float[] Vectors)> LoadTrainingDataAsync(int splitId, EmbeddingModel baseModel, LabelState labels, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var rows = await db.SplitImages.AsNoTracking().Where(s => s.SplitId == splitId && s.Role == SplitRole.Training)
-            .Join(db.Embeddings.Where(e => e.ModelId == baseModel.Id), s => s.ImageId, e => e.ImageId, (s, e) => new { s.ImageId, e.Vector })
-            .OrderBy(x => x.ImageId)
-            .ToListAsync(cancellationToken);
-        var training = await db.SplitImages.CountAsync(s => s.SplitId == splitId && s.Role == SplitRole.Training, cancellationToken);
-        if (rows.Count < training)
-        {
-            throw new TrainingException($"{training - rows.Count} of the split's {training} training images have no {baseModel.Name} v{baseModel.Version} embedding yet: compute embeddings for the dataset first");
-        }
-
-        rows = [.. rows.Where(r => labels.ClassOf.ContainsKey(r.ImageId))];
-        var vectors = new float[rows.Count * baseModel.Dimension];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            VectorCodec.FromBytes(rows[i].Vector).CopyTo(vectors.AsSpan(i * baseModel.Dimension, baseModel.Dimension));
-        }
-
-        return ([.. rows.Select(r => r.ImageId)], [.. rows.Select(r => labels.ClassOf[r.ImageId])], vectors);
     }
 
     public async Task<TrainingSummary> RunAsync(JobRun run, JobProgress progress, CancellationToken cancellationToken)
@@ -137,7 +114,7 @@ public sealed class TrainingService(
             var labels = await groundTruth.CurrentAsync(datasetId, cancellationToken);
             progress.SetMessage($"Loading {baseModel.Name} embeddings of the training images");
             await progress.FlushAsync(force: true, cancellationToken);
-            var (_, classes, vectors) = await LoadTrainingDataAsync(split.Id, baseModel, labels, cancellationToken);
+            var (_, classes, vectors) = await data.LoadTrainingDataAsync(split.Id, baseModel, labels, cancellationToken);
             if (classes.Distinct().Count() < 2)
             {
                 throw new TrainingException("the split's training images cover fewer than two classes");
@@ -147,13 +124,13 @@ public sealed class TrainingService(
             result = await TrainWithProgressAsync(vectors, baseModel.Dimension, classes, parameters.Options, progress, cancellationToken);
             progress.SetMessage("Exporting the model");
             await progress.FlushAsync(force: true, cancellationToken);
-            trained = await RegisterAsync(run, parameters, baseModel, split, labels, result, cancellationToken);
+            trained = await trainedModels.RegisterAsync(run, parameters, baseModel, split, labels, result, cancellationToken);
         }
 
         progress.SetMessage("Embedding the dataset with the trained model");
         await progress.FlushAsync(force: true, cancellationToken);
-        var head = LoadHead(trained, baseModel.Dimension);
-        await EmbedFromBaseAsync(datasetId, baseModel, trained, head, run.Id, cancellationToken);
+        var head = trainedModels.LoadHead(trained, baseModel.Dimension);
+        await trainedModels.EmbedFromBaseAsync(datasetId, baseModel, trained, head, run.Id, cancellationToken);
 
         progress.SetMessage("Evaluating the trained model against the base model");
         await progress.FlushAsync(force: true, cancellationToken);
@@ -173,6 +150,18 @@ public sealed class TrainingService(
             trained_ap_at_k = comparison.ApB,
             p_value = comparison.PValue,
         };
+        var heldOut = ReadHeldOut(manifest);
+        if (heldOut is null && split.Protocol == SplitProtocols.ClassDisjoint)
+        {
+            // Trained on a class-disjoint split: its own evaluation is on classes the head never saw.
+            heldOut = HeldOutResult.From(comparison, split, (await evaluations.LoadReportAsync(newRun, cancellationToken))!.PerClass.Count, result?.BestEpoch ?? ReadCurve(trained.TrainingJson!).BestEpoch);
+        }
+        else if (heldOut is null && parameters.CheckHeldOutClasses)
+        {
+            heldOut = await heldOutCheck.RunAsync(datasetId, baseModel, SplitProtocols.IsSeeded(split.Protocol) ? split.Seed : EvaluationService.DefaultSeed, parameters.Options, run.StartedBy, progress, cancellationToken);
+        }
+
+        manifest["held_out_classes"] = heldOut is null ? null : new { result = heldOut, delta = heldOut.Delta, warning = heldOut.Warning };
         var json = JsonSerializer.Serialize(manifest, ManifestOptions);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
@@ -186,10 +175,18 @@ public sealed class TrainingService(
             result?.Seconds ?? 0, baseRun, newRun, comparison)
         {
             ValidationNote = result is null ? stored.ValidationNote : result.ValidationNote,
+            HeldOut = heldOut,
         };
     }
 
-    private static readonly JsonSerializerOptions ManifestOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>A check an earlier attempt of this run already made (the job is reentrant), or null.</summary>
+    private static HeldOutResult? ReadHeldOut(Dictionary<string, object?> manifest) =>
+        manifest.TryGetValue("held_out_classes", out var value) && value is JsonElement { ValueKind: JsonValueKind.Object } element
+            && element.TryGetProperty("result", out var result)
+            ? result.Deserialize<HeldOutResult>(ManifestOptions)
+            : null;
+
+    internal static readonly JsonSerializerOptions ManifestOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private static (IReadOnlyList<EpochResult> Curve, int BestEpoch, double Validation, int TrainingImages, int ValidationImages, string? ValidationNote) ReadCurve(string json)
     {
@@ -206,7 +203,7 @@ public sealed class TrainingService(
     }
 
     /// <summary>NaN (no validation) as JSON null: the serialiser refuses NaN.</summary>
-    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+    internal static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static Task<TrainingResult> TrainWithProgressAsync(float[] vectors, int dimension, int[] classes, TrainingOptions options, JobProgress progress, CancellationToken cancellationToken)
     {
@@ -221,110 +218,6 @@ public sealed class TrainingService(
                     : $"Epoch {epoch.Epoch}: loss {epoch.Loss:0.0000}, validation P@10 {epoch.ValidationPrecisionAt10:0.0000}");
             }
         }, cancellationToken);
-    }
-
-    private async Task<EmbeddingModel> RegisterAsync(JobRun run, TrainParameters parameters, EmbeddingModel baseModel, EvaluationSplit split, LabelState labels, TrainingResult result, CancellationToken cancellationToken)
-    {
-        var head = result.Head;
-        if (head.Residual)
-        {
-            throw new TrainingException(ResidualNotExportable);
-        }
-
-        List<DenseLayer> layers = head.Hidden > 0
-            ? [new DenseLayer(head.Input, head.Hidden, head.W1, head.B1, Relu: true), new DenseLayer(head.Hidden, head.Output, head.W2, head.B2, Relu: false)]
-            : [new DenseLayer(head.Input, head.Output, head.W1, head.B1, Relu: false)];
-        var baseBytes = await File.ReadAllBytesAsync(OnnxEmbedder.ModelPath(storage.Value, baseModel.Sha256), cancellationToken);
-        byte[] onnx;
-        try
-        {
-            onnx = OnnxGraphEditor.AppendDenseLayers(baseBytes, baseModel.OutputName, layers, "embedding_trained");
-        }
-        catch (OnnxModelException ex)
-        {
-            throw new TrainingException($"could not add the trained head to {baseModel.Name}: {ex.Message}");
-        }
-
-        var model = await models.RegisterAsync(new ModelRegistration
-        {
-            Name = parameters.ModelName,
-            Tensor = "embedding_trained",
-            Preprocessing = baseModel.Preprocessing,
-            ExpectedDimension = head.Output,
-            Origin = $"trained: {baseModel.Label} + {(head.Hidden > 0 ? $"{head.Hidden}-unit ReLU + " : "")}{head.Output}-d head, split {split.Name}, job run {run.Id}",
-            CreatedBy = run.StartedBy,
-            // The head runs on the base's path: its vectors come from the base's stored ones.
-            DeriveFloatVariant = false,
-        }, onnx, cancellationToken);
-
-        var manifest = new Dictionary<string, object?>
-        {
-            ["job_run_id"] = run.Id,
-            ["base_model"] = new { name = baseModel.Name, version = baseModel.Version, sha256 = baseModel.Sha256, dimension = baseModel.Dimension },
-            ["split"] = new { id = split.Id, name = split.Name, protocol = split.Protocol, seed = split.Seed, role_used = "training only" },
-            ["labels_hash"] = labels.Hash,
-            ["options"] = parameters.Options,
-            ["training_images"] = result.TrainingImages,
-            ["validation_images"] = result.ValidationImages,
-            ["best_epoch"] = result.BestEpoch,
-            ["epoch_choice"] = result.EpochChoice.ToString(),
-            ["validation_note"] = result.ValidationNote,
-            ["validation_precision_at10"] = Finite(result.BestValidationPrecisionAt10),
-            ["seconds"] = Math.Round(result.Seconds, 2),
-            ["curve"] = result.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at10 = Finite(e.ValidationPrecisionAt10), seconds = Math.Round(e.Seconds, 3) }),
-            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output, residual = head.Residual },
-            ["created_at"] = clock.GetUtcNow(),
-        };
-        var json = JsonSerializer.Serialize(manifest, ManifestOptions);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        // RegisterAsync returns an existing version for identical bytes; only a fresh one is claimed by this run.
-        await db.EmbeddingModels.Where(m => m.Id == model.Id && m.TrainingJobRunId == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.TrainingJobRunId, run.Id).SetProperty(m => m.TrainingJson, json), cancellationToken);
-        model = await db.EmbeddingModels.AsNoTracking().FirstAsync(m => m.Id == model.Id, cancellationToken);
-        logger.LogInformation("Trained {Model} v{Version} from {Base}: validation P@10 {Validation:0.0000} at epoch {Epoch}", model.Name, model.Version, baseModel.Name, result.BestValidationPrecisionAt10, result.BestEpoch);
-        return model;
-    }
-
-    /// <summary>The head as registered: read back from the ONNX file, so a resumed run uses exactly the exported weights.</summary>
-    private ProjectionHead LoadHead(EmbeddingModel trained, int inputDimension)
-    {
-        var bytes = File.ReadAllBytes(OnnxEmbedder.ModelPath(storage.Value, trained.Sha256));
-        return HeadWeights.Read(bytes, "embedding_trained", inputDimension);
-    }
-
-    /// <summary>
-    /// New embeddings computed from stored base vectors through the head: the same numbers the ONNX model gives from
-    /// pixels (a test checks), in a fraction of the time. Images without a base vector are left to the embed job.
-    /// </summary>
-    private async Task EmbedFromBaseAsync(int datasetId, EmbeddingModel baseModel, EmbeddingModel trained, ProjectionHead head, long jobRunId, CancellationToken cancellationToken)
-    {
-        const int Page = 2048;
-        long after = 0;
-        while (true)
-        {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var page = await db.Embeddings.AsNoTracking()
-                .Where(e => e.ModelId == baseModel.Id && e.ImageId > after)
-                .Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => new { e.ImageId, e.Vector })
-                .Where(x => !db.Embeddings.Any(t => t.ModelId == trained.Id && t.ImageId == x.ImageId))
-                .OrderBy(x => x.ImageId).Take(Page).ToListAsync(cancellationToken);
-            if (page.Count == 0)
-            {
-                return;
-            }
-
-            var now = clock.GetUtcNow();
-            db.Embeddings.AddRange(page.Select(p => new ImageEmbedding
-            {
-                ImageId = p.ImageId,
-                ModelId = trained.Id,
-                Vector = VectorCodec.ToBytes(head.Embed(VectorCodec.FromBytes(p.Vector))),
-                JobRunId = jobRunId,
-                CreatedAt = now,
-            }));
-            await db.SaveChangesAsync(cancellationToken);
-            after = page[^1].ImageId;
-        }
     }
 
     private async Task<long> FindOrEvaluateAsync(int datasetId, int splitId, int modelId, string? startedBy, CancellationToken cancellationToken)

@@ -19,7 +19,7 @@ internal static class TrainCommand
         var defaults = new TrainingOptions();
         var dataset = new Option<string>("--dataset") { Description = "Dataset name", Required = true };
         var split = new Option<string?>("--split") { Description = "Name of a stored split" };
-        var protocol = new Option<string?>("--protocol") { Description = "Draw (or reuse) a split: article" };
+        var protocol = new Option<string?>("--protocol") { Description = "Draw (or reuse) a split: article, or class-disjoint (half the classes held out: the evaluation is on classes the head never saw)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split and of training", DefaultValueFactory = _ => EvaluationService.DefaultSeed };
         var baseModel = new Option<string>("--base-model") { Description = "Model whose embeddings the head is trained on", Required = true };
         var name = new Option<string?>("--name") { Description = "Name of the new model (default: BASE-head)" };
@@ -31,17 +31,18 @@ internal static class TrainCommand
         var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => defaults.WeightDecay };
         var scale = new Option<float>("--scale") { Description = "proxy loss: scale of the cosine logits", DefaultValueFactory = _ => defaults.Scale };
         var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
+        var noHeldOut = new Option<bool>("--no-held-out-check") { Description = "Skip training the same head on the class-disjoint split to measure it on classes it never saw" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout" };
         loss.AcceptOnlyFromAmong("proxy", "triplet");
         var command = new Command("train", "Train a metric-learning head on a split's training images and evaluate it against its base model")
         {
-            dataset, split, protocol, seed, baseModel, name, dim, hidden, epochs, loss, learningRate, weightDecay, scale, batch, json,
+            dataset, split, protocol, seed, baseModel, name, dim, hidden, epochs, loss, learningRate, weightDecay, scale, batch, noHeldOut, json,
         };
         command.SetAction(async (parse, ct) =>
         {
             if ((parse.GetValue(split) is null) == (parse.GetValue(protocol) is null))
             {
-                await stderr.WriteLineAsync("error: give either --split NAME or --protocol article");
+                await stderr.WriteLineAsync("error: give either --split NAME or --protocol article|class-disjoint");
                 return 2;
             }
 
@@ -92,9 +93,9 @@ internal static class TrainCommand
             {
                 if (parse.GetValue(protocol) is { } protocolName)
                 {
-                    if (protocolName != SplitProtocols.Article)
+                    if (protocolName is not (SplitProtocols.Article or SplitProtocols.ClassDisjoint))
                     {
-                        await stderr.WriteLineAsync("error: training needs a split with training images: use --protocol article");
+                        await stderr.WriteLineAsync("error: training needs a split with training images: use --protocol article or class-disjoint");
                         return 2;
                     }
 
@@ -120,7 +121,7 @@ internal static class TrainCommand
             Core.Jobs.JobRun job;
             try
             {
-                job = await training.CreateRunAsync(target.Id, new TrainParameters(chosenSplit.Id, chosen.Id, parse.GetValue(name) ?? $"{chosen.Name}-head", options), $"cli:{Environment.UserName}", enqueue: false, ct);
+                job = await training.CreateRunAsync(target.Id, new TrainParameters(chosenSplit.Id, chosen.Id, parse.GetValue(name) ?? $"{chosen.Name}-head", options) { CheckHeldOutClasses = !parse.GetValue(noHeldOut) }, $"cli:{Environment.UserName}", enqueue: false, ct);
             }
             catch (TrainingException ex)
             {
@@ -137,10 +138,18 @@ internal static class TrainCommand
             await stdout.WriteLineAsync(parse.GetValue(json)
                 ? JsonSerializer.Serialize(ToJson(summary), CliJson.Indented)
                 : $"{summary.Describe()}. Evaluation runs {summary.BaseEvaluationRunId} (base) and {summary.EvaluationRunId} (trained); job run {summary.JobRunId}.");
+            if (summary.HeldOut?.Warning is { } warning)
+            {
+                await stderr.WriteLineAsync($"warning: {warning}");
+            }
+
             return 0;
         });
         return command;
     }
+
+    /// <summary>NaN (no validation images) as null: JSON has no NaN.</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static object ToJson(TrainingSummary s) => new
     {
@@ -148,12 +157,14 @@ internal static class TrainCommand
         model_version = s.Model.Version,
         model_id = s.Model.Id,
         base_model = $"{s.BaseModel.Name}",
+        base_execution_path = s.BaseModel.ExecutionPath,
         split = s.Split,
         job_run_id = s.JobRunId,
         validation = new
         {
             best_epoch = s.BestEpoch,
-            precision_at_10 = s.ValidationPrecisionAt10,
+            precision_at_10 = Finite(s.ValidationPrecisionAt10),
+            note = s.ValidationNote,
             training_images = s.TrainingImages,
             validation_images = s.ValidationImages,
         },
@@ -169,7 +180,21 @@ internal static class TrainCommand
             base_run = s.BaseEvaluationRunId,
             trained_run = s.EvaluationRunId,
         },
-        curve = s.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at_10 = e.ValidationPrecisionAt10, seconds = e.Seconds }),
+        held_out_classes = s.HeldOut is not { } h ? null : new
+        {
+            split = h.Split,
+            classes = h.Classes,
+            queries = h.Queries,
+            base_precision_at_k = h.BasePrecisionAtK,
+            precision_at_k = h.PrecisionAtK,
+            delta = h.Delta,
+            base_ap_at_k = h.BaseApAtK,
+            ap_at_k = h.ApAtK,
+            p_value = h.PValue,
+            best_epoch = h.BestEpoch,
+        },
+        warnings = s.HeldOut?.Warning is { } w ? new[] { w } : [],
+        curve = s.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at_10 = Finite(e.ValidationPrecisionAt10), seconds = e.Seconds }),
         seconds = Math.Round(s.TrainingSeconds, 2),
     };
 }

@@ -24,10 +24,10 @@ public class HeadExportTests
         return model.ToByteArray();
     }
 
-    private static ProjectionHead RandomHead(int hidden)
+    private static ProjectionHead RandomHead(int hidden, bool residual = false)
     {
         var random = new Random(5);
-        var head = new ProjectionHead(6, hidden, 3);
+        var head = new ProjectionHead(6, hidden, residual ? 6 : 3, residual);
         foreach (var array in new[] { head.W1, head.B1, head.W2, head.B2 })
         {
             for (var i = 0; i < array.Length; i++)
@@ -40,37 +40,53 @@ public class HeadExportTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(4)]
-    public void The_exported_graph_computes_what_the_head_computes_and_reads_back(int hidden)
+    [InlineData(0, false)]
+    [InlineData(4, false)]
+    [InlineData(4, true)]
+    public void The_exported_graph_computes_what_the_head_computes_and_reads_back(int hidden, bool residual)
     {
-        var head = RandomHead(hidden);
+        var head = RandomHead(hidden, residual);
+        var output = head.Output;
         List<DenseLayer> layers = hidden > 0
-            ? [new DenseLayer(6, hidden, head.W1, head.B1, true), new DenseLayer(hidden, 3, head.W2, head.B2, false)]
-            : [new DenseLayer(6, 3, head.W1, head.B1, false)];
+            ? [new DenseLayer(6, hidden, head.W1, head.B1, true), new DenseLayer(hidden, output, head.W2, head.B2, false)]
+            : [new DenseLayer(6, output, head.W1, head.B1, false)];
 
-        var exported = OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained");
+        var exported = OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained", residual);
+        var values = Run(exported, output);
+        if (residual)
+        {
+            // Without the skip connection the same weights give other vectors: the graph really adds it.
+            var plain = Run(OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained"), output);
+            Assert.True(values.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 0.01);
+        }
 
-        float[] input = [0.5f, -1f, 2f, 0f, 0.25f, 1f, /* second row */ -0.3f, 0.1f, 0.9f, -2f, 1.5f, 0.7f];
-        using var session = new InferenceSession(exported);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, [2, 6]))], ["embedding_trained"]);
-        var output = results[0].AsTensor<float>().ToArray();
         for (var row = 0; row < 2; row++)
         {
             // The graph normalises its input first, as stored embeddings are unit vectors.
-            var x = input.AsSpan(row * 6, 6).ToArray();
+            var x = Input.AsSpan(row * 6, 6).ToArray();
             VectorCodec.Normalize(x);
             var expected = head.Embed(x);
-            for (var j = 0; j < 3; j++)
+            for (var j = 0; j < output; j++)
             {
-                Assert.Equal(expected[j], output[(row * 3) + j], 5);
+                Assert.Equal(expected[j], values[(row * output) + j], 5);
             }
         }
 
         var back = HeadWeights.Read(exported, "embedding_trained", 6);
         Assert.Equal(head.W1, back.W1);
         Assert.Equal(head.B2, back.B2);
-        Assert.Equal(hidden, back.Hidden);
+        Assert.Equal((hidden, residual), (back.Hidden, back.Residual));
+    }
+
+    private static readonly float[] Input = [0.5f, -1f, 2f, 0f, 0.25f, 1f, /* second row */ -0.3f, 0.1f, 0.9f, -2f, 1.5f, 0.7f];
+
+    private static float[] Run(byte[] model, int output)
+    {
+        using var session = new InferenceSession(model);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(Input, [2, 6]))], ["embedding_trained"]);
+        var values = results[0].AsTensor<float>().ToArray();
+        Assert.Equal(2 * output, values.Length);
+        return values;
     }
 
     [Fact]

@@ -54,10 +54,10 @@ public class TrainingServiceTests
         return new Seeded(dataset.Id, baseModel, split);
     }
 
-    private static async Task<(TrainingSummary? Summary, JobRun Job)> TrainAsync(CorePlatform platform, Seeded seeded, string name)
+    private static async Task<(TrainingSummary? Summary, JobRun Job)> TrainAsync(CorePlatform platform, Seeded seeded, string name, bool checkHeldOut = true, int? splitId = null)
     {
         var service = platform.Get<TrainingService>();
-        var job = await service.CreateRunAsync(seeded.DatasetId, new TrainParameters(seeded.Split.Id, seeded.Base.Id, name, Tiny), "test", enqueue: false);
+        var job = await service.CreateRunAsync(seeded.DatasetId, new TrainParameters(splitId ?? seeded.Split.Id, seeded.Base.Id, name, Tiny) { CheckHeldOutClasses = checkHeldOut }, "test", enqueue: false);
         var summary = await platform.Get<JobExecutor>().RunAsync(job.Id, async (r, p, ct) => (await service.RunAsync(r, p, ct), "done"),
             ex => ex is TrainingException or EvaluationException or EmbeddingException, CancellationToken.None);
         return (summary, (await platform.Get<JobRunService>().FindAsync(job.Id))!);
@@ -81,10 +81,18 @@ public class TrainingServiceTests
         Assert.Contains("\"role_used\": \"training only\"", summary.Model.TrainingJson, StringComparison.Ordinal);
         await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         Assert.Equal(90, await db.Embeddings.CountAsync(e => e.ModelId == summary.Model.Id));
+        // The generalisation check: the same options trained on the class-disjoint split of the seed, base against
+        // head on the class it held out (30 images, each a query against the other 29).
+        var heldOut = summary.HeldOut;
+        Assert.NotNull(heldOut);
+        Assert.Equal(("class-disjoint-seed2021", 1, 30), (heldOut.Split, heldOut.Classes, heldOut.Queries));
+        Assert.Contains("\"held_out_classes\"", summary.Model.TrainingJson, StringComparison.Ordinal);
+        Assert.Equal(heldOut.Delta < 0, heldOut.Warning is not null);
         // Reentrant: the same job run again trains nothing new and registers no second version.
         using var progress = platform.Get<JobRunService>().CreateProgress(job.Id);
         var rerun = await platform.Get<TrainingService>().RunAsync(job, progress, CancellationToken.None);
         Assert.Equal(summary.Model.Id, rerun.Model.Id);
+        Assert.Equal(heldOut, rerun.HeldOut);
         Assert.Equal(1, await db.EmbeddingModels.CountAsync(m => m.Name == "head-a"));
     }
 
@@ -147,17 +155,6 @@ public class TrainingServiceTests
     }
 
     [Fact]
-    public async Task A_residual_head_is_refused_until_it_can_be_exported()
-    {
-        await using var platform = await CorePlatform.StartAsync();
-
-        var refused = await Assert.ThrowsAsync<TrainingException>(() => platform.Get<TrainingService>().CreateRunAsync(1, new TrainParameters(1, 1, "residual", Tiny with { Head = HeadKind.Residual }), "test", false));
-
-        Assert.Equal(TrainingService.ResidualNotExportable, refused.Message);
-        Assert.StartsWith("residual heads cannot be exported yet", refused.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Missing_base_embeddings_and_bad_requests_are_refused_with_reasons()
     {
         await using var platform = await CorePlatform.StartAsync();
@@ -175,5 +172,38 @@ public class TrainingServiceTests
         Assert.Contains("not a valid model name", badName.Message, StringComparison.Ordinal);
         Assert.Contains("is not a split of dataset", badSplit.Message, StringComparison.Ordinal);
         Assert.Contains("epochs", badOptions.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Trained_on_a_class_disjoint_split_its_own_evaluation_is_the_held_out_check_and_the_check_can_be_skipped()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+        var seeded = await SeedAsync(platform);
+        var disjoint = await platform.Get<EvaluationService>().GetOrCreateSplitAsync(seeded.DatasetId, null, SplitProtocols.ClassDisjoint, 3, "test");
+
+        var (own, ownJob) = await TrainAsync(platform, seeded, "head-disjoint", splitId: disjoint.Id);
+        var (skipped, skippedJob) = await TrainAsync(platform, seeded, "head-unchecked", checkHeldOut: false);
+
+        Assert.True(ownJob.State == JobState.Succeeded, ownJob.Error);
+        Assert.Equal((disjoint.Name, own!.Comparison.PrecisionA, own.Comparison.PrecisionB), (own.HeldOut!.Split, own.HeldOut.BasePrecisionAtK, own.HeldOut.PrecisionAtK));
+        Assert.True(skippedJob.State == JobState.Succeeded, skippedJob.Error);
+        Assert.Null(skipped!.HeldOut);
+        Assert.Null(await platform.Get<EvaluationService>().FindSplitAsync(seeded.DatasetId, "class-disjoint-seed2021"));
+    }
+
+    [Theory]
+    [InlineData(0.70, 0.65, true)]
+    [InlineData(0.70, 0.70, false)]
+    [InlineData(0.70, 0.75, false)]
+    public void A_head_worse_than_its_base_on_held_out_classes_is_warned_about(double basePrecision, double headPrecision, bool warned)
+    {
+        var result = new HeldOutResult("class-disjoint-seed1", 1, 50, 4000, basePrecision, headPrecision, 0.3, 0.3, 0.01, 5);
+
+        Assert.Equal(warned, result.Warning is not null);
+        Assert.Equal(headPrecision - basePrecision, result.Delta, 12);
+        if (warned)
+        {
+            Assert.Contains("worse than its base on classes it never saw", result.Warning, StringComparison.Ordinal);
+        }
     }
 }

@@ -20,7 +20,14 @@ namespace LabelPlatform.Web.Pages.Admin.Training;
 [Authorize(Policy = Policies.Admin)]
 public class IndexModel(PlatformDbContext db, ModelRegistry registry, TrainingService training) : PageModel
 {
-    public sealed record TrainedRow(EmbeddingModel Model, int? BestEpoch, double? Validation, double? BasePrecision, double? Precision, double? PValue, long? BaseRun, long? TrainedRun);
+    public sealed record TrainedRow(EmbeddingModel Model, int? BestEpoch, double? Validation, double? BasePrecision, double? Precision, double? PValue, long? BaseRun, long? TrainedRun)
+    {
+        /// <summary>On classes the head never saw: base and head P@10, and the warning when the head is worse.</summary>
+        public double? HeldOutBase { get; init; }
+        public double? HeldOutHead { get; init; }
+        public string? HeldOutWarning { get; init; }
+        public string? ValidationNote { get; init; }
+    }
 
     public List<Dataset> Datasets { get; private set; } = [];
     public List<EvaluationSplit> Splits { get; private set; } = [];
@@ -110,9 +117,18 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, TrainingSe
             double? Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
             var evaluation = root.TryGetProperty("evaluation", out var ev) ? ev : default;
             var hasEvaluation = evaluation.ValueKind == JsonValueKind.Object;
+            var heldOut = root.TryGetProperty("held_out_classes", out var h) && h.ValueKind == JsonValueKind.Object && h.TryGetProperty("result", out var r) ? r : default;
+            var hasHeldOut = heldOut.ValueKind == JsonValueKind.Object;
+            string? Text(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             return new TrainedRow(model, (int?)Number(root, "best_epoch"), Number(root, "validation_precision_at10"),
                 hasEvaluation ? Number(evaluation, "base_precision_at_k") : null, hasEvaluation ? Number(evaluation, "trained_precision_at_k") : null,
-                hasEvaluation ? Number(evaluation, "p_value") : null, hasEvaluation ? (long?)Number(evaluation, "base_run") : null, hasEvaluation ? (long?)Number(evaluation, "trained_run") : null);
+                hasEvaluation ? Number(evaluation, "p_value") : null, hasEvaluation ? (long?)Number(evaluation, "base_run") : null, hasEvaluation ? (long?)Number(evaluation, "trained_run") : null)
+            {
+                HeldOutBase = hasHeldOut ? Number(heldOut, "base_precision_at_k") : null,
+                HeldOutHead = hasHeldOut ? Number(heldOut, "precision_at_k") : null,
+                HeldOutWarning = Text(h, "warning"),
+                ValidationNote = Text(root, "validation_note"),
+            };
         }
         catch (JsonException)
         {
