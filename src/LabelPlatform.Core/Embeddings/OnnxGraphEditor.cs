@@ -12,6 +12,9 @@ public sealed record OnnxTensorInfo(string Name, string ElementType, IReadOnlyLi
 /// <summary>A fully connected layer: Weights[o * Inputs + i] maps input i to output o.</summary>
 public sealed record DenseLayer(int Inputs, int Outputs, float[] Weights, float[] Bias, bool Relu);
 
+/// <summary>A trained head as the graph computes it (see <see cref="OnnxGraphEditor.AppendHead"/>).</summary>
+public sealed record HeadGraph(IReadOnlyList<DenseLayer> Layers, bool Residual = false, float Correction = 1, float BaseShare = 0);
+
 public sealed class OnnxModelException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Reads and edits ONNX graphs through the protobuf classes OnnxSharp generates from onnx.proto.</summary>
@@ -168,13 +171,28 @@ public static class OnnxGraphEditor
     /// the normalised input is added to the last layer's output before the final normalisation (a head that learns a
     /// correction to the base vector; Add exists since opset 1 too).
     /// </summary>
-    public static byte[] AppendDenseLayers(byte[] model, string inputTensor, IReadOnlyList<DenseLayer> layers, string outputName, bool residual = false)
+    public static byte[] AppendDenseLayers(byte[] model, string inputTensor, IReadOnlyList<DenseLayer> layers, string outputName, bool residual = false) =>
+        AppendHead(model, inputTensor, new HeadGraph(layers, residual), outputName);
+
+    /// <summary>
+    /// <see cref="AppendDenseLayers"/> with the head's inference settings: a residual head's correction scaled by
+    /// <see cref="HeadGraph.Correction"/> before it is added, and with a <see cref="HeadGraph.BaseShare"/> s above 0
+    /// the output [√s·x̂, √(1−s)·ẑ] (Mul, Concat: opset 1/4), whose dot products are s·cos_base + (1−s)·cos_head.
+    /// </summary>
+    public static byte[] AppendHead(byte[] model, string inputTensor, HeadGraph head, string outputName)
     {
+        ArgumentNullException.ThrowIfNull(head);
+        var (layers, residual) = (head.Layers, head.Residual);
         ArgumentException.ThrowIfNullOrWhiteSpace(inputTensor);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputName);
         if (layers.Count == 0)
         {
-            throw new ArgumentException("at least one layer is needed", nameof(layers));
+            throw new ArgumentException("at least one layer is needed", nameof(head));
+        }
+
+        if (!(head.BaseShare is >= 0 and < 1) || !(head.Correction >= 0))
+        {
+            throw new ArgumentException("the base share must be in [0, 1) and the correction scale at least 0", nameof(head));
         }
 
         var proto = Parse(model);
@@ -198,7 +216,7 @@ public static class OnnxGraphEditor
         {
             if (layer.Inputs != previous || layer.Weights.Length != layer.Inputs * layer.Outputs || layer.Bias.Length != layer.Outputs)
             {
-                throw new ArgumentException("layer shapes do not chain (weights must be outputs x inputs, bias outputs long)", nameof(layers));
+                throw new ArgumentException("layer shapes do not chain (weights must be outputs x inputs, bias outputs long)", nameof(head));
             }
 
             previous = layer.Outputs;
@@ -215,7 +233,7 @@ public static class OnnxGraphEditor
 
         if (residual && layers[^1].Outputs != layers[0].Inputs)
         {
-            throw new ArgumentException("a residual head's output must have its input's dimension", nameof(layers));
+            throw new ArgumentException("a residual head's output must have its input's dimension", nameof(head));
         }
 
         var current = Unique($"{outputName}_input", tensorNames);
@@ -242,8 +260,24 @@ public static class OnnxGraphEditor
             }
         }
 
+        string Scaled(string input, float factor, string name)
+        {
+            var constant = Unique($"{outputName}_{name}", tensorNames);
+            graph.Initializer.Add(FloatTensor(constant, [factor]));
+            var scaled = Unique($"{outputName}_{name}_scaled", tensorNames);
+            var mul = Node("Mul", input, scaled);
+            mul.Input.Add(constant);
+            graph.Node.Add(mul);
+            return scaled;
+        }
+
         if (residual)
         {
+            if (head.Correction != 1)
+            {
+                current = Scaled(current, head.Correction, "correction");
+            }
+
             var sum = Unique($"{outputName}_residual", tensorNames);
             var add = Node("Add", current, sum);
             add.Input.Add(unitInput);
@@ -251,9 +285,23 @@ public static class OnnxGraphEditor
             current = sum;
         }
 
-        graph.Node.Add(Node("LpNormalization", current, outputName, Int("axis", 1), Int("p", 2)));
+        var width = layers[^1].Outputs;
+        if (head.BaseShare > 0)
+        {
+            var normalised = Unique($"{outputName}_head", tensorNames);
+            graph.Node.Add(Node("LpNormalization", current, normalised, Int("axis", 1), Int("p", 2)));
+            var concat = Node("Concat", Scaled(unitInput, MathF.Sqrt(head.BaseShare), "base_weight"), outputName, Int("axis", 1));
+            concat.Input.Add(Scaled(normalised, MathF.Sqrt(1 - head.BaseShare), "head_weight"));
+            graph.Node.Add(concat);
+            width += layers[0].Inputs;
+        }
+        else
+        {
+            graph.Node.Add(Node("LpNormalization", current, outputName, Int("axis", 1), Int("p", 2)));
+        }
+
         var batch = Symbolic($"{outputName}_batch", dimParams);
-        graph.Output.Add(TensorValueInfo(outputName, (int)TensorProto.Types.DataType.Float, [batch, new TensorShapeProto.Types.Dimension { DimValue = layers[^1].Outputs }]));
+        graph.Output.Add(TensorValueInfo(outputName, (int)TensorProto.Types.DataType.Float, [batch, new TensorShapeProto.Types.Dimension { DimValue = width }]));
         return proto.ToByteArray();
     }
 

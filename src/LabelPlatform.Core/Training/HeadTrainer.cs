@@ -97,6 +97,9 @@ public static class HeadTrainer
         best.B1.CopyTo(head.B1, 0);
         best.W2.CopyTo(head.W2, 0);
         best.B2.CopyTo(head.B2, 0);
+        // Training and validation ran on the head as trained; these apply from here on, where it embeds for search.
+        head.Correction = options.Correction;
+        head.BaseShare = options.BaseShare;
         return new TrainingResult(head, curve, best.Epoch, double.IsNegativeInfinity(best.Score) ? double.NaN : best.Score, train.Length, validation.Length, total.Elapsed.TotalSeconds)
         {
             EpochChoice = fixedEpochs is null ? EpochChoice.BestValidation : EpochChoice.Fixed,

@@ -19,7 +19,12 @@ public static class HeadWeights
         var b2 = hasSecond ? Values($"{outputName}_b2") : [];
         // A residual head's export adds its normalised input back: an Add node producing "<output>_residual".
         var residual = graph.Node.Any(n => n.OpType == "Add" && n.Output.Any(o => o.StartsWith($"{outputName}_residual", StringComparison.Ordinal)));
-        var head = new ProjectionHead(inputDimension, hasSecond ? b1.Length : 0, hasSecond ? b2.Length : b1.Length, residual);
+        var head = new ProjectionHead(inputDimension, hasSecond ? b1.Length : 0, hasSecond ? b2.Length : b1.Length, residual)
+        {
+            // Inference settings travel as the graph's scalar constants.
+            Correction = tensors.ContainsKey($"{outputName}_correction") ? Values($"{outputName}_correction")[0] : 1,
+            BaseShare = tensors.ContainsKey($"{outputName}_base_weight") ? MathF.Pow(Values($"{outputName}_base_weight")[0], 2) : 0,
+        };
         Values($"{outputName}_w1").CopyTo(head.W1, 0);
         b1.CopyTo(head.B1, 0);
         if (hasSecond)

@@ -60,7 +60,7 @@ public sealed class HeldOutClassCheck(
         await progress.FlushAsync(force: true, cancellationToken);
         var members = await EvaluationMembersAsync(split.Id, baseModel, labels, cancellationToken);
         var baseReport = Evaluate(members, labels, baseModel.Dimension, x => x);
-        var headReport = Evaluate(members, labels, result.Head.Output, x => result.Head.Embed(x));
+        var headReport = Evaluate(members, labels, result.Head.EmbeddingDimension, x => result.Head.Embed(x));
         var comparison = RunComparison.Compare(baseReport, headReport, TrainingService.EvaluationK);
         return HeldOutResult.From(comparison, split, members.Select(m => m.Item.ClassId).Distinct().Count(), result.BestEpoch);
     }

@@ -40,6 +40,21 @@ public sealed class ProjectionHead
     /// <summary>z = L2norm(x + W2 ReLU(W1 x + b1) + b2) instead of L2norm(W2 ReLU(W1 x + b1) + b2); export code must add the skip connection.</summary>
     public bool Residual { get; }
 
+    /// <summary>
+    /// At inference (<see cref="Embed"/>), a residual head's learned correction is scaled by this before it is added to
+    /// the base vector: 1 as trained, lower keeps more of the base. Training always runs at 1.
+    /// </summary>
+    public float Correction { get; set; } = 1;
+
+    /// <summary>
+    /// At inference, the share s of the base similarity mixed back in: with s above 0 <see cref="Embed"/> returns the unit
+    /// vector [√s·x, √(1−s)·z], whose dot products are s·cos_base + (1−s)·cos_head. 0 returns z alone.
+    /// </summary>
+    public float BaseShare { get; set; }
+
+    /// <summary>Length of <see cref="Embed"/>'s vectors: the output, plus the input when the base is mixed in.</summary>
+    public int EmbeddingDimension => BaseShare > 0 ? Input + Output : Output;
+
     /// <summary>First layer: [hidden or output] x input.</summary>
     public float[] W1 { get; }
     public float[] B1 { get; }
@@ -49,7 +64,7 @@ public sealed class ProjectionHead
     public float[] B2 { get; }
 
     /// <summary>Writes the unit embedding of <paramref name="x"/> into <paramref name="z"/>; returns the pre-normalisation norm.</summary>
-    public float Forward(ReadOnlySpan<float> x, Span<float> z, Span<float> hiddenActivations = default)
+    public float Forward(ReadOnlySpan<float> x, Span<float> z, Span<float> hiddenActivations = default, float correction = 1)
     {
         if (Hidden == 0)
         {
@@ -63,6 +78,11 @@ public sealed class ProjectionHead
             HeadLayers.Dense(W2, B2, h, z);
             if (Residual)
             {
+                if (correction != 1)
+                {
+                    TensorPrimitives.Multiply(z, correction, z);
+                }
+
                 TensorPrimitives.Add(z, x, z);
             }
         }
@@ -70,10 +90,22 @@ public sealed class ProjectionHead
         return HeadLayers.L2Normalise(z);
     }
 
+    /// <summary>The vector search uses: the head's output with <see cref="Correction"/> and <see cref="BaseShare"/> applied.</summary>
     public float[] Embed(ReadOnlySpan<float> x)
     {
         var z = new float[Output];
-        Forward(x, z);
-        return z;
+        Forward(x, z, default, Correction);
+        if (BaseShare <= 0)
+        {
+            return z;
+        }
+
+        var mixed = new float[Input + Output];
+        var unit = mixed.AsSpan(0, Input);
+        x.CopyTo(unit);
+        HeadLayers.L2Normalise(unit);
+        TensorPrimitives.Multiply(unit, MathF.Sqrt(BaseShare), unit);
+        TensorPrimitives.Multiply(z, MathF.Sqrt(1 - BaseShare), mixed.AsSpan(Input));
+        return mixed;
     }
 }

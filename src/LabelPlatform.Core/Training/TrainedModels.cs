@@ -29,7 +29,7 @@ public sealed class TrainedModels(
         byte[] onnx;
         try
         {
-            onnx = OnnxGraphEditor.AppendDenseLayers(baseBytes, baseModel.OutputName, layers, "embedding_trained", head.Residual);
+            onnx = OnnxGraphEditor.AppendHead(baseBytes, baseModel.OutputName, new HeadGraph(layers, head.Residual, head.Correction, head.BaseShare), "embedding_trained");
         }
         catch (OnnxModelException ex)
         {
@@ -41,7 +41,7 @@ public sealed class TrainedModels(
             Name = parameters.ModelName,
             Tensor = "embedding_trained",
             Preprocessing = baseModel.Preprocessing,
-            ExpectedDimension = head.Output,
+            ExpectedDimension = head.EmbeddingDimension,
             Origin = $"trained: {baseModel.Label} + {(head.Residual ? "residual " : "")}{(head.Hidden > 0 ? $"{head.Hidden}-unit ReLU + " : "")}{head.Output}-d head, split {split.Name}, job run {run.Id}",
             CreatedBy = run.StartedBy,
             // The head runs on the base's path: its vectors come from the base's stored ones.
@@ -63,7 +63,7 @@ public sealed class TrainedModels(
             ["validation_precision_at10"] = TrainingService.Finite(result.BestValidationPrecisionAt10),
             ["seconds"] = Math.Round(result.Seconds, 2),
             ["curve"] = result.Curve.Select(e => new { epoch = e.Epoch, loss = e.Loss, validation_precision_at10 = TrainingService.Finite(e.ValidationPrecisionAt10), seconds = Math.Round(e.Seconds, 3) }),
-            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output, residual = head.Residual },
+            ["head"] = new { input = head.Input, hidden = head.Hidden, output = head.Output, residual = head.Residual, correction = head.Correction, base_share = head.BaseShare, dimension = head.EmbeddingDimension },
             ["created_at"] = clock.GetUtcNow(),
         };
         var json = JsonSerializer.Serialize(manifest, TrainingService.ManifestOptions);

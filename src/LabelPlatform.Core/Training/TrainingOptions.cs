@@ -43,6 +43,18 @@ public sealed record TrainingOptions
     /// </summary>
     public float NeighbourhoodWeight { get; init; }
 
+    /// <summary>
+    /// Residual heads: the scale of the learned correction when the trained head embeds (training runs at 1). Below 1
+    /// the head stays closer to the base model, which keeps classes it was not trained on apart.
+    /// </summary>
+    public float Correction { get; init; } = 1;
+
+    /// <summary>
+    /// The share of the base model's cosine similarity mixed into the trained head's when it embeds (vectors
+    /// [√s·x, √(1−s)·z]); 0 uses the head's alone. Training runs on the head alone.
+    /// </summary>
+    public float BaseShare { get; init; }
+
     /// <summary>Proxy loss: cosine logits are multiplied by this (an inverse temperature).</summary>
     public float Scale { get; init; } = 4f;
 
@@ -90,6 +102,11 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Head) || (Head == HeadKind.Residual && Hidden == 0))
         {
             return "the head must be an MLP or a residual head, and a residual head needs hidden units";
+        }
+
+        if (!(Correction is >= 0 and <= 10) || !(BaseShare is >= 0 and < 1))
+        {
+            return "the correction scale must be in [0, 10] and the base share in [0, 1)";
         }
 
         if (!(NeighbourhoodWeight >= 0) || NeighbourhoodWeight > 1000)

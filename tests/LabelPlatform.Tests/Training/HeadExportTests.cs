@@ -40,24 +40,29 @@ public class HeadExportTests
     }
 
     [Theory]
-    [InlineData(0, false)]
-    [InlineData(4, false)]
-    [InlineData(4, true)]
-    public void The_exported_graph_computes_what_the_head_computes_and_reads_back(int hidden, bool residual)
+    [InlineData(0, false, 1f, 0f)]
+    [InlineData(4, false, 1f, 0f)]
+    [InlineData(4, true, 1f, 0f)]
+    [InlineData(4, true, 0.3f, 0f)]
+    [InlineData(4, true, 0.3f, 0.6f)]
+    [InlineData(4, false, 1f, 0.5f)]
+    public void The_exported_graph_computes_what_the_head_computes_and_reads_back(int hidden, bool residual, float correction, float baseShare)
     {
         var head = RandomHead(hidden, residual);
-        var output = head.Output;
+        head.Correction = correction;
+        head.BaseShare = baseShare;
+        var output = head.EmbeddingDimension;
         List<DenseLayer> layers = hidden > 0
-            ? [new DenseLayer(6, hidden, head.W1, head.B1, true), new DenseLayer(hidden, output, head.W2, head.B2, false)]
-            : [new DenseLayer(6, output, head.W1, head.B1, false)];
+            ? [new DenseLayer(6, hidden, head.W1, head.B1, true), new DenseLayer(hidden, head.Output, head.W2, head.B2, false)]
+            : [new DenseLayer(6, head.Output, head.W1, head.B1, false)];
 
-        var exported = OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained", residual);
+        var exported = OnnxGraphEditor.AppendHead(IdentityModel(), "features", new HeadGraph(layers, residual, correction, baseShare), "embedding_trained");
         var values = Run(exported, output);
-        if (residual)
+        if (residual || baseShare > 0)
         {
-            // Without the skip connection the same weights give other vectors: the graph really adds it.
-            var plain = Run(OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained"), output);
-            Assert.True(values.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 0.01);
+            // Without the skip connection, the scaling or the mixing the same weights give other vectors: the graph really has them.
+            var plain = Run(OnnxGraphEditor.AppendDenseLayers(IdentityModel(), "features", layers, "embedding_trained"), head.Output);
+            Assert.True(values.Length != plain.Length || values.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 0.01);
         }
 
         for (var row = 0; row < 2; row++)
@@ -75,7 +80,9 @@ public class HeadExportTests
         var back = HeadWeights.Read(exported, "embedding_trained", 6);
         Assert.Equal(head.W1, back.W1);
         Assert.Equal(head.B2, back.B2);
-        Assert.Equal((hidden, residual), (back.Hidden, back.Residual));
+        Assert.Equal((hidden, residual, output), (back.Hidden, back.Residual, back.EmbeddingDimension));
+        Assert.Equal(correction, back.Correction, 6);
+        Assert.Equal(baseShare, back.BaseShare, 5);
     }
 
     private static readonly float[] Input = [0.5f, -1f, 2f, 0f, 0.25f, 1f, /* second row */ -0.3f, 0.1f, 0.9f, -2f, 1.5f, 0.7f];
