@@ -64,6 +64,45 @@ public class EvaluateCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Splits_travel_as_files_and_the_model_path_is_chosen_and_recorded()
+    {
+        using var folder = new ImportFolder().AddCaltech("accordion", 8).AddCaltech("airplanes", 8);
+        Assert.Equal(0, (await RunAsync("import", "--dataset", "cli-a", "--path", folder.Root, "--json")).Code);
+        Assert.Equal(0, (await RunAsync("import", "--dataset", "cli-b", "--path", folder.Root, "--json")).Code);
+        Assert.Equal(0, (await RunAsync("embed", "--dataset", "cli-b", "--model", "mobilenetv2:float", "--json")).Code);
+        var file = Path.Combine(_data, "split.json");
+        var split = await RunAsync("evaluate", "--dataset", "cli-a", "--protocol", "article", "--seed", "9", "--queries-per-class", "2", "--candidates-per-class", "4", "--model", "random");
+        Assert.True(split.Code == 0, split.Stderr);
+
+        var export = await RunAsync("splits", "export", "--dataset", "cli-a", "--split", "article-seed9", "--out", file);
+        var import = await RunAsync("splits", "import", "--dataset", "cli-b", "--file", file, "--name", "from-a");
+        var again = await RunAsync("splits", "import", "--dataset", "cli-b", "--file", file, "--name", "from-a");
+        var evaluated = await RunAsync("evaluate", "--dataset", "cli-b", "--split", "from-a", "--model", "mobilenetv2:float", "--k", "3", "--json", "-");
+
+        Assert.True(export.Code == 0, export.Stderr);
+        Assert.True(import.Code == 0, import.Stderr);
+        Assert.Contains("Imported split from-a into cli-b: 4 queries, 8 candidates, 4 training images.", import.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, again.Code);
+        Assert.Contains("already has a split named 'from-a'", again.Stderr, StringComparison.Ordinal);
+        Assert.True(evaluated.Code == 0, evaluated.Stderr);
+        using var json = JsonDocument.Parse(evaluated.Stdout[evaluated.Stdout.IndexOf('{', StringComparison.Ordinal)..]);
+        Assert.Equal("float", json.RootElement.GetProperty("execution_path").GetString());
+        Assert.Equal("mobilenetv2 v1 float", json.RootElement.GetProperty("model").GetString());
+        using var exported = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        Assert.Equal(exported.RootElement.GetProperty("digests").GetProperty("query").GetString(),
+            json.RootElement.GetProperty("split").GetProperty("digests").GetProperty("query").GetString());
+        Assert.Contains("int8_dot_products_exact", json.RootElement.GetProperty("machine").GetRawText(), StringComparison.Ordinal);
+
+        // models path: an admin's choice from the command line, and a refusal with the reason.
+        var choose = await RunAsync("models", "path", "--name", "mobilenetv2", "--choice", "float");
+        var bad = await RunAsync("models", "path", "--name", "mobilenetv2", "--choice", "fastest");
+        Assert.True(choose.Code == 0, choose.Stderr);
+        Assert.Contains("this machine uses mobilenetv2 v1 float", choose.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("not a path choice", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Evaluate_refuses_unknown_splits_and_models_without_embeddings()
     {
         using var folder = new ImportFolder().AddCaltech("accordion", 6).AddCaltech("anchor", 6);
