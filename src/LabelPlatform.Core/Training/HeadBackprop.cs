@@ -25,44 +25,39 @@ internal sealed class HeadBackprop
         _head = head;
         _hidden = new float[Math.Max(1, batchCapacity * head.Hidden)];
         _norms = new float[batchCapacity];
-        _du = new float[head.Output];
-        _dh = new float[Math.Max(1, head.Hidden)];
+        _du = new float[batchCapacity * head.Output];
+        _dh = new float[Math.Max(1, batchCapacity * head.Hidden)];
         Outputs = new float[batchCapacity * head.Output];
     }
 
     /// <summary>The unit outputs of the last <see cref="Forward"/>, row by row (only its first rows are that batch's).</summary>
     public float[] Outputs { get; }
 
-    public void Forward(ReadOnlySpan<float> inputs, int count)
-    {
-        int input = _head.Input, hidden = _head.Hidden, output = _head.Output;
-        for (var i = 0; i < count; i++)
-        {
-            _norms[i] = _head.Forward(inputs.Slice(i * input, input), Outputs.AsSpan(i * output, output), hidden > 0 ? _hidden.AsSpan(i * hidden, hidden) : default);
-        }
-    }
+    public void Forward(ReadOnlySpan<float> inputs, int count) =>
+        _head.ForwardRows(inputs, count, Outputs, _head.Hidden > 0 ? _hidden : default, _norms);
 
     /// <summary>Adds to <paramref name="gradients"/> the gradient of the loss whose gradient w.r.t. the last forward's outputs is <paramref name="outputGradient"/>.</summary>
     public void Backward(ReadOnlySpan<float> inputs, ReadOnlySpan<float> outputGradient, int count, HeadGradients gradients)
     {
-        int input = _head.Input, hidden = _head.Hidden, output = _head.Output;
+        int hidden = _head.Hidden, output = _head.Output;
         for (var i = 0; i < count; i++)
         {
-            var x = inputs.Slice(i * input, input);
-            var du = _du.AsSpan();
-            HeadLayers.L2NormaliseBackward(Outputs.AsSpan(i * output, output), _norms[i], outputGradient.Slice(i * output, output), du);
-            if (hidden == 0)
-            {
-                HeadLayers.DenseBackward(_head.W1, x, du, gradients.W1, gradients.B1, default);
-                continue;
-            }
-
-            // A residual head's skip connection adds the frozen input, which has no parameter: the same gradients.
-            var h = _hidden.AsSpan(i * hidden, hidden);
-            var dh = _dh.AsSpan();
-            HeadLayers.DenseBackward(_head.W2, h, du, gradients.W2, gradients.B2, dh);
-            HeadLayers.ReluBackward(h, dh);
-            HeadLayers.DenseBackward(_head.W1, x, dh, gradients.W1, gradients.B1, default);
+            HeadLayers.L2NormaliseBackward(Outputs.AsSpan(i * output, output), _norms[i], outputGradient.Slice(i * output, output), _du.AsSpan(i * output, output));
         }
+
+        if (hidden == 0)
+        {
+            HeadLayers.DenseBackwardRows(_head.W1, inputs, _du, count, gradients.W1, gradients.B1, default);
+            return;
+        }
+
+        // A residual head's skip connection adds the frozen input, which has no parameter: the same gradients.
+        HeadLayers.DenseBackwardRows(_head.W2, _hidden, _du, count, gradients.W2, gradients.B2, _dh);
+        for (var i = 0; i < count; i++)
+        {
+            HeadLayers.ReluBackward(_hidden.AsSpan(i * hidden, hidden), _dh.AsSpan(i * hidden, hidden));
+        }
+
+        HeadLayers.DenseBackwardRows(_head.W1, inputs, _dh, count, gradients.W1, gradients.B1, default);
     }
 }

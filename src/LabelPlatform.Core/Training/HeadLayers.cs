@@ -49,6 +49,93 @@ internal static class HeadLayers
         }
     }
 
+    /// <summary>
+    /// <see cref="Dense"/> for <paramref name="count"/> rows at once: the same dot products, bit for bit, but a block of
+    /// weight rows stays in cache while every input row passes, instead of all the weights being read again per row
+    /// (a 1280 x 1024 layer is 5 MB, far more than a core's cache).
+    /// </summary>
+    public static void DenseRows(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> inputs, int count, Span<float> outputs)
+    {
+        var m = bias.Length;
+        var n = weights.Length / m;
+        foreach (var (start, end) in Blocks(m, n))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var x = inputs.Slice(i * n, n);
+                var y = outputs.Slice(i * m, m);
+                for (var j = start; j < end; j++)
+                {
+                    y[j] = TensorPrimitives.Dot(weights.Slice(j * n, n), x) + bias[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DenseBackward"/> for <paramref name="count"/> rows at once, bit for bit: every gradient element adds the
+    /// rows' contributions in row order and every dx row adds the outputs' in output order, as row-by-row calls would,
+    /// with a block of weight (and weight-gradient) rows kept in cache across the rows.
+    /// </summary>
+    public static void DenseBackwardRows(ReadOnlySpan<float> weights, ReadOnlySpan<float> inputs, ReadOnlySpan<float> outputGradients, int count, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradients)
+    {
+        var m = biasGradient.Length;
+        var n = weights.Length / m;
+        foreach (var (start, end) in Blocks(m, n))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var x = inputs.Slice(i * n, n);
+                var dy = outputGradients.Slice(i * m, m);
+                for (var j = start; j < end; j++)
+                {
+                    if (dy[j] != 0)
+                    {
+                        var row = weightGradient.Slice(j * n, n);
+                        TensorPrimitives.MultiplyAdd(x, dy[j], row, row);
+                    }
+                }
+            }
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            TensorPrimitives.Add(biasGradient, outputGradients.Slice(i * m, m), biasGradient);
+        }
+
+        if (inputGradients.IsEmpty)
+        {
+            return;
+        }
+
+        inputGradients[..(count * n)].Clear();
+        foreach (var (start, end) in Blocks(m, n))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var dy = outputGradients.Slice(i * m, m);
+                var dx = inputGradients.Slice(i * n, n);
+                for (var j = start; j < end; j++)
+                {
+                    if (dy[j] != 0)
+                    {
+                        TensorPrimitives.MultiplyAdd(weights.Slice(j * n, n), dy[j], dx, dx);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Ranges of the <paramref name="m"/> weight rows of length <paramref name="n"/>, about 128 KB each: with the matching gradient rows and an input row a block stays in L2.</summary>
+    private static IEnumerable<(int Start, int End)> Blocks(int m, int n)
+    {
+        var block = Math.Max(1, 32768 / n);
+        for (var start = 0; start < m; start += block)
+        {
+            yield return (start, Math.Min(m, start + block));
+        }
+    }
+
     /// <summary>h = max(h, 0) in place.</summary>
     public static void Relu(Span<float> h) => TensorPrimitives.Max(h, 0f, h);
 

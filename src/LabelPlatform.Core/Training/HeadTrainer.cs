@@ -292,10 +292,20 @@ public static class HeadTrainer
     {
         float[] Embed(int[] rows)
         {
+            const int chunk = 256;
             var embedded = new float[rows.Length * head.Output];
-            for (var i = 0; i < rows.Length; i++)
+            var inputs = new float[chunk * d];
+            var hidden = new float[chunk * head.Hidden];
+            var norms = new float[chunk];
+            for (var start = 0; start < rows.Length; start += chunk)
             {
-                head.Forward(vectors.AsSpan(rows[i] * d, d), embedded.AsSpan(i * head.Output, head.Output));
+                var count = Math.Min(chunk, rows.Length - start);
+                for (var i = 0; i < count; i++)
+                {
+                    vectors.AsSpan(rows[start + i] * d, d).CopyTo(inputs.AsSpan(i * d, d));
+                }
+
+                head.ForwardRows(inputs, count, embedded.AsSpan(start * head.Output, count * head.Output), hidden, norms);
             }
 
             return embedded;

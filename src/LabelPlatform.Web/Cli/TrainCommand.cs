@@ -31,12 +31,17 @@ internal static class TrainCommand
         var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => defaults.WeightDecay };
         var scale = new Option<float>("--scale") { Description = "proxy loss: scale of the cosine logits", DefaultValueFactory = _ => defaults.Scale };
         var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
+        var head = new Option<string>("--head") { Description = "residual (x + a learned correction, normalised; keeps the base dimension) or mlp (a new embedding of --dim)", DefaultValueFactory = _ => defaults.Head == HeadKind.Residual ? "residual" : "mlp" };
+        var correction = new Option<float>("--correction") { Description = "residual head: scale of the learned correction when the head embeds", DefaultValueFactory = _ => defaults.Correction };
+        var baseShare = new Option<float>("--base-share") { Description = "share of the base model's cosine similarity mixed into the head's, in [0, 1)", DefaultValueFactory = _ => defaults.BaseShare };
+        var neighbourhood = new Option<float>("--neighbourhood") { Description = "weight of the regulariser that keeps the base model's neighbourhoods (0: off)", DefaultValueFactory = _ => defaults.NeighbourhoodWeight };
         var noHeldOut = new Option<bool>("--no-held-out-check") { Description = "Skip training the same head on the class-disjoint split to measure it on classes it never saw" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout" };
         loss.AcceptOnlyFromAmong("proxy", "triplet");
+        head.AcceptOnlyFromAmong("residual", "mlp");
         var command = new Command("train", "Train a metric-learning head on a split's training images and evaluate it against its base model")
         {
-            dataset, split, protocol, seed, baseModel, name, dim, hidden, epochs, loss, learningRate, weightDecay, scale, batch, noHeldOut, json,
+            dataset, split, protocol, seed, baseModel, name, dim, hidden, epochs, loss, learningRate, weightDecay, scale, batch, head, correction, baseShare, neighbourhood, noHeldOut, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -56,6 +61,10 @@ internal static class TrainCommand
                 WeightDecay = parse.GetValue(weightDecay),
                 Scale = parse.GetValue(scale),
                 BatchSize = parse.GetValue(batch),
+                Head = parse.GetValue(head) == "residual" ? HeadKind.Residual : HeadKind.Mlp,
+                Correction = parse.GetValue(correction),
+                BaseShare = parse.GetValue(baseShare),
+                NeighbourhoodWeight = parse.GetValue(neighbourhood),
                 Seed = parse.GetValue(seed),
             };
             if (options.Problem() is { } problem)

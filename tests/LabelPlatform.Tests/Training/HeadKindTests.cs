@@ -5,7 +5,7 @@ namespace LabelPlatform.Tests.Training;
 /// <summary>The residual head and the neighbourhood regulariser: how they start, that they stay deterministic, what they change.</summary>
 public class HeadKindTests
 {
-    private static readonly TrainingOptions Small = new() { Dimension = 8, Hidden = 32, Epochs = 15, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
+    private static readonly TrainingOptions Small = new() { Head = HeadKind.Mlp, BaseShare = 0, Dimension = 8, Hidden = 32, Epochs = 15, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
 
     [Fact]
     public void A_new_residual_head_gives_the_base_embedding()

@@ -46,7 +46,7 @@ public class HeadTrainerTests
     internal static float[] Embed(ProjectionHead head, float[] vectors, int dimension) =>
         [.. Enumerable.Range(0, vectors.Length / dimension).SelectMany(i => head.Embed(vectors.AsSpan(i * dimension, dimension)))];
 
-    private static readonly TrainingOptions Small = new() { Dimension = 8, Hidden = 32, Epochs = 15, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
+    private static readonly TrainingOptions Small = new() { Head = HeadKind.Mlp, BaseShare = 0, Dimension = 8, Hidden = 32, Epochs = 15, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
 
     [Theory]
     [InlineData(TrainingLoss.ProxySoftmax)]

@@ -15,7 +15,7 @@ namespace LabelPlatform.Tests.Training;
 /// </summary>
 public class TrainingServiceTests
 {
-    private static readonly TrainingOptions Tiny = new() { Dimension = 16, Hidden = 32, Epochs = 6, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
+    private static readonly TrainingOptions Tiny = new() { Head = HeadKind.Mlp, BaseShare = 0, Dimension = 16, Hidden = 32, Epochs = 6, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
 
     private sealed record Seeded(int DatasetId, EmbeddingModel Base, EvaluationSplit Split);
 

@@ -5,7 +5,7 @@ namespace LabelPlatform.Tests.Training;
 /// <summary>Which training images are held out to pick the epoch, and what training does when they are too few.</summary>
 public class ValidationSplitTests
 {
-    private static readonly TrainingOptions Small = new() { Dimension = 8, Hidden = 16, Epochs = 5, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
+    private static readonly TrainingOptions Small = new() { Head = HeadKind.Mlp, BaseShare = 0, Dimension = 8, Hidden = 16, Epochs = 5, BatchSize = 32, Scale = 8, LearningRate = 0.01f };
 
     private static int[] Labels(params (int Label, int Images)[] classes) => [.. classes.SelectMany(c => Enumerable.Repeat(c.Label, c.Images))];
 

@@ -334,6 +334,8 @@ public class TrainingPageTests(EvaluationPagesFixture fixture) : IClassFixture<E
             ["Input.Epochs"] = "5",
             ["Input.Loss"] = "ProxySoftmax",
             ["Input.Seed"] = "1",
+            ["Input.Head"] = "Residual",
+            ["Input.BaseShare"] = "1.5",
         }, "/Admin/Training");
         var body = await response.Content.ReadAsStringAsync();
 
@@ -341,6 +343,7 @@ public class TrainingPageTests(EvaluationPagesFixture fixture) : IClassFixture<E
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("The name uses 1-100 letters", body, StringComparison.Ordinal);
         Assert.Contains("The dimension must be between 2 and 4096.", body, StringComparison.Ordinal);
+        Assert.Contains("The base share must be between 0 and 0.99.", body, StringComparison.Ordinal);
         Assert.Equal(0, await fixture.QueryAsync(db => db.JobRuns.CountAsync(j => j.Kind == JobKinds.Train)));
     }
 }

@@ -63,6 +63,14 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, TrainingSe
 
         public TrainingLoss Loss { get; set; } = TrainingLoss.ProxySoftmax;
 
+        public HeadKind Head { get; set; } = new TrainingOptions().Head;
+
+        [Range(0.0, 10.0, ErrorMessage = "The correction scale must be between 0 and 10.")]
+        public float Correction { get; set; } = new TrainingOptions().Correction;
+
+        [Range(0.0, 0.99, ErrorMessage = "The base share must be between 0 and 0.99.")]
+        public float BaseShare { get; set; } = new TrainingOptions().BaseShare;
+
         [Range(0, int.MaxValue, ErrorMessage = "The seed is a whole number of 0 or more.")]
         public int Seed { get; set; } = EvaluationService.DefaultSeed;
     }
@@ -85,7 +93,18 @@ public class IndexModel(PlatformDbContext db, ModelRegistry registry, TrainingSe
 
         try
         {
-            var options = new TrainingOptions { Dimension = Input.Dimension, Hidden = Input.Hidden, Epochs = Input.Epochs, Loss = Input.Loss, Seed = Input.Seed };
+            var options = new TrainingOptions
+            {
+                Dimension = Input.Dimension, Hidden = Input.Hidden, Epochs = Input.Epochs, Loss = Input.Loss, Seed = Input.Seed,
+                Head = Input.Head, Correction = Input.Correction, BaseShare = Input.BaseShare,
+            };
+            if (options.Problem() is { } problem)
+            {
+                ModelState.AddModelError(string.Empty, $"Not started: {problem}.");
+                await LoadAsync(Input.DatasetId, ct);
+                return Page();
+            }
+
             var job = await training.CreateRunAsync(Input.DatasetId, new TrainParameters(Input.SplitId, Input.BaseModelId, Input.Name, options), User.Identity?.Name, enqueue: true, ct);
             TempData["Flash"] = $"Training {Input.Name}: job run {job.Id}. When it ends, the model is registered and evaluated against its base.";
             return Redirect($"/Admin/Jobs/Details/{job.Id}");
