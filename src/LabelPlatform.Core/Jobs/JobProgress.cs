@@ -87,9 +87,9 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
         var now = clock.GetUtcNow();
         lock (_gate)
         {
-            if (!force && now - _lastFlush < FlushInterval)
+            // A cancelled run writes its counters before it stops: work committed since the last flush must show.
+            if (!force && now - _lastFlush < FlushInterval && !CancelRequested)
             {
-                ThrowIfCancelled();
                 return;
             }
 
