@@ -26,8 +26,8 @@ public sealed record TrainingOptions
     /// <summary>Output dimension of an <see cref="HeadKind.Mlp"/> head; a residual head keeps its input's dimension.</summary>
     public int Dimension { get; init; } = 256;
 
-    /// <summary>Hidden ReLU units; 0 trains a linear head.</summary>
-    public int Hidden { get; init; } = 2048;
+    /// <summary>Hidden ReLU units; 0 trains a linear head (MLP only).</summary>
+    public int Hidden { get; init; } = 1024;
     public int Epochs { get; init; } = 40;
     public int BatchSize { get; init; } = 128;
     public float LearningRate { get; init; } = 1e-3f;
@@ -35,7 +35,11 @@ public sealed record TrainingOptions
     /// <summary>Decoupled weight decay (AdamW) on the layers, not the proxies.</summary>
     public float WeightDecay { get; init; } = 1e-4f;
     public TrainingLoss Loss { get; init; } = TrainingLoss.ProxySoftmax;
-    public HeadKind Head { get; init; } = HeadKind.Mlp;
+    /// <summary>
+    /// Residual by default: with <see cref="Correction"/> and <see cref="BaseShare"/> it stays near the base model, the
+    /// design that gained on its own split without losing on held-out classes (README, Training).
+    /// </summary>
+    public HeadKind Head { get; init; } = HeadKind.Residual;
 
     /// <summary>
     /// λ of a regulariser that keeps the base model's neighbourhoods: adds λ · mean over pairs i ≠ j of a batch of
@@ -47,13 +51,17 @@ public sealed record TrainingOptions
     /// Residual heads: the scale of the learned correction when the trained head embeds (training runs at 1). Below 1
     /// the head stays closer to the base model, which keeps classes it was not trained on apart.
     /// </summary>
-    public float Correction { get; init; } = 1;
+    public float Correction { get; init; } = DefaultCorrection;
+
+    public const float DefaultCorrection = 0.3f;
 
     /// <summary>
     /// The share of the base model's cosine similarity mixed into the trained head's when it embeds (vectors
     /// [√s·x, √(1−s)·z]); 0 uses the head's alone. Training runs on the head alone.
     /// </summary>
-    public float BaseShare { get; init; }
+    public float BaseShare { get; init; } = DefaultBaseShare;
+
+    public const float DefaultBaseShare = 0.6f;
 
     /// <summary>Proxy loss: cosine logits are multiplied by this (an inverse temperature).</summary>
     public float Scale { get; init; } = 4f;
