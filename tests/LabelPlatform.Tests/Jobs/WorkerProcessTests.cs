@@ -85,7 +85,8 @@ public class WorkerProcessTests : IDisposable
     [Fact]
     public async Task Killed_worker_mid_embedding_is_resumed_and_ends_with_exactly_one_vector_per_image()
     {
-        using var folder = new ImportFolder().AddCaltech(ClassName, 800);
+        const int Images = 400;
+        using var folder = new ImportFolder().AddCaltech(ClassName, Images);
         await using var client = BuildClientServices();
         await DatabaseInitializer.InitializeAsync(client);
         var dataset = await client.GetRequiredService<DatasetService>().GetOrCreateAsync("embed-kill", null, "test");
@@ -100,18 +101,18 @@ public class WorkerProcessTests : IDisposable
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
         var atKill = (await runs.FindAsync(run.Id))!;
-        Assert.True(atKill.Processed < 800, "the embedding finished before the worker was killed; the test proved nothing");
+        Assert.True(atKill.Processed < Images, "the embedding finished before the worker was killed; the test proved nothing");
 
         StartWorker();
-        // Generous: 800 images on 2 cores take about a minute, several when other work shares the machine; the wait ends as soon as the run does.
+        // Generous: 400 images on 2 cores take about 10 s without VNNI, several when other work shares the machine; the wait ends as soon as the run does.
         Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the second worker did not finish the run");
 
         var done = (await runs.FindAsync(run.Id))!;
         Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
-        Assert.Equal((800, 0, 0), (done.Succeeded, done.Duplicates, done.Failed));
+        Assert.Equal((Images, 0, 0), (done.Succeeded, done.Duplicates, done.Failed));
         await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
-        Assert.Equal(800, await db.Embeddings.CountAsync(e => e.ModelId == model.Id));
-        Assert.Equal(800, await db.Embeddings.Where(e => e.ModelId == model.Id).Select(e => e.ImageId).Distinct().CountAsync());
+        Assert.Equal(Images, await db.Embeddings.CountAsync(e => e.ModelId == model.Id));
+        Assert.Equal(Images, await db.Embeddings.Where(e => e.ModelId == model.Id).Select(e => e.ImageId).Distinct().CountAsync());
     }
 
     [Fact]
