@@ -10,7 +10,7 @@ training=src/LabelPlatform.Core/Training
 # file | line to match exactly (trimmed; every occurrence: a term can be written both row by row and batched) | replacement | what is removed
 mutants=(
   "HeadLayers.cs|TensorPrimitives.Multiply(z, -TensorPrimitives.Dot(z, dz), du);|du.Clear();|L2 normalisation: the -z (z . dz) projection term"
-  "HeadLayers.cs|TensorPrimitives.Divide(du, Math.Max(norm, 1e-12f), du);||L2 normalisation: the 1/|u| factor"
+  "HeadLayers.cs|TensorPrimitives.Divide(du, Math.Max(norm, 1e-12f), du);||L2 normalisation: the 1/‖u‖ factor"
   "HeadLayers.cs|dh[k] = 0;||ReLU: the mask of inactive units"
   "HeadLayers.cs|TensorPrimitives.MultiplyAdd(x, dy[j], row, row);||dense layer: the weight gradient dy x^T"
   "HeadLayers.cs|TensorPrimitives.MultiplyAdd(weights.Slice(j * n, n), dy[j], dx, dx);||dense layer: the input gradient W^T dy"
