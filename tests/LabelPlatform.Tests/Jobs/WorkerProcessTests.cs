@@ -16,10 +16,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LabelPlatform.Tests.Jobs;
 
+/// <summary>Worker processes killed and resumed run alone: on a 2-core CPU without VNNI a parallel test class starved the resumed embedding past its deadline (it passed alone).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class WorkerProcessCollection
+{
+    public const string Name = "Worker processes";
+}
+
 /// <summary>
 /// The standalone worker process runs jobs queued by another process through the shared SQLite files, and a worker
 /// killed with SIGKILL mid-import loses nothing: the next worker resumes the same run and ends with one row per image.
 /// </summary>
+[Collection(WorkerProcessCollection.Name)]
 public class WorkerProcessTests : IDisposable
 {
     private const string ClassName = "airplanes"; // 800 images: long enough to kill the worker half-way
