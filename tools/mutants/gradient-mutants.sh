@@ -7,7 +7,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${1:-$(mktemp -d)}"
 training=src/LabelPlatform.Core/Training
 
-# file | line to match exactly (trimmed; every occurrence: a term can be written both row by row and batched) | replacement | what is removed
+# file | line to match exactly (trimmed; every occurrence is replaced) | replacement | what is removed
 mutants=(
   "HeadLayers.cs|TensorPrimitives.Multiply(z, -TensorPrimitives.Dot(z, dz), du);|du.Clear();|L2 normalisation: the -z (z . dz) projection term"
   "HeadLayers.cs|TensorPrimitives.Divide(du, Math.Max(norm, 1e-12f), du);||L2 normalisation: the 1/‖u‖ factor"

@@ -11,43 +11,12 @@ namespace LabelPlatform.Core.Training;
 internal static class HeadLayers
 {
     /// <summary>y = W x + b.</summary>
-    public static void Dense(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y)
-    {
-        var n = x.Length;
-        for (var j = 0; j < y.Length; j++)
-        {
-            y[j] = TensorPrimitives.Dot(weights.Slice(j * n, n), x) + bias[j];
-        }
-    }
+    public static void Dense(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y) =>
+        DenseRows(weights, bias, x, 1, y);
 
     /// <summary>gW += dy xᵀ and gB += dy; when <paramref name="dx"/> is not empty, dx = Wᵀ dy.</summary>
-    public static void DenseBackward(ReadOnlySpan<float> weights, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
-    {
-        var n = x.Length;
-        for (var j = 0; j < dy.Length; j++)
-        {
-            if (dy[j] != 0)
-            {
-                var row = weightGradient.Slice(j * n, n);
-                TensorPrimitives.MultiplyAdd(x, dy[j], row, row);
-            }
-        }
-
-        TensorPrimitives.Add(biasGradient[..dy.Length], dy, biasGradient[..dy.Length]);
-        if (dx.IsEmpty)
-        {
-            return;
-        }
-
-        dx.Clear();
-        for (var j = 0; j < dy.Length; j++)
-        {
-            if (dy[j] != 0)
-            {
-                TensorPrimitives.MultiplyAdd(weights.Slice(j * n, n), dy[j], dx, dx);
-            }
-        }
-    }
+    public static void DenseBackward(ReadOnlySpan<float> weights, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx) =>
+        DenseBackwardRows(weights, x, dy, 1, weightGradient, biasGradient[..dy.Length], dx);
 
     /// <summary>
     /// <see cref="Dense"/> for <paramref name="count"/> rows at once: the same dot products, bit for bit, but a block of

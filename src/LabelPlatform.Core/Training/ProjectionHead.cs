@@ -66,28 +66,9 @@ public sealed class ProjectionHead
     /// <summary>Writes the unit embedding of <paramref name="x"/> into <paramref name="z"/>; returns the pre-normalisation norm.</summary>
     public float Forward(ReadOnlySpan<float> x, Span<float> z, Span<float> hiddenActivations = default, float correction = 1)
     {
-        if (Hidden == 0)
-        {
-            HeadLayers.Dense(W1, B1, x, z);
-        }
-        else
-        {
-            var h = hiddenActivations.Length >= Hidden ? hiddenActivations[..Hidden] : new float[Hidden];
-            HeadLayers.Dense(W1, B1, x, h);
-            HeadLayers.Relu(h);
-            HeadLayers.Dense(W2, B2, h, z);
-            if (Residual)
-            {
-                if (correction != 1)
-                {
-                    TensorPrimitives.Multiply(z, correction, z);
-                }
-
-                TensorPrimitives.Add(z, x, z);
-            }
-        }
-
-        return HeadLayers.L2Normalise(z);
+        Span<float> norm = stackalloc float[1];
+        ForwardRows(x, 1, z, hiddenActivations, norm, correction);
+        return norm[0];
     }
 
     /// <summary>
