@@ -69,6 +69,7 @@ public static class CoreServiceCollectionExtensions
 
         services.AddScoped<AdminSeeder>();
         services.AddSingleton<ApiTokenService>();
+        services.AddScoped<UserAccess>();
         services.AddSingleton<ImageValidator>();
         services.AddSingleton<ImageStore>();
         services.AddSingleton<ArchiveExtractor>();

@@ -4,7 +4,10 @@ using LabelPlatform.Core.Identity;
 using LabelPlatform.Jobs;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,6 +25,7 @@ public class PlatformFactory : WebApplicationFactory<Program>
     public const string UserPassword = "User-Passw0rd!";
 
     private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     public PlatformFactory()
     {
@@ -54,6 +58,13 @@ public class PlatformFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Replaces or adds services (e.g. a counting decorator); set before the first request.</summary>
+    public PlatformFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -67,11 +78,28 @@ public class PlatformFactory : WebApplicationFactory<Program>
         {
             services.AddSingleton(new JobStorageFactory(_ => new InMemoryStorage()));
             services.AddSingleton<Hangfire.Logging.ILogProvider, SilentHangfireLogs>();
+            foreach (var configure in _services)
+            {
+                configure(services);
+            }
         });
     }
 
+    /// <summary>Where the app listens after <see cref="StartOnSocket"/>; null on the in-memory test server.</summary>
+    public Uri? SocketAddress { get; private set; }
+
+    /// <summary>Serves on a real Kestrel socket (loopback, a free port): its body limits and connection handling apply.</summary>
+    public void StartOnSocket()
+    {
+        UseKestrel(0);
+        StartServer();
+        SocketAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
     /// <summary>A client that keeps cookies and does not follow redirects (tests assert on them).</summary>
-    public HttpClient CreateBrowserClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    public HttpClient CreateBrowserClient() => SocketAddress is null
+        ? CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true })
+        : new HttpClient(new CookieContainerHandler { InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false } }) { BaseAddress = SocketAddress };
 
     public async Task<string> CreateUserAsync(string email, params string[] roles)
     {
@@ -85,6 +113,13 @@ public class PlatformFactory : WebApplicationFactory<Program>
         }
 
         return user.Id;
+    }
+
+    public async Task<string> UserIdAsync(string email)
+    {
+        using var scope = Services.CreateScope();
+        var user = await scope.ServiceProvider.GetRequiredService<UserManager<PlatformUser>>().FindByEmailAsync(email);
+        return user?.Id ?? throw new InvalidOperationException($"no user {email}");
     }
 
     protected override void Dispose(bool disposing)

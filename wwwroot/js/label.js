@@ -6,7 +6,8 @@
     const bench = document.getElementById("bench");
     const configElement = document.getElementById("label-config");
     if (!bench || !configElement) return;
-    const config = JSON.parse(configElement.textContent);
+    // An attribute, not an inline script: the Content-Security-Policy allows no inline script at all.
+    const config = JSON.parse(configElement.dataset.config);
     const api = `/api/label/${config.datasetId}`;
     const token = document.querySelector("input[name=__RequestVerificationToken]")?.value ?? "";
     const $ = id => document.getElementById(id);

@@ -4,6 +4,26 @@ document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("select[data-navigate]").forEach(select => {
         select.addEventListener("change", () => { location.search = select.dataset.navigate.replace(/^\?/, "") + encodeURIComponent(select.value); });
     });
+    // A select whose change reloads its form as a GET (the search page's dataset: its classes come with the page).
+    document.querySelectorAll("select[data-reload-as-get]").forEach(select => {
+        select.addEventListener("change", () => {
+            const form = select.form;
+            if (!form) return;
+            form.method = "get";
+            form.removeAttribute("enctype");
+            form.submit();
+        });
+    });
+    // Review queue: the "other class" select only takes part once chosen, so a quick button's class is the one sent.
+    document.querySelectorAll("form.decide").forEach(form => {
+        const select = form.querySelector("[data-other]");
+        const set = form.querySelector("[data-other-submit]");
+        if (!select || !set) return;
+        select.disabled = false;
+        select.removeAttribute("name");
+        select.addEventListener("change", () => { set.disabled = !select.value; });
+        set.addEventListener("click", () => { select.name = "Input.ClassId"; });
+    });
     document.querySelectorAll("form[data-confirm]").forEach(form => {
         form.addEventListener("submit", e => { if (!confirm(form.dataset.confirm)) e.preventDefault(); });
     });

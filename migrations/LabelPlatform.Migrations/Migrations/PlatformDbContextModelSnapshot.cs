@@ -718,6 +718,9 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwnerId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -732,6 +735,8 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("OwnerId");
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
@@ -752,6 +757,9 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DisabledAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("DisplayName")
@@ -1481,6 +1489,14 @@ namespace LabelPlatform.Migrations.Migrations
                         .HasForeignKey("SplitId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Identity.ApiToken", b =>
+                {
+                    b.HasOne("LabelPlatform.Core.Identity.PlatformUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("LabelPlatform.Core.Jobs.JobRunItemError", b =>

@@ -148,17 +148,6 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.HasOne<JobRun>().WithMany().HasForeignKey(x => x.JobRunId).OnDelete(DeleteBehavior.Cascade);
         });
 
-        builder.Entity<PlatformUser>(e => e.Property(u => u.DisplayName).HasMaxLength(200));
-
-        builder.Entity<ApiToken>(e =>
-        {
-            e.Property(t => t.Name).HasMaxLength(100);
-            e.Property(t => t.TokenHash).HasMaxLength(64);
-            e.HasIndex(t => t.TokenHash).IsUnique();
-            e.Property(t => t.Prefix).HasMaxLength(16);
-            e.Property(t => t.CreatedBy).HasMaxLength(256);
-        });
-
         builder.Entity<ImageEmbedding>(e =>
         {
             e.ToTable("Embeddings");

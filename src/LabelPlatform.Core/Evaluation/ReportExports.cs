@@ -1,4 +1,5 @@
 using System.Globalization;
+using LabelPlatform.Core.Data;
 
 namespace LabelPlatform.Core.Evaluation;
 
@@ -24,13 +25,13 @@ public static class ReportExports
         await writer.WriteLineAsync(string.Join(',', header));
         foreach (var q in report.QueryResults)
         {
-            var cells = new List<string> { q.ImageId.ToString(Invariant), Csv(report.ClassName(q.ClassId)), q.Relevant.ToString(Invariant) };
+            var cells = new List<string> { q.ImageId.ToString(Invariant), CsvCell.Text(report.ClassName(q.ClassId)), q.Relevant.ToString(Invariant) };
             foreach (var m in q.AtK)
             {
                 cells.AddRange([F(m.Precision), F(m.Recall), F(m.AveragePrecision), F(m.AveragePrecisionNotebook), F(m.Ndcg)]);
             }
 
-            cells.AddRange([F(q.AveragePrecision), F(q.ReciprocalRank), Csv(string.Join(' ', q.Top.Select(h => h.ImageId.ToString(Invariant))))]);
+            cells.AddRange([F(q.AveragePrecision), F(q.ReciprocalRank), CsvCell.Text(string.Join(' ', q.Top.Select(h => h.ImageId.ToString(Invariant))))]);
             await writer.WriteLineAsync(string.Join(',', cells));
         }
     }
@@ -47,7 +48,7 @@ public static class ReportExports
         await writer.WriteLineAsync(string.Join(',', header));
         foreach (var c in report.PerClass)
         {
-            var cells = new List<string> { Csv(c.Name), c.IsNoise ? "1" : "0", c.Queries.ToString(Invariant) };
+            var cells = new List<string> { CsvCell.Text(c.Name), c.IsNoise ? "1" : "0", c.Queries.ToString(Invariant) };
             foreach (var m in c.Metrics.AtK)
             {
                 cells.AddRange([F(m.Precision), F(m.Recall), F(m.AveragePrecision), F(m.AveragePrecisionNotebook), F(m.Ndcg)]);
@@ -95,7 +96,4 @@ public static class ReportExports
     }
 
     private static string F(double value) => value.ToString("0.######", Invariant);
-
-    private static string Csv(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 }

@@ -18,6 +18,9 @@ public class ApiToken
     /// <summary>The first characters, so people can tell their tokens apart.</summary>
     public required string Prefix { get; set; }
     public string? CreatedBy { get; set; }
+
+    /// <summary>The user the token acts for: it has that user's roles, checked on every request, and dies with the account.</summary>
+    public string? OwnerId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
@@ -28,10 +31,10 @@ public sealed class ApiTokenService(IDbContextFactory<PlatformDbContext> context
     public const string TokenPrefix = "lp_";
 
     /// <summary>Creates a token; the returned plain text is the only copy.</summary>
-    public async Task<(ApiToken Token, string Plain)> CreateAsync(string name, string? createdBy, CancellationToken cancellationToken = default)
+    public async Task<(ApiToken Token, string Plain)> CreateAsync(string name, string ownerId, string? createdBy, CancellationToken cancellationToken = default)
     {
         var plain = TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var token = new ApiToken { Name = name, TokenHash = Hash(plain), Prefix = plain[..10], CreatedBy = createdBy, CreatedAt = clock.GetUtcNow() };
+        var token = new ApiToken { Name = name, TokenHash = Hash(plain), Prefix = plain[..10], CreatedBy = createdBy, OwnerId = ownerId, CreatedAt = clock.GetUtcNow() };
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ApiTokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);

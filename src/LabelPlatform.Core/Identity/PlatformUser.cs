@@ -6,6 +6,9 @@ public class PlatformUser : IdentityUser
 {
     public string? DisplayName { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Set by an admin: the account cannot sign in, and its open sessions and API tokens stop working.</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
 }
 
 public static class Roles
@@ -28,4 +31,7 @@ public static class Policies
 
     /// <summary>Labeller pages; reviewers and admins may label too.</summary>
     public const string Labeller = "LabellerArea";
+
+    /// <summary>Anything that shows data (datasets, images, search): a signed-in user holding at least one role.</summary>
+    public const string Member = "Member";
 }

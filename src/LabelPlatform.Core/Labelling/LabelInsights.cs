@@ -341,7 +341,7 @@ public sealed class LabelInsights(
         foreach (var r in rows)
         {
             var votes = string.Join(';', r.Votes.Select(v => $"{v.User}={v.Label}@{v.At:O}"));
-            await writer.WriteLineAsync(string.Join(',', r.ImageId.ToString(CultureInfo.InvariantCulture), r.Sha256, Csv(r.Origin), Csv(r.Label), r.Source, Csv(r.DecidedBy ?? ""), r.DecidedAt?.ToString("O") ?? "", Csv(votes)));
+            await writer.WriteLineAsync(string.Join(',', r.ImageId.ToString(CultureInfo.InvariantCulture), r.Sha256, CsvCell.Text(r.Origin), CsvCell.Text(r.Label), r.Source, CsvCell.Text(r.DecidedBy ?? ""), r.DecidedAt?.ToString("O") ?? "", CsvCell.Text(votes)));
         }
     }
 
@@ -517,8 +517,6 @@ public sealed class LabelInsights(
 
         return result;
     }
-
-    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
     private static string SafeFolder(string name)
     {

@@ -66,8 +66,13 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     public async Task<LabellingSettings> GetSettingsAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.LabellingSettings.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == datasetId, cancellationToken)
-            ?? new LabellingSettings { DatasetId = datasetId };
+        var settings = await db.LabellingSettings.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == datasetId, cancellationToken);
+        if (settings is null && !await db.Datasets.AnyAsync(d => d.Id == datasetId, cancellationToken))
+        {
+            throw new LabellingException($"dataset {datasetId} does not exist", 404);
+        }
+
+        return settings ?? new LabellingSettings { DatasetId = datasetId };
     }
 
     public async Task SaveSettingsAsync(int datasetId, int overlap, int leaseSeconds, int? modelId, string user, CancellationToken cancellationToken = default)

@@ -1,4 +1,5 @@
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
@@ -10,7 +11,7 @@ public static class ImageEndpoints
 {
     public static IEndpointRouteBuilder MapImageEndpoints(this IEndpointRouteBuilder app)
     {
-        var images = app.MapGroup("/images/{id:long}").RequireAuthorization();
+        var images = app.MapGroup("/images/{id:long}").RequireAuthorization(Policies.Member);
         images.MapGet("/file", (long id, PlatformDbContext db, ImageStore store, HttpContext http, CancellationToken ct) =>
             ServeAsync(id, db, http, (sha, format) => (store.OriginalPath(sha, format), ImageStore.ContentType(format)), ct));
         images.MapGet("/thumb", (long id, PlatformDbContext db, ImageStore store, HttpContext http, CancellationToken ct) =>

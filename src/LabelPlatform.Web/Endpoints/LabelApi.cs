@@ -50,7 +50,7 @@ public static class LabelApi
         }
         catch (AntiforgeryValidationException)
         {
-            return Results.Problem(statusCode: 400, detail: "missing or invalid antiforgery token (send the RequestVerificationToken header)");
+            throw new LabellingException("missing or invalid antiforgery token (send the RequestVerificationToken header)");
         }
 
         return await next(context);
@@ -94,12 +94,12 @@ public static class LabelApi
         {
             if (item is null || item.Suggestions?.Any(s => s is null) == true)
             {
-                return Results.Problem(statusCode: 400, detail: "an item or suggestion is null");
+                throw new LabellingException("an item or suggestion is null");
             }
 
             if (!Enum.TryParse<LabelEventKind>(item.Action, ignoreCase: true, out var kind) || kind is LabelEventKind.Undo or LabelEventKind.Review)
             {
-                return Results.Problem(statusCode: 400, detail: $"unknown action '{item.Action}' (label, noise, reject, skip)");
+                throw new LabellingException($"unknown action '{item.Action}' (label, noise, reject, skip)");
             }
 
             var shown = item.Suggestions is { Count: > 0 } s ? new ShownSuggestions([.. s.Take(3).Select(x => new Suggestion(x.ClassId, x.Name ?? "", Math.Clamp(x.Confidence, 0, 1), 0))]) : null;
@@ -107,23 +107,11 @@ public static class LabelApi
         }
 
         var source = body.Source is { } src && Sources.Contains(src) ? src : "single";
-        return await Guard(async () => ToDto(await labelling.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
+        return Results.Ok(ToDto(await labelling.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
     }
 
-    private static Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabellingService labelling, CancellationToken ct) =>
-        Guard(async () => ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
+    private static async Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabellingService labelling, CancellationToken ct) =>
+        Results.Ok(ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
 
     private static ResultDto ToDto(SubmitResult r) => new(r.SubmissionId, r.Duplicate, r.EventIds, r.ImageIds);
-
-    private static async Task<IResult> Guard(Func<Task<ResultDto>> action)
-    {
-        try
-        {
-            return Results.Ok(await action());
-        }
-        catch (LabellingException ex)
-        {
-            return Results.Problem(statusCode: ex.Status, detail: ex.Message);
-        }
-    }
 }

@@ -9,7 +9,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Endpoints;
 
-/// <summary>`POST /api/search`: query by image (an upload or a stored image id) over a dataset's embeddings.</summary>
+/// <summary>
+/// `POST /api/search`: query by image (an upload or a stored image id) over a dataset's embeddings. Errors are thrown
+/// as <see cref="SearchException"/>s; <see cref="ApiProblems"/> turns them into problem documents.
+/// </summary>
 public static class SearchApi
 {
     public const string Policy = "ApiAccess";
@@ -55,6 +58,8 @@ public static class SearchApi
             .Produces<Response>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithName("Search")
             .WithSummary("Query by image")
             .WithDescription("Ranks the dataset's images by cosine similarity of their embeddings to the query image's. Send an image file or the id of a stored image. Authenticate with the sign-in cookie (plus the antiforgery header) or Authorization: Bearer <API token>.");
@@ -72,21 +77,30 @@ public static class SearchApi
             }
             catch (AntiforgeryValidationException)
             {
-                return Problem(400, "missing or invalid antiforgery token (cookie sign-ins send the RequestVerificationToken header; scripts use an API token)");
+                throw new SearchException("missing or invalid antiforgery token (cookie sign-ins send the RequestVerificationToken header; scripts use an API token)");
             }
         }
 
         if (!http.Request.HasFormContentType)
         {
-            return Problem(400, "send multipart/form-data (with an image file) or application/x-www-form-urlencoded (with imageId)");
+            throw new SearchException("send multipart/form-data (with an image file) or application/x-www-form-urlencoded (with imageId)", StatusCodes.Status415UnsupportedMediaType);
         }
 
-        var form = await http.Request.ReadFormAsync(ct);
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(ct);
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException && !ct.IsCancellationRequested)
+        {
+            // A multipart body that ends before its closing boundary: the client's fault, not a server fault.
+            throw new BadHttpRequestException($"the form could not be read: {ex.Message}", StatusCodes.Status400BadRequest, ex);
+        }
         var datasetName = form["dataset"].ToString();
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Name == datasetName, ct);
         if (dataset is null)
         {
-            return Problem(404, $"dataset '{datasetName}' does not exist");
+            throw new SearchException($"dataset '{datasetName}' does not exist", StatusCodes.Status404NotFound);
         }
 
         EmbeddingModel? model;
@@ -96,17 +110,18 @@ public static class SearchApi
         }
         catch (EmbeddingException ex)
         {
-            return Problem(404, ex.Message);
+            // Here a model that cannot be resolved is one that is not there.
+            throw new SearchException(ex.Message, StatusCodes.Status404NotFound);
         }
 
         if (model is null)
         {
-            return Problem(404, $"model '{form["model"]}' is not registered");
+            throw new SearchException($"model '{form["model"]}' is not registered", StatusCodes.Status404NotFound);
         }
 
         if (!TryInt(form["k"], 10, out var k))
         {
-            return Problem(400, "k must be a whole number");
+            throw new SearchException("k must be a whole number");
         }
 
         int? classId = null;
@@ -116,7 +131,7 @@ public static class SearchApi
             classId = await db.ImageClasses.Where(c => c.DatasetId == dataset.Id && c.Name == className).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct);
             if (classId is null)
             {
-                return Problem(404, $"class '{className}' is not in dataset {dataset.Name}");
+                throw new SearchException($"class '{className}' is not in dataset {dataset.Name}", StatusCodes.Status404NotFound);
             }
         }
 
@@ -125,7 +140,7 @@ public static class SearchApi
         {
             if (!long.TryParse(form["imageId"], out var parsed))
             {
-                return Problem(400, "imageId must be a number");
+                throw new SearchException("imageId must be a number");
             }
 
             imageId = parsed;
@@ -139,26 +154,19 @@ public static class SearchApi
             bytes = buffer.ToArray();
         }
 
-        try
+        var response = await search.SearchAsync(new SearchQuery
         {
-            var response = await search.SearchAsync(new SearchQuery
-            {
-                DatasetId = dataset.Id,
-                Model = model,
-                K = k,
-                ClassId = classId,
-                ImageId = imageId,
-                ImageBytes = bytes,
-                IncludeSelf = bool.TryParse(form["includeSelf"], out var include) && include,
-                Approximate = bool.TryParse(form["approximate"], out var approximate) && approximate,
-            }, ct);
-            return Results.Ok(new Response(response.Dataset, response.Model, response.ModelVersion, response.ExecutionPath, response.K, response.IndexSize, Math.Round(response.Milliseconds, 2), response.QueryImageId, response.Approximate,
-                [.. response.Results.Select(r => new ResultItem(r.ImageId, r.Score, r.ClassName, r.Origin, $"/images/{r.ImageId}/file", $"/images/{r.ImageId}/thumb"))]));
-        }
-        catch (SearchException ex)
-        {
-            return Problem(ex.Status, ex.Message);
-        }
+            DatasetId = dataset.Id,
+            Model = model,
+            K = k,
+            ClassId = classId,
+            ImageId = imageId,
+            ImageBytes = bytes,
+            IncludeSelf = bool.TryParse(form["includeSelf"], out var include) && include,
+            Approximate = bool.TryParse(form["approximate"], out var approximate) && approximate,
+        }, ct);
+        return Results.Ok(new Response(response.Dataset, response.Model, response.ModelVersion, response.ExecutionPath, response.K, response.IndexSize, Math.Round(response.Milliseconds, 2), response.QueryImageId, response.Approximate,
+            [.. response.Results.Select(r => new ResultItem(r.ImageId, r.Score, r.ClassName, r.Origin, $"/images/{r.ImageId}/file", $"/images/{r.ImageId}/thumb"))]));
     }
 
     private static bool TryInt(string? text, int fallback, out int value)
@@ -166,6 +174,4 @@ public static class SearchApi
         value = fallback;
         return string.IsNullOrEmpty(text) || int.TryParse(text, out value);
     }
-
-    private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 }

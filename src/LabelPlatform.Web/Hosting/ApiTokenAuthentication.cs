@@ -14,7 +14,8 @@ internal sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiTokenService tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiTokenService tokens,
+    UserAccess accounts) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiToken";
     public const string TokenIdClaim = "api_token_id";
@@ -33,7 +34,22 @@ internal sealed class ApiTokenAuthenticationHandler(
             return AuthenticateResult.Fail("invalid or revoked API token");
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, $"token:{token.Name}"), new Claim(TokenIdClaim, token.Id.ToString())], SchemeName);
+        // A token acts for its owner with the owner's roles as they are now: a demoted owner's token loses the access
+        // on its next request (403), a disabled or deleted owner's token stops authenticating (401).
+        var owner = token.OwnerId is null ? null : await accounts.GetAsync(token.OwnerId);
+        if (owner is null || owner.Disabled)
+        {
+            return AuthenticateResult.Fail("the API token's owner is disabled or no longer exists");
+        }
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.Name, $"token:{token.Name}"),
+                new Claim(ClaimTypes.NameIdentifier, owner.User.Id),
+                new Claim(TokenIdClaim, token.Id.ToString()),
+                .. owner.Roles.Select(role => new Claim(ClaimTypes.Role, role)),
+            ],
+            SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

@@ -21,6 +21,8 @@ public static class PlatformHosting
         services.AddPlatformCore(builder.Configuration, builder.Environment.ContentRootPath);
         services.AddPlatformJobs(builder.Configuration);
         services.AddPlatformIdentity();
+        services.AddSignInProtection(builder.Configuration);
+        services.AddProblemDetails();
         services.AddPlatformPages();
         services.AddOpenApi();
         services.AddHealthChecks()
@@ -46,6 +48,8 @@ public static class PlatformHosting
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromHours(12);
+            // Roles, disabling and password changes reach open sessions on their next request.
+            o.Events.OnValidatePrincipal = SessionRevalidation.ValidatePrincipalAsync;
             o.Events.OnRedirectToAccessDenied = context =>
             {
                 // A signed-in user without the role gets a 403 (rendered by the status-code page), not a redirect.
@@ -65,14 +69,21 @@ public static class PlatformHosting
             };
         });
 
+        // A signed-in user without any role sees the home page's "ask an admin" message and nothing else.
+        var member = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.All).Build();
+        // Unmatched /api requests (405, 415, 404) are judged by the fallback: a valid API token counts there too.
+        var fallback = new AuthorizationPolicyBuilder(IdentityConstants.ApplicationScheme, ApiTokenAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser().RequireRole(Roles.All).Build();
         services.AddAuthorizationBuilder()
-            // Everything needs a signed-in user unless it says otherwise (login page, /health).
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            // Anything without its own rule needs a role (login page, /health and the error page say otherwise).
+            .SetFallbackPolicy(fallback)
+            .AddPolicy(Policies.Member, member)
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Policies.Reviewer, p => p.RequireRole(Roles.Reviewer, Roles.Admin))
             .AddPolicy(Policies.Labeller, p => p.RequireRole(Roles.Labeller, Roles.Reviewer, Roles.Admin))
-            // The JSON API: any signed-in user, or a script holding an API token.
-            .AddPolicy(SearchApi.Policy, p => p.AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+            // The JSON API: a signed-in user with a role, or a script holding an API token whose owner has one.
+            .AddPolicy(SearchApi.Policy, p => p.AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiTokenAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().RequireRole(Roles.All));
         return services;
     }
 
@@ -82,7 +93,11 @@ public static class PlatformHosting
         services.AddScoped<ModelUploadLimitsFilter>();
         services.AddRazorPages(o =>
         {
+            // Signed in: the home page (which tells a user without a role to ask for one) and signing out.
             o.Conventions.AuthorizeFolder("/");
+            o.Conventions.AuthorizeFolder("/Datasets", Policies.Member);
+            o.Conventions.AuthorizeFolder("/Images", Policies.Member);
+            o.Conventions.AuthorizeFolder("/Search", Policies.Member);
             o.Conventions.AllowAnonymousToPage("/Account/Login");
             o.Conventions.AllowAnonymousToPage("/Error");
             o.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
@@ -104,16 +119,23 @@ public static class PlatformHosting
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment())
+        app.UseSecurityHeaders();
+        // /api answers problem documents; pages get the HTML error page.
+        app.UseApiProblems();
+        app.UseWhen(http => !ApiProblems.IsApi(http), pages =>
         {
-            app.UseExceptionHandler("/Error");
-        }
+            if (!app.Environment.IsDevelopment())
+            {
+                pages.UseExceptionHandler("/Error");
+            }
 
-        app.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
+            pages.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
+        });
         app.UseStaticFiles();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = HealthReports.WriteAsync }).AllowAnonymous();
         app.MapHangfireDashboard("/hangfire", new DashboardOptions

@@ -22,6 +22,7 @@ public class ErrorModel : PageModel
             404 => ("Not found", "There is nothing at this address."),
             400 => ("Bad request", "The request could not be understood (for a form: reload the page and send it again)."),
             413 => ("Too large", "The upload is over the size cap."),
+            429 => ("Too many attempts", "Too many sign-in attempts from your address. Wait a minute, then try again."),
             _ => (Title, Explanation),
         };
     }

@@ -14,7 +14,7 @@ public static class SignInExtensions
             ["Input.Email"] = email,
             ["Input.Password"] = password,
         });
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"sign-in of {email} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return client;
     }
 

@@ -37,6 +37,8 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         LabellerId = await Factory.CreateUserAsync("labeller@test.local", Roles.Labeller);
         Clients[Roles.Reviewer] = await Factory.SignInAsync("reviewer@test.local", PlatformFactory.UserPassword);
         Clients[Roles.Labeller] = await Factory.SignInAsync("labeller@test.local", PlatformFactory.UserPassword);
+        await Factory.CreateUserAsync("norole@test.local");
+        Clients[RoleMatrixTests.NoRole] = await Factory.SignInAsync("norole@test.local", PlatformFactory.UserPassword);
 
         using var scope = Factory.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
@@ -99,7 +101,12 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
 /// </summary>
 public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatrixFixture>
 {
+    public const string NoRole = "NoRole";
     private const string Ok = "200", Login = "login", Forbidden = "403", Redirect = "302";
+
+    // What a signed-in user without any role may open: the home page (it tells them to ask an admin), signing in and
+    // out, the error page and the public documents. Everything else answers 403.
+    private static readonly string[] OpenWithoutRole = ["/", "/Account/Login", "/Account/Logout", "/Error", "/health", "/openapi/v1.json"];
     private const string Anonymous = "Anonymous", Labeller = Roles.Labeller, Reviewer = Roles.Reviewer, Admin = Roles.Admin;
 
     // page -> expected for anonymous, labeller, reviewer, admin
@@ -218,6 +225,17 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         return data;
     }
 
+    public static TheoryData<string, string> NoRoleCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var p in Pages)
+        {
+            data.Add(p.Path, OpenWithoutRole.Contains(p.Path) ? p.Labeller : Forbidden);
+        }
+
+        return data;
+    }
+
     public static TheoryData<int, string, string> HandlerCases()
     {
         var data = new TheoryData<int, string, string>();
@@ -250,6 +268,24 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
     {
         var response = await fixture.Clients[role].GetAsync(fixture.Expand(path));
         AssertOutcome(expected, response, $"GET {path} as {role}");
+    }
+
+    [Theory]
+    [MemberData(nameof(NoRoleCases))]
+    public async Task Get_page_without_a_role(string path, string expected)
+    {
+        var response = await fixture.Clients[NoRole].GetAsync(fixture.Expand(path));
+        AssertOutcome(expected, response, $"GET {path} with no role");
+    }
+
+    [Fact]
+    public async Task A_user_without_a_role_is_told_to_ask_an_admin_and_shown_no_counts()
+    {
+        var home = await fixture.Clients[NoRole].GetStringAsync("/");
+
+        Assert.Contains("id=\"no-role\"", home, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/Datasets\"", home, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await fixture.Clients[NoRole].GetAsync($"/images/{fixture.ImageId}/thumb")).StatusCode);
     }
 
     [Theory]

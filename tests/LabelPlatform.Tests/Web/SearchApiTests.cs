@@ -31,7 +31,7 @@ public sealed class SearchFixture : IAsyncLifetime
         var embed = await runs.CreateAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "test");
         var summary = await services.GetRequiredService<EmbedDatasetJob>().RunAsync(embed.Id, CancellationToken.None);
         Assert.Equal(18, summary!.Embedded);
-        ApiToken = (await services.GetRequiredService<ApiTokenService>().CreateAsync("tests", "test")).Plain;
+        ApiToken = (await services.GetRequiredService<ApiTokenService>().CreateAsync("tests", await Factory.UserIdAsync(PlatformFactory.AdminEmail), "test")).Plain;
     }
 
     public HttpClient TokenClient()

@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
-using LabelPlatform.Core.Identity;
-using Microsoft.AspNetCore.Identity;
+using LabelPlatform.Web.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace LabelPlatform.Web.Pages.Account;
 
-public class LoginModel(SignInManager<PlatformUser> signIn, ILogger<LoginModel> logger) : PageModel
+[EnableRateLimiting(SignInProtection.RateLimitPolicy)]
+public class LoginModel(PasswordSignIn signIn) : PageModel
 {
     [BindProperty]
     public LoginInput Input { get; set; } = new();
@@ -36,17 +37,17 @@ public class LoginModel(SignInManager<PlatformUser> signIn, ILogger<LoginModel> 
             return Page();
         }
 
-        // Failed attempts count towards lockout (5 in a row lock the account for 15 minutes).
-        var result = await signIn.PasswordSignInAsync(Input.Email, Input.Password, Input.RememberMe, lockoutOnFailure: true);
-        if (result.Succeeded)
+        var outcome = await signIn.SignInAsync(Input.Email, Input.Password, Input.RememberMe, SignInProtection.ClientKey(HttpContext));
+        if (outcome == SignInOutcome.SignedIn)
         {
-            logger.LogInformation("{Email} signed in", Input.Email);
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
         }
 
-        ModelState.AddModelError(string.Empty, result.IsLockedOut
-            ? "This account is locked after too many failed sign-ins. Try again in 15 minutes or ask an admin."
-            : "Wrong email or password.");
+        // One answer for an unknown e-mail, a wrong password and a client that failed too often: none tells which
+        // accounts exist.
+        ModelState.AddModelError(string.Empty, outcome == SignInOutcome.Disabled
+            ? "This account is disabled. Ask an admin."
+            : "Wrong email or password, or too many failed sign-ins from here (wait 15 minutes or ask an admin).");
         return Page();
     }
 }

@@ -1,13 +1,14 @@
 using System.ComponentModel.DataAnnotations;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Identity;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Admin.ApiTokens;
 
-public class IndexModel(PlatformDbContext db, ApiTokenService tokens) : PageModel
+public class IndexModel(PlatformDbContext db, ApiTokenService tokens, UserManager<PlatformUser> users) : PageModel
 {
     public List<ApiToken> Tokens { get; private set; } = [];
 
@@ -30,7 +31,8 @@ public class IndexModel(PlatformDbContext db, ApiTokenService tokens) : PageMode
             return Page();
         }
 
-        var (_, plain) = await tokens.CreateAsync(Input.Name.Trim(), User.Identity?.Name, ct);
+        // The token acts for the admin who made it, with their roles as they are at each request.
+        var (_, plain) = await tokens.CreateAsync(Input.Name.Trim(), users.GetUserId(User)!, User.Identity?.Name, ct);
         TempData["NewToken"] = plain;
         return RedirectToPage();
     }

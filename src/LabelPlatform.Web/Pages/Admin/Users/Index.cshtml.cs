@@ -7,9 +7,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Admin.Users;
 
-public class IndexModel(UserManager<PlatformUser> users, TimeProvider clock) : PageModel
+public class IndexModel(UserManager<PlatformUser> users, UserAccess access, TimeProvider clock) : PageModel
 {
-    public sealed record UserRow(string Id, string Email, string? DisplayName, IList<string> Roles, DateTimeOffset? LockedOutUntil);
+    public sealed record UserRow(string Id, string Email, string? DisplayName, IList<string> Roles, DateTimeOffset? LockedOutUntil, DateTimeOffset? DisabledAt);
 
     public List<UserRow> Users { get; private set; } = [];
 
@@ -85,11 +85,58 @@ public class IndexModel(UserManager<PlatformUser> users, TimeProvider clock) : P
             return RedirectToPage();
         }
 
-        await users.RemoveFromRolesAsync(user, current.Except(roles));
-        await users.AddToRolesAsync(user, roles.Except(current));
-        // Role changes apply at the user's next sign-in; rotate the stamp so existing cookies are re-validated.
-        await users.UpdateSecurityStampAsync(user);
-        TempData["Flash"] = $"Roles of {user.Email}: {(roles.Count > 0 ? string.Join(", ", roles) : "none")}.";
+        // Open sessions and the user's API tokens carry the new roles from their next request on.
+        var changed = await access.SetRolesAsync(user, roles);
+        TempData["Flash"] = changed.Succeeded
+            ? $"Roles of {user.Email}: {(roles.Count > 0 ? string.Join(", ", roles) : "none")}."
+            : string.Join(" ", changed.Errors.Select(e => e.Description));
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostDisableAsync(string userId)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        if (user.Id == users.GetUserId(User))
+        {
+            TempData["Flash"] = "You cannot disable your own account.";
+            return RedirectToPage();
+        }
+
+        var disabled = await access.DisableAsync(user);
+        TempData["Flash"] = disabled.Succeeded ? $"{user.Email} disabled: signed out everywhere, API tokens stopped." : string.Join(" ", disabled.Errors.Select(e => e.Description));
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostEnableAsync(string userId)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        var enabled = await access.EnableAsync(user);
+        TempData["Flash"] = enabled.Succeeded ? $"{user.Email} enabled." : string.Join(" ", enabled.Errors.Select(e => e.Description));
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostPasswordAsync(string userId, string? newPassword)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        var set = await access.SetPasswordAsync(user, newPassword ?? "");
+        TempData["Flash"] = set.Succeeded
+            ? $"New password set for {user.Email}; their other sessions are signed out."
+            : $"Password not changed: {string.Join(" ", set.Errors.Select(e => e.Description))}";
         return RedirectToPage();
     }
 
@@ -115,7 +162,7 @@ public class IndexModel(UserManager<PlatformUser> users, TimeProvider clock) : P
         foreach (var user in all)
         {
             Users.Add(new UserRow(user.Id, user.Email ?? user.UserName ?? user.Id, user.DisplayName, await users.GetRolesAsync(user),
-                user.LockoutEnd is { } end && end > now ? end : null));
+                user.LockoutEnd is { } end && end > now ? end : null, user.DisabledAt));
         }
     }
 }
