@@ -138,7 +138,7 @@ public static class PlatformHosting
         app.UseRateLimiter();
 
         app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = HealthReports.WriteAsync }).AllowAnonymous();
-        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        app.MapHangfireDashboard(SecurityHeaders.DashboardPath, new DashboardOptions
         {
             // Endpoint authorization (the Admin policy) replaces Hangfire's local-requests-only default.
             Authorization = [],

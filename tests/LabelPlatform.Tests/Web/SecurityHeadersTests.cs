@@ -18,6 +18,7 @@ public partial class SecurityHeadersTests : IClassFixture<RoleMatrixFixture>
     [InlineData("/api/label/999999/next", Roles.Labeller)]
     [InlineData("/no-such-page", Roles.Admin)]
     [InlineData("/health", "Anonymous")]
+    [InlineData("/hangfire", Roles.Admin)]
     public async Task Answers_carry_the_security_headers(string path, string role)
     {
         var response = await _fixture.Clients[role].GetAsync(path);
