@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
 using Hangfire;
 using Hangfire.Storage.SQLite;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Settings;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,11 +19,14 @@ public sealed class PlatformHangfireOptions
     public bool RunServer { get; set; } = true;
 
     /// <summary>Jobs executed at once by this process. Each job parallelises inside, so few workers suffice.</summary>
+    [Range(1, 256)]
     public int WorkerCount { get; set; } = 2;
 
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a job fetched by a process that then died stays invisible before another process retries it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(30);
 }
 
@@ -49,7 +54,7 @@ public static class JobsServiceCollectionExtensions
     /// <summary>Hangfire client (and, when <see cref="PlatformHangfireOptions.RunServer"/>, a server) plus the job classes.</summary>
     public static IServiceCollection AddPlatformJobs(this IServiceCollection services, IConfiguration configuration, bool? runServer = null)
     {
-        services.AddOptions<PlatformHangfireOptions>().Bind(configuration.GetSection(PlatformHangfireOptions.Section));
+        services.AddSection<PlatformHangfireOptions>(configuration, PlatformHangfireOptions.Section);
         services.TryAddSingleton(new JobStorageFactory(JobStorageFactory.Sqlite));
         // Registered before AddHangfire so the DI container, not Hangfire's global JobStorage.Current, owns the storage
         // (several hosts in one process, as in tests, each keep their own).
@@ -75,7 +80,7 @@ public static class JobsServiceCollectionExtensions
             services.AddHangfireServer((sp, server) =>
             {
                 var options = sp.GetRequiredService<IOptions<PlatformHangfireOptions>>().Value;
-                server.WorkerCount = Math.Max(1, options.WorkerCount);
+                server.WorkerCount = options.WorkerCount;
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
         }

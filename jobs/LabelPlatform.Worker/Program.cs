@@ -1,5 +1,6 @@
 using LabelPlatform.Core;
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Settings;
 using LabelPlatform.Jobs;
 
 // A standalone job server: the same job classes as the web app, against the same database and Hangfire storage
@@ -11,5 +12,11 @@ builder.Services.AddPlatformCore(builder.Configuration, contentRoot);
 builder.Services.AddPlatformJobs(builder.Configuration, runServer: true);
 
 using var host = builder.Build();
+if (!StartupSettings.Check(host.Services, Console.Error))
+{
+    return StartupSettings.InvalidExitCode;
+}
+
 await DatabaseInitializer.InitializeAsync(host.Services);
 await host.RunAsync();
+return 0;

@@ -1,4 +1,5 @@
 using LabelPlatform.Core;
+using LabelPlatform.Core.Settings;
 using LabelPlatform.Web.Cli;
 using LabelPlatform.Web.Hosting;
 
@@ -16,6 +17,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.AddPlatform();
 
 var app = builder.Build();
+if (!StartupSettings.Check(app.Services, Console.Error))
+{
+    return StartupSettings.InvalidExitCode;
+}
+
 await app.InitializePlatformAsync();
 app.UsePlatform();
 await app.RunAsync();

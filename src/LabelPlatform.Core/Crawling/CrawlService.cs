@@ -288,9 +288,9 @@ public sealed class CrawlService(
         // Pause and cancel drain: no new URL is claimed, and the requests already sent get their answers recorded.
         // One URL can take every try of its fetch plus a crawl delay between them; cutting it off would record it as
         // interrupted for good. Only a shutdown or a lost lease cuts a request off.
-        progress.DrainOnCancel = _options.FetchTimeout * (Math.Max(0, _options.MaxRetries) + 1) + _options.MaxCrawlDelay + _options.RetryBaseDelay * (1 << Math.Clamp(_options.MaxRetries, 0, 8));
+        progress.DrainOnCancel = _options.FetchTimeout * (_options.MaxRetries + 1) + _options.MaxCrawlDelay + _options.RetryBaseDelay * (1 << _options.MaxRetries);
         using var claiming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, progress.StopRequested);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = claiming.Token };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = claiming.Token };
         while (!claiming.IsCancellationRequested)
         {
             List<CrawlUrl> batch;

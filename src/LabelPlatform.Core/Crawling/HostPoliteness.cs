@@ -62,7 +62,7 @@ public sealed class HostPoliteness(CrawlerOptions options, TimeProvider clock) :
         }
     }
 
-    private Host Get(string authority) => _hosts.GetOrAdd(authority, _ => new Host(Math.Max(1, options.MaxRequestsPerHost)) { Delay = options.PerHostDelay });
+    private Host Get(string authority) => _hosts.GetOrAdd(authority, _ => new Host(options.MaxRequestsPerHost) { Delay = options.PerHostDelay });
 
     public void Dispose()
     {

@@ -11,7 +11,6 @@ namespace LabelPlatform.Core.Crawling;
 /// </summary>
 public sealed class RobotsCache(GuardedFetcher fetcher, IOptions<CrawlerOptions> options, TimeProvider clock)
 {
-    private static readonly TimeSpan Ceiling = TimeSpan.FromHours(24);
     private const int MaxOrigins = 1000;
 
     private sealed record Entry(RobotsTxt Rules, DateTimeOffset FetchedAt);
@@ -21,7 +20,7 @@ public sealed class RobotsCache(GuardedFetcher fetcher, IOptions<CrawlerOptions>
     public async Task<RobotsTxt> GetAsync(Uri url, Func<Uri, CancellationToken, Task>? beforeRequest, CancellationToken cancellationToken)
     {
         var origin = $"{url.Scheme}://{UrlNormalizer.Authority(url)}";
-        var lifetime = options.Value.RobotsCacheDuration < Ceiling ? options.Value.RobotsCacheDuration : Ceiling;
+        var lifetime = options.Value.RobotsCacheDuration;
         if (_entries.Count > MaxOrigins)
         {
             Sweep(lifetime);

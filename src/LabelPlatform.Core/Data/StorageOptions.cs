@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace LabelPlatform.Core.Data;
 
 /// <summary>
@@ -9,6 +11,7 @@ public sealed class StorageOptions
     public const string Section = "Storage";
 
     /// <summary>Data directory; relative paths are resolved against the content root.</summary>
+    [Required]
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>Optional explicit connection string for the platform database; default: a SQLite file in the data directory.</summary>

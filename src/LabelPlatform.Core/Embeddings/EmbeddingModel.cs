@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace LabelPlatform.Core.Embeddings;
 
 public enum ResizeMode
@@ -184,24 +186,30 @@ public sealed class EmbeddingOptions
     public const string Section = "Embeddings";
 
     /// <summary>ONNX Runtime sessions per model; 0 = one per core. Chosen with <see cref="ThreadsPerSession"/> by `bench embed`.</summary>
+    [Range(0, 1024)]
     public int SessionsPerModel { get; set; }
 
     /// <summary>Intra-op threads of each session (1 = single-threaded sessions, which overlap with decoding).</summary>
+    [Range(1, 1024)]
     public int ThreadsPerSession { get; set; } = 1;
 
     /// <summary>Images per inference call for models with a dynamic batch dimension.</summary>
+    [Range(1, 4096)]
     public int BatchSize { get; set; } = 8;
 
     /// <summary>Embeddings committed per transaction: the checkpoint a killed job resumes from.</summary>
+    [Range(1, 1_000_000)]
     public int CommitEvery { get; set; } = 256;
 
     /// <summary>Largest model file accepted for registration (upload, path or URL).</summary>
+    [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxModelBytes { get; set; } = 500L * 1024 * 1024;
 
     /// <summary>Embed new images of a dataset automatically after an import, with the models it already has embeddings for (or the default model).</summary>
     public bool EmbedAfterImport { get; set; } = true;
 
     /// <summary>Model used when none is named: MobileNetV2 when registered, otherwise ResNet18 (works offline anywhere).</summary>
+    [Required]
     public string DefaultModel { get; set; } = "mobilenetv2";
 
     /// <summary>

@@ -22,7 +22,7 @@ public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<St
     public int SessionCount => options.Value.SessionsPerModel > 0 ? options.Value.SessionsPerModel : Environment.ProcessorCount;
 
     /// <summary>Largest batch one call may carry for this model.</summary>
-    public int MaxBatch(EmbeddingModel model) => model.FixedBatchSize ?? Math.Max(1, options.Value.BatchSize);
+    public int MaxBatch(EmbeddingModel model) => model.FixedBatchSize ?? options.Value.BatchSize;
 
     /// <summary>
     /// Embeds <paramref name="count"/> preprocessed images laid out back to back in <paramref name="inputs"/>; returns one
@@ -61,7 +61,7 @@ public sealed class OnnxEmbedder(IOptions<EmbeddingOptions> options, IOptions<St
     }
 
     private SessionPool Pool(EmbeddingModel model) =>
-        _pools.GetOrAdd(model.Id, _ => new Lazy<SessionPool>(() => new SessionPool(ModelPath(model), SessionCount, Math.Max(1, options.Value.ThreadsPerSession)))).Value;
+        _pools.GetOrAdd(model.Id, _ => new Lazy<SessionPool>(() => new SessionPool(ModelPath(model), SessionCount, options.Value.ThreadsPerSession))).Value;
 
     private float[]?[] RunBatches(InferenceSession session, EmbeddingModel model, float[] inputs, int count)
     {

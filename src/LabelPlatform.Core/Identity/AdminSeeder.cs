@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Logging;
@@ -9,9 +10,12 @@ public sealed class AdminAccountOptions
 {
     public const string Section = "Identity:Admin";
 
+    [Required, EmailAddress]
+
     public string Email { get; set; } = "admin@labelplatform.local";
 
     /// <summary>When empty, a password is generated on first run and written once to the log.</summary>
+    [MinLength(10)]
     public string? Password { get; set; }
 }
 

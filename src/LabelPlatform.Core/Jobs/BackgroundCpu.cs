@@ -30,11 +30,11 @@ public sealed class BackgroundCpu : IDisposable
 
     public BackgroundCpu(IOptions<JobOptions> options, ILogger<BackgroundCpu> logger)
     {
-        Nice = Math.Clamp(options.Value.BackgroundNice, 0, 19);
+        Nice = options.Value.BackgroundNice;
         // Started first, from the constructing thread: at normal priority.
         _relay = new Thread(Relay) { IsBackground = true, Name = "background-relay" };
         _relay.Start();
-        _threads = new Thread[Math.Max(1, options.Value.BackgroundThreads > 0 ? options.Value.BackgroundThreads : Environment.ProcessorCount)];
+        _threads = new Thread[options.Value.BackgroundThreads > 0 ? options.Value.BackgroundThreads : Environment.ProcessorCount];
         for (var i = 0; i < _threads.Length; i++)
         {
             _threads[i] = new Thread(Work) { IsBackground = true, Name = $"{ThreadNamePrefix}{i}" };

@@ -21,9 +21,11 @@ public static class BatchedPipeline
         IEnumerable<TResult>? prefill,
         CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateBounded<TResult>(new BoundedChannelOptions(Math.Max(1, batchSize) * 2) { SingleReader = true });
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var channel = Channel.CreateBounded<TResult>(new BoundedChannelOptions(batchSize * 2) { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = DrainAsync(channel.Reader, Math.Max(1, batchSize), commit);
+        var writer = DrainAsync(channel.Reader, batchSize, commit);
         _ = writer.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
         {
@@ -32,7 +34,7 @@ public static class BatchedPipeline
                 await channel.Writer.WriteAsync(result, stop.Token);
             }
 
-            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = stop.Token },
+            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stop.Token },
                 (item, ct) => produce(item, channel.Writer, ct));
         }
         finally

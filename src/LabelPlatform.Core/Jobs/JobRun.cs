@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace LabelPlatform.Core.Jobs;
 
 public enum JobState
@@ -66,6 +68,15 @@ public class JobRun
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 
+    /// <summary>
+    /// Marked running, but its lease lapsed: the process executing it stopped (killed, crashed, machine gone) without
+    /// recording an outcome. It is resumable: a resumed run skips what its last checkpoint stored.
+    /// </summary>
+    public bool IsInterrupted(DateTimeOffset now) => State == JobState.Running && LeaseExpiresAt is { } until && until < now;
+
+    /// <summary>The state as people should read it: an interrupted run is not "Running".</summary>
+    public string DisplayState(DateTimeOffset now) => IsInterrupted(now) ? "Interrupted" : State.ToString();
+
     public double? ProgressFraction => Total is > 0 ? Math.Clamp((double)Processed / Total.Value, 0, 1) : null;
 }
 
@@ -75,15 +86,18 @@ public sealed class JobOptions
     public const string Section = "Jobs";
 
     /// <summary>How long a run stays claimed without a heartbeat; a dead worker's run is resumed after this.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Niceness (0-19) of the threads that run batch jobs' CPU-heavy work (embedding), so interactive requests are
     /// scheduled first on a shared machine; 0 runs them at the web's priority.
     /// </summary>
+    [Range(0, 19)]
     public int BackgroundNice { get; set; } = 10;
 
     /// <summary>Threads for that work; 0 = one per core.</summary>
+    [Range(0, 1024)]
     public int BackgroundThreads { get; set; }
 }
 

@@ -45,6 +45,41 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
         return run;
     }
 
+    /// <summary>
+    /// The newest interrupted run (see <see cref="JobRun.IsInterrupted"/>) of this kind, dataset and parameters: what a
+    /// CLI re-run of the same command resumes instead of starting a second run beside a "Running" one that never ends.
+    /// </summary>
+    public async Task<JobRun?> FindInterruptedAsync(string kind, int? datasetId, object parameters, CancellationToken cancellationToken = default)
+    {
+        var json = JsonSerializer.Serialize(parameters, Json);
+        var now = clock.GetUtcNow();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.JobRuns.AsNoTracking()
+            .Where(j => j.Kind == kind && j.DatasetId == datasetId && j.State == JobState.Running && j.ParametersJson == json)
+            .ToListAsync(cancellationToken);
+        return candidates.Where(j => j.IsInterrupted(now)).OrderByDescending(j => j.Id).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Queues an interrupted run again; the job takes over the lapsed lease and resumes from its checkpoint. False when
+    /// the run is not interrupted (finished, queued, or still held by a live process).
+    /// </summary>
+    public async Task<bool> ResumeAsync(long id, CancellationToken cancellationToken = default)
+    {
+        var run = await FindAsync(id, cancellationToken);
+        if (run is null || !run.IsInterrupted(clock.GetUtcNow()))
+        {
+            return false;
+        }
+
+        var hangfireId = scheduler.Enqueue(run);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.JobRuns.Where(j => j.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.HangfireJobId, hangfireId)
+            .SetProperty(j => j.Message, "Resume queued after an interruption"), cancellationToken);
+        return true;
+    }
+
     public async Task<JobRun?> FindAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;
@@ -13,6 +14,7 @@ public sealed class SearchOptions
     public const string Section = "Search";
 
     /// <summary>Largest k the page and the API accept.</summary>
+    [Range(1, VectorIndexLimits.MaxK)]
     public int MaxK { get; set; } = 100;
 
     /// <summary>Also keep a USearch HNSW index per (dataset, model) for approximate queries (twice the memory).</summary>

@@ -44,7 +44,7 @@ internal static class EmbedCommand
             }
 
             var runs = services.GetRequiredService<JobRunService>();
-            var run = await runs.CreateAsync(JobKinds.Embed, target.Id, new EmbedParameters(chosen.Id), $"cli:{Environment.UserName}", cancellationToken);
+            var run = await PlatformCli.ResumeOrCreateRunAsync(runs, JobKinds.Embed, target.Id, new EmbedParameters(chosen.Id), stderr, cancellationToken);
             var (summary, exitCode) = await PlatformCli.RunJobAsync(services, run.Id, "embed",
                 ct => services.GetRequiredService<EmbedDatasetJob>().RunAsync(run.Id, ct), stderr, cancellationToken);
             if (summary is null)

@@ -39,12 +39,12 @@ internal static class ImportCommand
             var services = host.Services;
             var target = await services.GetRequiredService<DatasetService>().GetOrCreateAsync(name, null, "cli", cancellationToken);
             var runs = services.GetRequiredService<JobRunService>();
-            var run = await runs.CreateAsync(JobKinds.Import, target.Id, new ImportParameters
+            var run = await PlatformCli.ResumeOrCreateRunAsync(runs, JobKinds.Import, target.Id, new ImportParameters
             {
                 Source = ImportSources.Folder,
                 Path = folder.FullName,
                 NoiseClass = parse.GetValue(noise),
-            }, $"cli:{Environment.UserName}", cancellationToken);
+            }, stderr, cancellationToken);
 
             var (summary, exitCode) = await PlatformCli.RunJobAsync(services, run.Id, "import",
                 ct => services.GetRequiredService<ImportDatasetJob>().ImportAsync(run.Id, ct), stderr, cancellationToken);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LabelPlatform.Core;
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Settings;
 using LabelPlatform.Jobs;
 using LabelPlatform.Web.Hosting;
 
@@ -37,7 +38,35 @@ public static class PlatformCli
         }
 
         var parse = root.Parse(args);
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        try
+        {
+            // Without the default handler: a refused configuration must exit with 2, not print a stack trace with 1.
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (InvalidSettingsException e)
+        {
+            foreach (var problem in e.Problems)
+            {
+                await stderr.WriteLineAsync($"error: invalid configuration: {problem}");
+            }
+
+            return StartupSettings.InvalidExitCode;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            // A verb that starts a host of its own (bench label starts a web server) is checked when that host starts.
+            foreach (var problem in e.Failures)
+            {
+                await stderr.WriteLineAsync($"error: invalid configuration: {problem}");
+            }
+
+            return StartupSettings.InvalidExitCode;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await stderr.WriteLineAsync($"error: {e}");
+            return 1;
+        }
     }
 
     /// <summary>A host with the platform's services and logs on stderr, so stdout carries only the verb's output.</summary>
@@ -59,6 +88,12 @@ public static class PlatformCli
         builder.Services.AddPlatformCore(builder.Configuration, contentRoot);
         builder.Services.AddPlatformJobs(builder.Configuration, runServer: false);
         var host = builder.Build();
+        if (StartupSettings.Problems(host.Services) is { Count: > 0 } problems)
+        {
+            host.Dispose();
+            throw new InvalidSettingsException(problems);
+        }
+
         await DatabaseInitializer.InitializeAsync(host.Services, cancellationToken);
         return host;
     }
@@ -73,6 +108,21 @@ public static class PlatformCli
         }
 
         return dataset;
+    }
+
+    /// <summary>
+    /// The same command's interrupted run (its process was killed; its lease lapsed), to be resumed from its checkpoint,
+    /// or else a new run.
+    /// </summary>
+    internal static async Task<Core.Jobs.JobRun> ResumeOrCreateRunAsync(Core.Jobs.JobRunService runs, string kind, int datasetId, object parameters, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (await runs.FindInterruptedAsync(kind, datasetId, parameters, cancellationToken) is { } interrupted)
+        {
+            await stderr.WriteLineAsync($"resuming job run {interrupted.Id} (interrupted; its lease lapsed at {interrupted.LeaseExpiresAt:u})");
+            return interrupted;
+        }
+
+        return await runs.CreateAsync(kind, datasetId, parameters, $"cli:{Environment.UserName}", cancellationToken);
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public static class JobEndpoints
     {
         var end = run.FinishedAt ?? now;
         var seconds = run.StartedAt is { } started ? (end - started).TotalSeconds : 0;
-        return new JobStatus(run.Id, run.State.ToString(), run.Total, run.Processed, run.Succeeded, run.Duplicates, run.Failed,
+        return new JobStatus(run.Id, run.DisplayState(now), run.Total, run.Processed, run.Succeeded, run.Duplicates, run.Failed,
             run.State == JobState.Succeeded ? 1 : run.ProgressFraction, run.Message, run.Error, run.IsFinished,
             seconds > 0.5 ? run.Processed / seconds : null);
     }

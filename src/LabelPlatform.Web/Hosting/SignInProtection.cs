@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Threading.RateLimiting;
+using LabelPlatform.Core.Settings;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -12,17 +13,17 @@ public sealed class SignInProtectionOptions
     public const string Section = "Identity:SignIn";
 
     /// <summary>Sign-in attempts (right or wrong) one client may send per <see cref="Window"/>; more get 429.</summary>
-    [Range(1, 10_000, ErrorMessage = "Identity:SignIn:PermitLimit must be between 1 and 10000.")]
+    [Range(1, 10_000)]
     public int PermitLimit { get; set; } = 20;
 
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Identity:SignIn:Window must be between 00:00:01 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Wrong passwords one client may send per <see cref="FailureWindow"/> before its attempts are refused.</summary>
-    [Range(1, 1000, ErrorMessage = "Identity:SignIn:FailureLimit must be between 1 and 1000.")]
+    [Range(1, 1000)]
     public int FailureLimit { get; set; } = 5;
 
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Identity:SignIn:FailureWindow must be between 00:00:01 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(15);
 }
 
@@ -57,7 +58,7 @@ public static class SignInProtection
 
     public static IServiceCollection AddSignInProtection(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SignInProtectionOptions>().Bind(configuration.GetSection(SignInProtectionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSection<SignInProtectionOptions>(configuration, SignInProtectionOptions.Section);
         services.AddSingleton<FailedSignIns>();
         services.AddScoped<PasswordSignIn>();
         services.AddRateLimiter(o =>

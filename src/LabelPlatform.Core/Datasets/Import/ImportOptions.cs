@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace LabelPlatform.Core.Datasets.Import;
 
 /// <summary>Caps and knobs for imports. Bound from "Import".</summary>
@@ -6,23 +8,31 @@ public sealed class ImportOptions
     public const string Section = "Import";
 
     /// <summary>Largest archive an admin may upload through the browser.</summary>
+    [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>Largest archive fetched from a URL.</summary>
+    [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxDownloadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>Deadline for a whole download, however slowly the server sends.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Sum of all extracted entries; stops archive bombs.</summary>
+    [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxExtractedBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+
+    [Range(1, int.MaxValue)]
 
     public int MaxArchiveEntries { get; set; } = 500_000;
 
     /// <summary>Files decoded at once; 0 means one per core.</summary>
+    [Range(0, 1024)]
     public int Parallelism { get; set; }
 
     /// <summary>Images committed to the database per transaction (the checkpoint a killed import resumes from).</summary>
+    [Range(1, 100_000)]
     public int BatchSize { get; set; } = 200;
 
     /// <summary>Server folders an admin may import from; empty means any folder the process can read.</summary>

@@ -30,7 +30,17 @@ public class DetailsModel(PlatformDbContext db, JobRunService runs, TimeProvider
         ErrorCount = await db.JobRunItemErrors.CountAsync(e => e.JobRunId == id, ct);
         Errors = await db.JobRunItemErrors.AsNoTracking().Where(e => e.JobRunId == id).OrderBy(e => e.Id).Take(ErrorsShown).ToListAsync(ct);
         ItemsPerSecond = JobEndpoints.ToStatus(run, clock.GetUtcNow()).ItemsPerSecond;
+        Interrupted = run.IsInterrupted(clock.GetUtcNow());
         return Page();
+    }
+
+    public bool Interrupted { get; private set; }
+
+    public async Task<IActionResult> OnPostResumeAsync(long id, CancellationToken ct)
+    {
+        var resumed = await runs.ResumeAsync(id, ct);
+        TempData["Flash"] = resumed ? $"Job run {id} queued to resume from its last checkpoint." : $"Job run {id} is not interrupted (finished, queued, or still running).";
+        return Redirect($"/Admin/Jobs/Details/{id}");
     }
 
     public async Task<IActionResult> OnPostCancelAsync(long id, CancellationToken ct)

@@ -1,0 +1,19 @@
+using LabelPlatform.Core.Settings;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Core.Crawling;
+
+public static class CrawlingServiceCollectionExtensions
+{
+    /// <summary>"Crawler": the polite, SSRF-guarded web crawler that collects images into a dataset.</summary>
+    public static IServiceCollection AddCrawling(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSection<CrawlerOptions>(configuration, CrawlerOptions.Section);
+        services.AddSingleton<NetworkGuard>();
+        services.AddSingleton<GuardedFetcher>();
+        services.AddSingleton<RobotsCache>();
+        services.AddSingleton<CrawlService>();
+        return services;
+    }
+}

@@ -1,0 +1,23 @@
+using LabelPlatform.Core.Settings;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Core.Embeddings;
+
+public static class EmbeddingsServiceCollectionExtensions
+{
+    /// <summary>"Embeddings": registered models, ONNX Runtime sessions and embedding runs.</summary>
+    public static IServiceCollection AddEmbeddings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSection<EmbeddingOptions>(configuration, EmbeddingOptions.Section);
+        services.AddSingleton<ImagePreprocessor>();
+        services.AddSingleton<OnnxEmbedder>();
+        services.AddSingleton<InferenceHardware>();
+        services.AddSingleton<ModelCheckImages>();
+        services.AddSingleton<FloatVariants>();
+        services.AddSingleton<ModelRegistry>();
+        services.AddSingleton<EmbeddingService>();
+        services.AddSingleton<EmbedRuns>();
+        return services;
+    }
+}

@@ -1,0 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LabelPlatform.Core.Labelling;
+
+public static class LabellingServiceCollectionExtensions
+{
+    /// <summary>Labelling boards, label submission and the insights built on them (settings are per dataset).</summary>
+    public static IServiceCollection AddLabelling(this IServiceCollection services)
+    {
+        services.AddSingleton<LabellingService>();
+        services.AddSingleton<LabelInsights>();
+        return services;
+    }
+}
