@@ -54,8 +54,19 @@ public sealed class ApiProblemFixture : IAsyncLifetime
 
     private HttpClient Client() => Factory.CreateBrowserClient();
 
+    private readonly System.Collections.Concurrent.ConcurrentBag<(int Status, bool Problem)> _answers = [];
+
+    public void Record(int status, bool problem) => _answers.Add((status, problem));
+
     public Task DisposeAsync()
     {
+        HostileReport.Write("api",
+        [
+            $"malformed requests sent to /api endpoints: {_answers.Count}",
+            $"answers 500 or above: {_answers.Count(a => a.Status >= 500)}",
+            $"answers without a problem document: {_answers.Count(a => !a.Problem)}",
+            $"statuses: {string.Join(", ", _answers.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}"))}",
+        ]);
         Factory.Dispose();
         return Task.CompletedTask;
     }
@@ -151,6 +162,7 @@ public class ApiProblemTests(ApiProblemFixture fixture) : IClassFixture<ApiProbl
 
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
+        fixture.Record((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType == "application/problem+json");
 
         Assert.True((int)response.StatusCode < 500, $"{name}: {(int)response.StatusCode} {body}");
         Assert.Equal(c.Expected, (int)response.StatusCode);

@@ -88,8 +88,27 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{class-a}", Evaluated.ClassIds[0].ToString(), StringComparison.Ordinal)
         .Replace("{class-b}", Evaluated.ClassIds[1].ToString(), StringComparison.Ordinal);
 
+    private int _checked;
+    private int _mismatches;
+
+    /// <summary>Counts one (request, role) outcome for the hostile-input report.</summary>
+    public void Record(bool matched)
+    {
+        Interlocked.Increment(ref _checked);
+        if (!matched)
+        {
+            Interlocked.Increment(ref _mismatches);
+        }
+    }
+
     public Task DisposeAsync()
     {
+        HostileReport.Write("roles",
+        [
+            "roles: 5 (anonymous, signed in without a role, Labeller, Reviewer, Admin)",
+            $"requests checked (every page and handler x role): {_checked}",
+            $"mismatches: {_mismatches}",
+        ]);
         Factory.Dispose();
         return Task.CompletedTask;
     }
@@ -338,9 +357,11 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         }
     }
 
-    private static void AssertOutcome(string expected, HttpResponseMessage response, string what)
+    private void AssertOutcome(string expected, HttpResponseMessage response, string what)
     {
         var status = (int)response.StatusCode;
+        var location = response.Headers.Location?.OriginalString;
+        fixture.Record(expected == Login ? status == 302 && location?.Contains("/Account/Login", StringComparison.Ordinal) == true : expected == status.ToString());
         switch (expected)
         {
             case Login:
