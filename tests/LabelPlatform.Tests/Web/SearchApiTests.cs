@@ -90,6 +90,20 @@ public class SearchApiTests(SearchFixture fixture) : IClassFixture<SearchFixture
     }
 
     [Fact]
+    public async Task A_png_whose_text_chunk_inflates_to_300_MB_is_answered_at_once()
+    {
+        var bomb = HostileImages.PngMetadataBomb("zTXt");
+        await fixture.TokenClient().PostAsync("/api/search", Form(TestImages.Png(), ("dataset", "search-test"), ("model", "mobilenetv2"))); // warm
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await fixture.TokenClient().PostAsync("/api/search", Form(bomb, ("dataset", "search-test"), ("model", "mobilenetv2")));
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"{watch.Elapsed.TotalMilliseconds:0} ms for {HostileImages.Describe(bomb)}");
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
     public async Task More_like_this_by_image_id_excludes_the_image_and_honours_the_class_filter()
     {
         var first = await fixture.TokenClient().PostAsync("/api/search", Form(await File.ReadAllBytesAsync(TestImages.CaltechFiles("anchor", 1).First()), ("dataset", "search-test"), ("k", "1"), ("model", "mobilenetv2")));
