@@ -8,6 +8,7 @@ using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Outbound;
 using LabelPlatform.Core.Search;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -73,12 +74,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ImageValidator>();
         services.AddSingleton<ImageStore>();
         services.AddSingleton<ArchiveExtractor>();
-        services.AddHttpClient(ArchiveDownloader.HttpClientName, c =>
-        {
-            // The downloader enforces its own deadline; HttpClient's would cut long legitimate downloads.
-            c.Timeout = Timeout.InfiniteTimeSpan;
-            c.DefaultRequestHeaders.UserAgent.ParseAdd("LabelPlatform/1.0 (dataset import)");
-        });
+        services.AddOutbound(configuration);
         services.AddSingleton<ArchiveDownloader>();
         services.AddSingleton<DatasetService>();
         services.AddSingleton<DatasetImporter>();
@@ -100,7 +96,6 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<EvaluationService>();
         services.AddSingleton<SplitFiles>();
         services.AddOptions<CrawlerOptions>().Bind(configuration.GetSection(CrawlerOptions.Section));
-        services.AddSingleton<NetworkGuard>();
         services.AddSingleton<GuardedFetcher>();
         services.AddSingleton<RobotsCache>();
         services.AddSingleton<CrawlService>();

@@ -198,6 +198,9 @@ public sealed class EmbeddingOptions
     /// <summary>Largest model file accepted for registration (upload, path or URL).</summary>
     public long MaxModelBytes { get; set; } = 500L * 1024 * 1024;
 
+    /// <summary>Deadline for a whole model download by URL (it was Import:DownloadTimeout's 30 minutes).</summary>
+    public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Embed new images of a dataset automatically after an import, with the models it already has embeddings for (or the default model).</summary>
     public bool EmbedAfterImport { get; set; } = true;
 
