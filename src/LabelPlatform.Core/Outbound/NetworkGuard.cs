@@ -23,7 +23,15 @@ public sealed class NetworkGuard(AddressPolicy policy, IHostResolver resolver)
     {
         // "[fe80::1%25eth0]" as a URI writes it: brackets off, the zone's percent-encoding undone.
         var literal = Uri.UnescapeDataString(host.Trim('[', ']'));
-        var addresses = IPAddress.TryParse(literal, out var ip) ? [ip] : await resolver.ResolveAsync(host, cancellationToken);
+        var isLiteral = IPAddress.TryParse(literal, out var ip);
+        if (!isLiteral && EndsInNumber(host))
+        {
+            // WHATWG URL: such a host is an IPv4 address or invalid. Resolvers differ in which spellings they read as
+            // addresses (inet_aton takes "127.1"), so none is left to them.
+            return ([], $"host {host} ends in a number but is not an IP address");
+        }
+
+        var addresses = isLiteral ? [ip!] : await resolver.ResolveAsync(host, cancellationToken);
         var usable = new List<IPAddress>();
         string? refusal = null;
         foreach (var address in addresses)
@@ -39,6 +47,13 @@ public sealed class NetworkGuard(AddressPolicy policy, IHostResolver resolver)
         }
 
         return (usable, usable.Count == 0 ? refusal ?? $"host {host} has no address" : null);
+    }
+
+    private static bool EndsInNumber(string host)
+    {
+        var last = host.TrimEnd('.').Split('.')[^1];
+        return last.Length > 0 && (last.All(char.IsAsciiDigit)
+            || (last.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && last[2..].All(char.IsAsciiHexDigit)));
     }
 
     /// <summary>For SocketsHttpHandler.ConnectCallback: connects to the first usable address, never to a refused one.</summary>

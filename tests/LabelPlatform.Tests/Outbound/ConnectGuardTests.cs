@@ -63,6 +63,22 @@ public class ConnectGuardTests
         Assert.Equal(0, canary.Hits);
     }
 
+    [Theory]
+    [InlineData("xn--orhcp.0.0.1")] // what IDNA makes of enclosed digits
+    [InlineData("example.1")]
+    [InlineData("printer.0x7f.")]
+    public async Task A_host_name_ending_in_a_number_is_refused_without_asking_DNS(string host)
+    {
+        var resolver = new MapResolver(new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase) { [host] = ["127.0.0.1"] });
+        var guard = new NetworkGuard(new AddressPolicy(Microsoft.Extensions.Options.Options.Create(OutboundTesting.Options("127.0.0.1/32"))), resolver);
+
+        var (usable, refusal) = await guard.ResolveAsync(host, CancellationToken.None);
+
+        Assert.Empty(usable);
+        Assert.Contains("ends in a number but is not an IP address", refusal, StringComparison.Ordinal);
+        Assert.Equal(0, resolver.Calls(host));
+    }
+
     /// <summary>The control: the same rebinding name with loopback opened reaches the canary, so its count of 0 means something.</summary>
     [Fact]
     public async Task With_loopback_opened_the_rebinding_name_reaches_the_canary()
