@@ -7,6 +7,7 @@ using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Outbound;
 using LabelPlatform.Core.Search;
 using LabelPlatform.Core.Training;
 using Microsoft.Extensions.Configuration;
@@ -24,6 +25,7 @@ public static class CoreServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddPlatformCore(this IServiceCollection services, IConfiguration configuration, string contentRoot) => services
         .AddStorage(configuration, contentRoot)
+        .AddOutbound(configuration)
         .AddPlatformIdentity(configuration)
         .AddImages(configuration)
         .AddJobRuns(configuration)

@@ -6,6 +6,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Outbound;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -7,12 +7,6 @@ public sealed class CrawlerOptions
 {
     public const string Section = "Crawler";
 
-    /// <summary>
-    /// CIDR ranges the SSRF guard lets through although they are loopback, private, link-local, CGNAT, multicast or
-    /// unspecified (e.g. "127.0.0.0/8" for a test site). Empty: only public addresses are reachable.
-    /// </summary>
-    public List<string> AllowedNetworks { get; set; } = [];
-
     /// <summary>Sent with every request; names the crawler and where to read about it.</summary>
     [Required]
     public string UserAgent { get; set; } = "LabelPlatformBot/1.0 (+https://labelplatform.local/crawler; image dataset crawler)";

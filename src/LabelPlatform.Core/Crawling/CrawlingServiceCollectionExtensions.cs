@@ -10,7 +10,6 @@ public static class CrawlingServiceCollectionExtensions
     public static IServiceCollection AddCrawling(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSection<CrawlerOptions>(configuration, CrawlerOptions.Section);
-        services.AddSingleton<NetworkGuard>();
         services.AddSingleton<GuardedFetcher>();
         services.AddSingleton<RobotsCache>();
         services.AddSingleton<CrawlService>();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using LabelPlatform.Core.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace LabelPlatform.Core.Crawling;

@@ -12,12 +12,6 @@ public static class DatasetsServiceCollectionExtensions
     {
         services.AddSection<ImportOptions>(configuration, ImportOptions.Section);
         services.AddSingleton<ArchiveExtractor>();
-        services.AddHttpClient(ArchiveDownloader.HttpClientName, c =>
-        {
-            // The downloader enforces its own deadline; HttpClient's would cut long legitimate downloads.
-            c.Timeout = Timeout.InfiniteTimeSpan;
-            c.DefaultRequestHeaders.UserAgent.ParseAdd("LabelPlatform/1.0 (dataset import)");
-        });
         services.AddSingleton<ArchiveDownloader>();
         services.AddSingleton<DatasetService>();
         services.AddSingleton<DatasetImporter>();

@@ -205,6 +205,10 @@ public sealed class EmbeddingOptions
     [Range(typeof(long), "1", "9223372036854775807")]
     public long MaxModelBytes { get; set; } = 500L * 1024 * 1024;
 
+    /// <summary>Deadline for a whole model download by URL (it was Import:DownloadTimeout's 30 minutes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Embed new images of a dataset automatically after an import, with the models it already has embeddings for (or the default model).</summary>
     public bool EmbedAfterImport { get; set; } = true;
 

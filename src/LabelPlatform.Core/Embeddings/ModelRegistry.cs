@@ -1,7 +1,7 @@
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
-using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Images;
+using LabelPlatform.Core.Outbound;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -38,7 +38,7 @@ public sealed record ModelRegistration
 /// </summary>
 public sealed class ModelRegistry(
     IDbContextFactory<PlatformDbContext> contexts,
-    ArchiveDownloader downloader,
+    FileDownloader downloader,
     FloatVariants variants,
     ModelCheckImages checks,
     InferenceHardware hardware,
@@ -189,10 +189,10 @@ public sealed class ModelRegistry(
         var temp = Path.Combine(storage.Value.StagingPath, $"model-{Guid.NewGuid():N}.onnx");
         try
         {
-            await downloader.DownloadAsync(url, sha256, temp, null, cancellationToken, options.Value.MaxModelBytes);
+            await downloader.DownloadAsync(url, sha256, temp, options.Value.MaxModelBytes, options.Value.DownloadTimeout, null, cancellationToken);
             return await RegisterAsync(registration, await File.ReadAllBytesAsync(temp, cancellationToken), cancellationToken);
         }
-        catch (ImportSourceException ex)
+        catch (DownloadException ex)
         {
             throw new EmbeddingException(ex.Message, ex);
         }

@@ -35,7 +35,7 @@ internal static class BenchCrawlCommand
             var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
             {
                 ["Storage:DataDirectory"] = data,
-                ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",
+                ["Outbound:AllowedNetworks:0"] = "127.0.0.1/32",
                 ["Crawler:PerHostDelay"] = "00:00:00",
                 ["Crawler:MaxRequestsPerHost"] = parallel.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Crawler:Concurrency"] = parallel.ToString(System.Globalization.CultureInfo.InvariantCulture),

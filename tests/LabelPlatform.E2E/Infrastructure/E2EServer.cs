@@ -22,7 +22,7 @@ public sealed class E2EServer : PlatformFactory
     public E2EServer()
     {
         // The crawl test serves its site on 127.0.0.1: only that address is opened in the SSRF guard.
-        With("Crawler:AllowedNetworks:0", "127.0.0.1/32");
+        With("Outbound:AllowedNetworks:0", "127.0.0.1/32");
         With("Crawler:PerHostDelay", "00:00:00.100");
     }
 

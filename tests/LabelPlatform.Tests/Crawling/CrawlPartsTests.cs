@@ -7,55 +7,6 @@ namespace LabelPlatform.Tests.Crawling;
 
 public class CrawlPartsTests
 {
-    private static NetworkGuard Guard(params string[] allowed) => new(Options.Create(new CrawlerOptions { AllowedNetworks = [.. allowed] }));
-
-    [Theory]
-    [InlineData("127.0.0.1", "loopback")]
-    [InlineData("10.1.2.3", "private")]
-    [InlineData("172.16.0.1", "private")]
-    [InlineData("192.168.1.1", "private")]
-    [InlineData("169.254.169.254", "link-local")]
-    [InlineData("100.64.0.1", "CGNAT")]
-    [InlineData("224.0.0.1", "multicast")]
-    [InlineData("0.0.0.0", "unspecified")]
-    [InlineData("::1", "loopback")]
-    [InlineData("::", "unspecified")]
-    [InlineData("fd00::1", "private")]
-    [InlineData("fe80::1", "link-local")]
-    [InlineData("ff02::1", "multicast")]
-    [InlineData("::ffff:127.0.0.1", "loopback")] // IPv4-mapped
-    [InlineData("::ffff:10.0.0.1", "private")]
-    [InlineData("64:ff9b::a9fe:a9fe", "link-local")] // NAT64 of 169.254.169.254
-    public void Guard_refuses_internal_ranges(string address, string range)
-    {
-        var refusal = Guard().Refusal(IPAddress.Parse(address));
-        Assert.NotNull(refusal);
-        Assert.Contains(range, refusal, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("93.184.216.34")]
-    [InlineData("2606:2800:220:1:248:1893:25c8:1946")]
-    public void Guard_lets_public_addresses_through(string address) => Assert.Null(Guard().Refusal(IPAddress.Parse(address)));
-
-    [Fact]
-    public void Allow_list_opens_exactly_its_ranges()
-    {
-        var guard = Guard("127.0.0.1/32", "fd00::/64");
-        Assert.Null(guard.Refusal(IPAddress.Parse("127.0.0.1")));
-        Assert.Null(guard.Refusal(IPAddress.Parse("::ffff:127.0.0.1")));
-        Assert.NotNull(guard.Refusal(IPAddress.Parse("127.0.0.2")));
-        Assert.Null(guard.Refusal(IPAddress.Parse("fd00::5")));
-        Assert.NotNull(guard.Refusal(IPAddress.Parse("fd00:0:0:1::5")));
-    }
-
-    [Fact]
-    public void Bad_allow_list_entry_is_a_clear_error()
-    {
-        var error = Assert.Throws<InvalidOperationException>(() => Guard("127.0.0.0/33"));
-        Assert.Contains("Crawler:AllowedNetworks", error.Message, StringComparison.Ordinal);
-    }
-
     [Theory]
     [InlineData("HTTP://Example.COM:80/a/../b/./c?x=1#frag", null, "http://example.com/b/c?x=1")]
     [InlineData("https://example.com", null, "https://example.com/")]

@@ -133,7 +133,7 @@ public static class CrawlRunning
         var settings = new Dictionary<string, string?>
         {
             // Only the test site's own address: 127.0.0.2 (the canary) and everything else stays refused.
-            ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",
+            ["Outbound:AllowedNetworks:0"] = "127.0.0.1/32",
             ["Crawler:PerHostDelay"] = "00:00:00",
             // Loopback answers in milliseconds; a generous deadline keeps a cold or loaded first fetch from being
             // retried (and counted twice). The hostile-site test sets its own short one for its endless page.

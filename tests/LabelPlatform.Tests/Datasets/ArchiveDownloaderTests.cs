@@ -3,14 +3,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using LabelPlatform.Core.Datasets.Import;
+using LabelPlatform.Core.Outbound;
 using LabelPlatform.Tests.Images;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 using LabelPlatform.Tests.Infrastructure;
+using LabelPlatform.Tests.Outbound;
 
 namespace LabelPlatform.Tests.Datasets;
 
@@ -96,18 +97,19 @@ public sealed class LoopbackArchiveServer : IAsyncLifetime
 public sealed class ArchiveDownloaderTests(LoopbackArchiveServer server) : IClassFixture<LoopbackArchiveServer>, IDisposable
 {
     private readonly TempFolder _temp = new();
-    private readonly ServiceProvider _services = new ServiceCollection().AddHttpClient(ArchiveDownloader.HttpClientName).Services.BuildServiceProvider();
+    // The test server runs on 127.0.0.1: only that address is opened in the SSRF guard.
+    private readonly OutboundFetcher _fetcher = OutboundTesting.Fetcher(null, "127.0.0.1/32");
 
     public void Dispose()
     {
-        _services.Dispose();
+        _fetcher.Dispose();
         _temp.Dispose();
     }
 
     private string Destination => _temp.Combine("downloads", "archive.bin");
 
     private ArchiveDownloader Downloader(long maxBytes = 1024 * 1024, double timeoutSeconds = 30) =>
-        new(_services.GetRequiredService<IHttpClientFactory>(),
+        new(OutboundTesting.Downloader(_fetcher, "127.0.0.1/32"),
             Microsoft.Extensions.Options.Options.Create(new ImportOptions { MaxDownloadBytes = maxBytes, DownloadTimeout = TimeSpan.FromSeconds(timeoutSeconds) }));
 
     private string PayloadSha => Convert.ToHexStringLower(SHA256.HashData(server.Payload));

@@ -91,7 +91,8 @@ public class ModelRegistryTests
     {
         var bytes = await File.ReadAllBytesAsync(SharedPaths.MobileNetV2);
         await using var server = await LoopbackServer.StartAsync(app => app.MapGet("/mobilenetv2.onnx", () => Results.Bytes(bytes, "application/octet-stream")));
-        await using var platform = await CorePlatform.StartAsync();
+        // The test server runs on 127.0.0.1: only that address is opened in the SSRF guard.
+        await using var platform = await CorePlatform.StartAsync(new() { ["Outbound:AllowedNetworks:0"] = "127.0.0.1/32" });
         var registry = platform.Get<ModelRegistry>();
         var pin = Convert.ToHexStringLower(SHA256.HashData(bytes));
 

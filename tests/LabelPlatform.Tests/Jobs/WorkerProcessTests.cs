@@ -50,7 +50,7 @@ public class WorkerProcessTests : IDisposable
         ["Embeddings:Int8DotProductsExact"] = "true",
         ["Jobs:LeaseDuration"] = "00:00:03",
         // The crawl test's site runs on 127.0.0.1 in this process; nothing else is allowed.
-        ["Crawler:AllowedNetworks:0"] = "127.0.0.1/32",
+        ["Outbound:AllowedNetworks:0"] = "127.0.0.1/32",
         ["Crawler:PerHostDelay"] = "00:00:00.100",
         ["Crawler:Concurrency"] = "2",
         // Generous, and no retries: a worker stalled under load must not make a page look requested twice.
