@@ -16,6 +16,8 @@ public static class ImageFlattening
     public static Image<Rgb24> LoadRgb(Configuration configuration, byte[] bytes, Color background)
     {
         var decoded = Image.Load(configuration, bytes);
+        // Upright, as the validator's thumbnail and stored size are (EXIF orientation applied).
+        decoded.Mutate(x => x.AutoOrient());
         try
         {
             return ToRgb(decoded, background);

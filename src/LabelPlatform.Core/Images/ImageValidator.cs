@@ -134,6 +134,11 @@ public sealed class ImageValidator
             return ImageCheck.Reject(truncated, sha);
         }
 
+        if (StructureProblem(name, bytes) is { } structure)
+        {
+            return ImageCheck.Reject(structure, sha);
+        }
+
         if (name == "GIF")
         {
             var frames = GifFrameCounter.Count(bytes, _options.MaxGifFrames);
@@ -151,6 +156,8 @@ public sealed class ImageValidator
         try
         {
             using var image = Image.Load<Rgba32>(_allowed, bytes);
+            // Upright as a browser shows it (a phone photo says "rotate 90°" in EXIF): thumbnail, size and embeddings agree.
+            image.Mutate(x => x.AutoOrient());
             // Read the size before MakeThumbnail resizes the image in place.
             var (width, height) = (image.Width, image.Height);
             var thumbnail = MakeThumbnail(image);
@@ -179,10 +186,19 @@ public sealed class ImageValidator
     /// </summary>
     internal static string? Truncation(string format, ReadOnlySpan<byte> bytes) => format switch
     {
-        "JPEG" when !HasJpegEnd(bytes) => "truncated JPEG: no end-of-image marker at the end of the file",
+        "JPEG" => JpegStructure.Problem(bytes),
         "PNG" when !HasPngEnd(bytes) => "truncated PNG: the file ends before its IEND chunk",
         "BMP" when BmpMissingBytes(bytes) is > 0 and var missing => $"truncated BMP: the pixel data is {missing:N0} bytes short",
         "WEBP" when WebpMissingBytes(bytes) is > 0 and var missing => $"truncated WEBP: the file is {missing:N0} bytes shorter than its RIFF header declares",
+        _ => null,
+    };
+
+    /// <summary>Checks that need the declared size to be within the caps first (the PNG check inflates as much as it needs).</summary>
+    private static string? StructureProblem(string format, ReadOnlySpan<byte> bytes) => format switch
+    {
+        "PNG" => ImageStructure.PngDataProblem(bytes),
+        "WEBP" => ImageStructure.WebpCanvasProblem(bytes),
+        "GIF" => ImageStructure.GifFrameProblem(bytes),
         _ => null,
     };
 
@@ -274,23 +290,6 @@ public sealed class ImageValidator
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// ImageSharp fills a truncated JPEG's missing rows with grey instead of failing, so look for the EOI marker
-    /// (FF D9) at the end, allowing a little trailing padding that some encoders write.
-    /// </summary>
-    internal static bool HasJpegEnd(ReadOnlySpan<byte> bytes)
-    {
-        var end = bytes.Length;
-        while (end > 0 && (bytes[end - 1] == 0x00 || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D) && bytes.Length - end < 1024)
-        {
-            end--;
-        }
-
-        var tail = bytes[Math.Max(0, end - 1024)..end];
-        var marker = tail.LastIndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]);
-        return marker >= 0;
     }
 
     private byte[] MakeThumbnail(Image<Rgba32> image)

@@ -237,17 +237,15 @@ public class ImageValidatorTests
     }
 
     [Fact]
-    public void Decodes_a_GIF_whose_frame_is_larger_than_its_screen_without_a_huge_allocation()
+    public void Refuses_a_GIF_whose_frame_is_larger_than_its_screen_before_decoding_it()
     {
-        // The frame declares 65535x65535 (4 GB of indices) on a 1x1 screen; with a 16 MB allocator cap any attempt to
-        // allocate for the declared frame would fail the check, so acceptance at 1x1 shows it was clipped to the screen.
+        // The frame declares 65535x65535 (4 GB of indices) on a 1x1 screen: ImageSharp clips it, browsers show nothing.
         var gif = TestImages.GifWithFrames(1, frameWidth: 65535, frameHeight: 65535);
 
         var check = Validator(new ImageValidationOptions { MaxDecodeMegabytes = 16 }).Check(gif);
 
-        Assert.True(check.Accepted, check.RejectionReason);
-        Assert.Equal(1, check.Image!.Width);
-        Assert.Equal(1, check.Image.Height);
+        Assert.False(check.Accepted);
+        Assert.Contains("outside its 1x1 screen", check.RejectionReason);
     }
 
     [Fact]
@@ -409,16 +407,6 @@ public class ImageValidatorTests
         var centre = thumbnail[thumbnail.Width / 2, thumbnail.Height / 2];
         // JPEG is lossy: near-white, not black (what transparent pixels become without a background).
         Assert.True(centre.R > 240 && centre.G > 240 && centre.B > 240, $"centre pixel is {centre}");
-    }
-
-    [Theory]
-    [InlineData(new byte[] { 0xFF, 0xD8, 0xFF, 0xD9 }, true)]
-    [InlineData(new byte[] { 0xFF, 0xD8, 0xFF, 0xD9, 0x00, 0x00, 0x0A }, true)] // padding after EOI
-    [InlineData(new byte[] { 0xFF, 0xD8, 0x12, 0x34 }, false)]
-    [InlineData(new byte[] { }, false)]
-    public void HasJpegEnd_finds_the_end_of_image_marker(byte[] bytes, bool expected)
-    {
-        Assert.Equal(expected, ImageValidator.HasJpegEnd(bytes));
     }
 
     [Fact]
