@@ -162,7 +162,7 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException or TruncatedEntryException)
         {
-            var rest = read == 0 ? "no entry could be read" : $"{read:N0} entries were read before the break, and those after it cannot be listed";
+            var rest = read == 0 ? "no entry could be read" : $"{read:N0} {(read == 1 ? "entry was" : "entries were")} read up to the break, and those after it cannot be listed";
             throw new ImportSourceException($"the archive is corrupt or truncated: {ex.Message}; {rest}, so nothing is imported", ex);
         }
     }
@@ -176,20 +176,31 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
 
         // Refused entries count too: they cost a line in the skipped list each.
         run.Budget.CountEntry();
+        var before = run.Budget.Bytes;
+        if (!await TryExtractTarEntryAsync(entry, run, cancellationToken))
+        {
+            // TarReader inflates a skipped entry's data to get past it: a bomb costs its size whether written or not.
+            run.Budget.CountBytes(Math.Max(0, entry.Length - (run.Budget.Bytes - before)));
+        }
+    }
+
+    private async Task<bool> TryExtractTarEntryAsync(TarEntry entry, Run run, CancellationToken cancellationToken)
+    {
         if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
         {
             run.Skip(entry.Name, $"{entry.EntryType} entries are not extracted (only regular files)");
-            return;
+            return false;
         }
 
         if (run.Target(entry.Name) is not { } target)
         {
-            return;
+            return false;
         }
 
         try
         {
             await CopyCappedAsync(entry.DataStream ?? Stream.Null, target, entry.Length, run, cancellationToken);
+            return true;
         }
         catch (SkipEntryException ex)
         {
@@ -199,6 +210,8 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
         {
             run.Skip(entry.Name, why);
         }
+
+        return false;
     }
 
     /// <summary>
@@ -351,8 +364,9 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
 
     private sealed class Budget(long maxBytes, int maxEntries)
     {
-        private long _bytes;
         private int _entries;
+
+        public long Bytes { get; private set; }
 
         public void CountEntry()
         {
@@ -362,10 +376,10 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
             }
         }
 
-        public void CountBytes(int count)
+        public void CountBytes(long count)
         {
-            _bytes += count;
-            if (_bytes > maxBytes)
+            Bytes += count;
+            if (Bytes > maxBytes)
             {
                 throw new ImportSourceException($"archive expands to more than {Size(maxBytes)} (the cap); extraction stopped");
             }
