@@ -15,9 +15,9 @@ public sealed class ArchiveIntegrityTests : IDisposable
 
     private string Destination => _temp.Combine("dest");
 
-    private static ArchiveExtractor Extractor(long maxExtractedBytes = 20L * 1024 * 1024 * 1024) =>
+    private static ArchiveExtractor Extractor(long maxExtractedBytes = 20L * 1024 * 1024 * 1024, long maxFileBytes = 50L * 1024 * 1024) =>
         new(Microsoft.Extensions.Options.Options.Create(new ImportOptions { MaxExtractedBytes = maxExtractedBytes }),
-            Microsoft.Extensions.Options.Options.Create(new ImageValidationOptions { MaxFileBytes = 50L * 1024 * 1024 }));
+            Microsoft.Extensions.Options.Options.Create(new ImageValidationOptions { MaxFileBytes = maxFileBytes }));
 
     private string Write(string name, byte[] bytes)
     {
@@ -63,7 +63,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
     [MemberData(nameof(Corruptions))]
     public async Task A_corrupt_or_truncated_tar_gz_fails_instead_of_importing_what_came_before(string corruption)
     {
-        var good = Tar(gzip: true, [.. Enumerable.Range(0, 30).Select(i => File($"cats/{i:D2}.jpg", Text(4000, i)))]);
+        var good = Tar(gzip: true, [.. Enumerable.Range(0, 30).Select(i => Entry($"cats/{i:D2}.jpg", Text(4000, i)))]);
         var bytes = corruption switch
         {
             "flip-middle" => FlipMiddle(good),
@@ -83,7 +83,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
     public async Task A_tar_gz_without_its_trailer_fails_the_trailer_check_naming_crc_and_size()
     {
         // GZipStream itself ends silently where the trailer is missing; only reading the trailer tells.
-        var archive = Write("archive.tar.gz", Tar(gzip: true, File("a.jpg", Text(3000, 1)))[..^8]);
+        var archive = Write("archive.tar.gz", Tar(gzip: true, Entry("a.jpg", Text(3000, 1)))[..^8]);
 
         var refused = await Assert.ThrowsAsync<ImportSourceException>(() => Extractor().ExtractAsync(archive, Destination, CancellationToken.None));
 
@@ -94,7 +94,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
     [Fact]
     public async Task An_intact_tar_gz_passes_the_trailer_check()
     {
-        var archive = Write("archive.tar.gz", Tar(gzip: true, [.. Enumerable.Range(0, 30).Select(i => File($"cats/{i:D2}.jpg", Text(4000, i)))]));
+        var archive = Write("archive.tar.gz", Tar(gzip: true, [.. Enumerable.Range(0, 30).Select(i => Entry($"cats/{i:D2}.jpg", Text(4000, i)))]));
 
         var skipped = await Extractor().ExtractAsync(archive, Destination, CancellationToken.None);
 
@@ -105,7 +105,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
     [Fact]
     public async Task A_plain_tar_cut_at_an_entry_boundary_is_refused_for_its_missing_end_marker()
     {
-        var tar = Tar(gzip: false, File("a.jpg", Text(512, 1)), File("b.jpg", Text(1024, 2)), File("c.jpg", Text(100, 3)));
+        var tar = Tar(gzip: false, Entry("a.jpg", Text(512, 1)), Entry("b.jpg", Text(1024, 2)), Entry("c.jpg", Text(100, 3)));
         var archive = Write("archive.tar", WithoutEndMarker(tar));
 
         var refused = await Assert.ThrowsAsync<ImportSourceException>(() => Extractor().ExtractAsync(archive, Destination, CancellationToken.None));
@@ -123,7 +123,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
         byte[] first = Text(10, 1), second = Text(12, 2), third = Text(14, 3);
         var archive = zip
             ? Write("archive.zip", Zip(("cats/a.jpg", first), ("cats/a.jpg", second), ("./cats//A.JPG", third)))
-            : Write("archive.tar", Tar(gzip: false, File("cats/a.jpg", first), File("cats/a.jpg", second), File("./cats//A.JPG", third)));
+            : Write("archive.tar", Tar(gzip: false, Entry("cats/a.jpg", first), Entry("cats/a.jpg", second), Entry("./cats//A.JPG", third)));
 
         var skipped = await Extractor().ExtractAsync(archive, Destination, CancellationToken.None);
 
@@ -158,7 +158,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
     [Fact]
     public async Task Names_with_control_characters_are_refused_with_a_reason()
     {
-        var archive = Write("archive.tar", Tar(gzip: false, new UstarTarEntry(TarEntryType.RegularFile, "cats/line\nbreak.jpg") { DataStream = new MemoryStream(Text(10, 1)) }, File("cats/ok.jpg", Text(10, 2))));
+        var archive = Write("archive.tar", Tar(gzip: false, new UstarTarEntry(TarEntryType.RegularFile, "cats/line\nbreak.jpg") { DataStream = new MemoryStream(Text(10, 1)) }, Entry("cats/ok.jpg", Text(10, 2))));
 
         var skipped = await Extractor().ExtractAsync(archive, Destination, CancellationToken.None);
 
@@ -169,10 +169,10 @@ public sealed class ArchiveIntegrityTests : IDisposable
     [Fact]
     public async Task A_tar_gz_bomb_is_stopped_by_what_it_expands_to_even_in_entries_that_are_skipped()
     {
-        // One 64 MB entry over the 50 MB file cap is never written, but inflating it costs CPU all the same.
-        var archive = Write("bomb.tar.gz", Tar(gzip: true, File("bomb.jpg", new byte[64 * 1024 * 1024])));
+        // One 64 MB entry over the 1 MB file cap is never written, but inflating it past the 8 MB total costs CPU all the same.
+        var archive = Write("bomb.tar.gz", Tar(gzip: true, Entry("bomb.jpg", new byte[64 * 1024 * 1024])));
 
-        var refused = await Assert.ThrowsAsync<ImportSourceException>(() => Extractor(maxExtractedBytes: 8 * 1024 * 1024).ExtractAsync(archive, Destination, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<ImportSourceException>(() => Extractor(maxExtractedBytes: 8 * 1024 * 1024, maxFileBytes: 1024 * 1024).ExtractAsync(archive, Destination, CancellationToken.None));
 
         Assert.Contains("expands to more than", refused.Message);
         Assert.Equal(0, BytesInDestination());

@@ -38,7 +38,7 @@ public static class HostileArchives
         return output.ToArray();
     }
 
-    public static PaxTarEntry File(string name, byte[] data) => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) };
+    public static PaxTarEntry Entry(string name, byte[] data) => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) };
 
     public static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
 
