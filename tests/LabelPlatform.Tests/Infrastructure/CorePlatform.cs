@@ -70,6 +70,17 @@ public sealed class CorePlatform : IAsyncDisposable
         return (summary, (await runs.FindAsync(run.Id))!);
     }
 
+    /// <summary>Runs an import of an archive already on the server (as an upload is), the way the CLI does.</summary>
+    public async Task<(ImportSummary? Summary, JobRun Run)> ImportArchiveAsync(string dataset, string archive)
+    {
+        var target = await Get<DatasetService>().GetOrCreateAsync(dataset, null, "test");
+        var runs = Get<JobRunService>();
+        var run = await runs.CreateAsync(JobKinds.Import, target.Id, new ImportParameters { Source = ImportSources.Archive, Path = archive, ArchiveName = Path.GetFileName(archive) }, "test");
+        var importer = Get<DatasetImporter>();
+        var summary = await Get<JobExecutor>().RunAsync(run.Id, async (r, p, ct) => (await importer.RunAsync(r, p, ct), "done"), ex => ex is ImportSourceException, CancellationToken.None);
+        return (summary, (await runs.FindAsync(run.Id))!);
+    }
+
     /// <summary>Runs an embed job for the dataset and model version the way the CLI does.</summary>
     public async Task<(EmbedSummary? Summary, JobRun Run)> EmbedAsync(string dataset, EmbeddingModel model)
     {

@@ -119,7 +119,7 @@ public sealed class DatasetImporter(
 
         // An archive of "caltech/<class>/..." has one wrapping folder; the classes are inside it.
         var root = destination;
-        while (Directory.GetFiles(root).Length == 0 && Directory.GetDirectories(root) is [var only] && !IsJunk(Path.GetFileName(only)))
+        while (Directory.GetFiles(root).Length == 0 && Directory.GetDirectories(root) is [var only] && !ImportNameRules.IsSkippedFolder(Path.GetFileName(only)))
         {
             root = only;
         }
@@ -134,10 +134,12 @@ public sealed class DatasetImporter(
         progress.SetMessage("Listing files");
         await progress.FlushAsync(force: true, cancellationToken);
 
-        var files = ListFiles(root);
+        // Everything left out (hidden, unfinished, linked) is reported with its reason, with what the extraction skipped.
+        var (files, left) = ImportFileLister.List(root);
+        skipped = [.. skipped, .. left];
         // Symbolic links are not followed (no loops, nothing outside the tree): a linked folder is neither a class nor read.
         var classNames = new DirectoryInfo(root).EnumerateDirectories()
-            .Where(d => !d.Attributes.HasFlag(FileAttributes.ReparsePoint) && !IsJunk(d.Name))
+            .Where(d => !d.Attributes.HasFlag(FileAttributes.ReparsePoint) && !ImportNameRules.IsSkippedFolder(d.Name))
             .Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
         var classIds = await datasets.EnsureClassesAsync(datasetId, classNames, noiseClass, cancellationToken);
         if (!string.IsNullOrEmpty(noiseClass) && !classIds.ContainsKey(noiseClass))
@@ -341,23 +343,11 @@ public sealed class DatasetImporter(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private static List<string> ListFiles(string root)
-    {
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Hidden | FileAttributes.System };
-        return [.. Directory.EnumerateFiles(root, "*", options)
-            .Where(f => !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(IsJunk))
-            .Where(f => !f.EndsWith(".part", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)];
-    }
-
     private static string? ClassOf(string root, string file)
     {
         var relative = Path.GetRelativePath(root, file).Split(Path.DirectorySeparatorChar);
         return relative.Length > 1 ? relative[0] : null;
     }
-
-    /// <summary>Archive and OS clutter that is skipped silently rather than reported as rejected.</summary>
-    private static bool IsJunk(string name) => name.StartsWith('.') || name == "__MACOSX";
 
     private void TryDelete(string path)
     {
