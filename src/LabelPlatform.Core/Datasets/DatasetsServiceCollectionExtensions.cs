@@ -15,6 +15,7 @@ public static class DatasetsServiceCollectionExtensions
         services.AddSingleton<ArchiveDownloader>();
         services.AddSingleton<DatasetService>();
         services.AddSingleton<DatasetImporter>();
+        services.AddSingleton<RejectionLog>();
         return services;
     }
 }

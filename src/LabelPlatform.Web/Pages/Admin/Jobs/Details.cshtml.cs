@@ -1,4 +1,5 @@
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Web.Endpoints;
 using Microsoft.AspNetCore.Mvc;
@@ -7,17 +8,14 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Admin.Jobs;
 
-public class DetailsModel(PlatformDbContext db, JobRunService runs, TimeProvider clock) : PageModel
+public class DetailsModel(PlatformDbContext db, JobRunService runs, RejectionLog log, TimeProvider clock) : PageModel
 {
-    private const int ErrorsShown = 500;
-
     public JobRun Run { get; private set; } = null!;
     public string? DatasetName { get; private set; }
-    public List<JobRunItemError> Errors { get; private set; } = [];
-    public int ErrorCount { get; private set; }
+    public ListPage<JobRunItemError> Errors { get; private set; } = null!;
     public double? ItemsPerSecond { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(long id, int errors = 1, CancellationToken ct = default)
     {
         var run = await db.JobRuns.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
         if (run is null)
@@ -27,14 +25,27 @@ public class DetailsModel(PlatformDbContext db, JobRunService runs, TimeProvider
 
         Run = run;
         DatasetName = await db.Datasets.Where(d => d.Id == run.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
-        ErrorCount = await db.JobRunItemErrors.CountAsync(e => e.JobRunId == id, ct);
-        Errors = await db.JobRunItemErrors.AsNoTracking().Where(e => e.JobRunId == id).OrderBy(e => e.Id).Take(ErrorsShown).ToListAsync(ct);
+        Errors = await log.ItemErrorsPageAsync(id, errors, ct);
         ItemsPerSecond = JobEndpoints.ToStatus(run, clock.GetUtcNow()).ItemsPerSecond;
         Interrupted = run.IsInterrupted(clock.GetUtcNow());
         return Page();
     }
 
     public bool Interrupted { get; private set; }
+
+    public async Task<IActionResult> OnGetErrorsCsvAsync(long id, CancellationToken ct)
+    {
+        if (!await db.JobRuns.AnyAsync(j => j.Id == id, ct))
+        {
+            return NotFound();
+        }
+
+        Response.ContentType = "text/csv; charset=utf-8";
+        Response.Headers.ContentDisposition = $"attachment; filename=\"job-{id}-item-errors.csv\"";
+        await using var writer = new StreamWriter(Response.Body, new System.Text.UTF8Encoding(false));
+        await log.WriteItemErrorsCsvAsync(id, writer, ct);
+        return new EmptyResult();
+    }
 
     public async Task<IActionResult> OnPostResumeAsync(long id, CancellationToken ct)
     {
