@@ -45,7 +45,7 @@ public class CliProcessTests : IDisposable
         var runs = client.GetRequiredService<JobRunService>();
 
         var first = Start("LabelPlatform.Web.dll", command, Settings);
-        var progressed = await WaitUntilAsync(async () => await FirstRunAsync(client) is { Processed: >= 50 }, TimeSpan.FromSeconds(90));
+        var progressed = await Polling.WaitUntilAsync(async () => await FirstRunAsync(client) is { Processed: >= 50 }, TimeSpan.FromSeconds(90));
         Assert.True(progressed, "the CLI import never made progress");
         first.Kill(entireProcessTree: true); // SIGKILL: no chance to record an outcome
         await first.WaitForExitAsync();
@@ -154,21 +154,6 @@ public class CliProcessTests : IDisposable
         return process;
     }
 
-    private static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return false;
-    }
 
     public void Dispose()
     {

@@ -70,7 +70,7 @@ public class WorkerProcessTests : IDisposable
         var run = await runs.CreateAndEnqueueAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder.Root }, "test");
 
         var first = StartWorker();
-        var progressed = await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.Processed >= 50, TimeSpan.FromSeconds(60));
+        var progressed = await Polling.WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.Processed >= 50, TimeSpan.FromSeconds(60));
         Assert.True(progressed, "the first worker never made progress");
         first.Kill(entireProcessTree: true); // SIGKILL: no chance to clean up
         await first.WaitForExitAsync();
@@ -79,7 +79,7 @@ public class WorkerProcessTests : IDisposable
         Assert.True(atKill.Processed < 800, "the import finished before the worker was killed; the test proved nothing");
 
         StartWorker();
-        var finished = await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300));
+        var finished = await Polling.WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300));
         Assert.True(finished, "the second worker did not finish the run");
 
         var done = (await runs.FindAsync(run.Id))!;
@@ -105,7 +105,7 @@ public class WorkerProcessTests : IDisposable
         var run = await runs.CreateAndEnqueueAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "test");
 
         var first = StartWorker();
-        Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.Processed >= 64, TimeSpan.FromSeconds(90)), "the first worker never made progress");
+        Assert.True(await Polling.WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.Processed >= 64, TimeSpan.FromSeconds(90)), "the first worker never made progress");
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
         var atKill = (await runs.FindAsync(run.Id))!;
@@ -113,7 +113,7 @@ public class WorkerProcessTests : IDisposable
 
         StartWorker();
         // Generous: 400 images on 2 cores take about 10 s without VNNI, several when other work shares the machine; the wait ends as soon as the run does.
-        Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the second worker did not finish the run");
+        Assert.True(await Polling.WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the second worker did not finish the run");
 
         var done = (await runs.FindAsync(run.Id))!;
         Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
@@ -148,14 +148,14 @@ public class WorkerProcessTests : IDisposable
         var runs = client.GetRequiredService<JobRunService>();
 
         var first = StartWorker();
-        Assert.True(await WaitUntilAsync(async () => (await crawls.CountAsync(crawl.Id)).Pages >= 3, TimeSpan.FromSeconds(120)), "the first worker never made progress");
+        Assert.True(await Polling.WaitUntilAsync(async () => (await crawls.CountAsync(crawl.Id)).Pages >= 3, TimeSpan.FromSeconds(120)), "the first worker never made progress");
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
         Assert.True((await crawls.CountAsync(crawl.Id)).Pages < pages, "the crawl finished before the worker was killed; the test proved nothing");
 
         StartWorker();
         // Generous: the wait ends as soon as the run does.
-        Assert.True(await WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the second worker did not finish the crawl");
+        Assert.True(await Polling.WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the second worker did not finish the crawl");
 
         var done = (await runs.FindAsync(run.Id))!;
         Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
@@ -211,21 +211,6 @@ public class WorkerProcessTests : IDisposable
         return process;
     }
 
-    private static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return false;
-    }
 
     public void Dispose()
     {
