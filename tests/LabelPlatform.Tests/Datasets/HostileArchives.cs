@@ -178,6 +178,23 @@ public static class HostileArchives
         return tar[..end];
     }
 
+    /// <summary>A ustar tar whose first header declares <paramref name="declared"/> data bytes (checksum fixed up), whatever follows.</summary>
+    public static byte[] TarWithDeclaredSize(byte[] data, long declared)
+    {
+        var tar = Tar(gzip: false, new UstarTarEntry(TarEntryType.RegularFile, "cats/liar.jpg") { DataStream = new MemoryStream(data) });
+        var size = Encoding.ASCII.GetBytes(Convert.ToString(declared, 8).PadLeft(11, '0') + "\0");
+        size.CopyTo(tar, 124);
+        tar.AsSpan(148, 8).Fill((byte)' ');
+        var sum = 0;
+        foreach (var b in tar.AsSpan(0, 512))
+        {
+            sum += b;
+        }
+
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(tar, 148);
+        return tar;
+    }
+
     private static (int Offset, byte[] Entry) FirstCentralEntry(byte[] zip)
     {
         var end = zip.AsSpan().LastIndexOf((ReadOnlySpan<byte>)[0x50, 0x4B, 0x05, 0x06]);

@@ -392,7 +392,7 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
     /// </summary>
     private sealed record Run(string Root, Budget Budget, bool IsTar)
     {
-        private readonly Dictionary<string, string> _used = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, (string First, int Count)> _used = new(StringComparer.OrdinalIgnoreCase);
 
         public List<SkippedEntry> Skipped { get; } = [];
 
@@ -409,13 +409,18 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
             if (reason is null)
             {
                 var key = string.Join('/', segments!).Normalize(System.Text.NormalizationForm.FormC);
-                if (_used.TryGetValue(key, out var first))
+                if (_used.TryGetValue(key, out var used))
                 {
-                    reason = $"another entry has the same name ('{first}', names compared ignoring case): only the first is extracted";
+                    _used[key] = (used.First, used.Count + 1);
+                    // An exact repeat is numbered, so its report is not taken for the extracted entry of that name.
+                    Skip(used.First == entryName ? $"{entryName} (#{used.Count + 1})" : entryName,
+                        $"another entry has the same name ('{used.First}', names compared ignoring case): only the first is extracted");
+                    return null;
                 }
-                else if (Prepare(Root, segments!, out reason) is { } full)
+
+                if (Prepare(Root, segments!, out reason) is { } full)
                 {
-                    _used[key] = entryName;
+                    _used[key] = (entryName, 1);
                     return full;
                 }
             }
