@@ -45,7 +45,8 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, DatasetS
     public int? ClassId { get; private set; }
     public string? ClassName { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(int id, int? classId, int page = 1, CancellationToken ct = default)
+    // [FromQuery]: Razor Pages' own 'page' route value (the page path) would otherwise shadow ?page=N.
+    public async Task<IActionResult> OnGetAsync(int id, int? classId, [FromQuery(Name = "page")] int page = 1, CancellationToken ct = default)
     {
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
         if (dataset is null)
