@@ -332,6 +332,10 @@ namespace LabelPlatform.Migrations.Migrations
                     b.Property<int>("DatasetId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Hotkey")
+                        .HasMaxLength(6)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IsNoise")
                         .HasColumnType("INTEGER");
 
@@ -346,6 +350,10 @@ namespace LabelPlatform.Migrations.Migrations
                         .IsUnique()
                         .HasDatabaseName("IX_ImageClasses_OneNoiseClass")
                         .HasFilter("\"IsNoise\" = 1");
+
+                    b.HasIndex("DatasetId", "Hotkey")
+                        .IsUnique()
+                        .HasFilter("\"Hotkey\" IS NOT NULL");
 
                     b.HasIndex("DatasetId", "Name")
                         .IsUnique();
@@ -1141,7 +1149,13 @@ namespace LabelPlatform.Migrations.Migrations
                     b.Property<int?>("ModelId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Order")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Overlap")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ShowImportLabels")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("UpdatedAt")

@@ -26,7 +26,17 @@ public class ImageClass
     public Dataset? Dataset { get; set; }
     public required string Name { get; set; }
     public bool IsNoise { get; set; }
+
+    /// <summary>A key that picks this class on the labelling pages ("F1".."F12", "Alt+A".."Alt+Z", "Alt+0".."Alt+9"); null: none.</summary>
+    public string? Hotkey { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
+
+    public const int MaxHotkeyLength = 6;
+
+    /// <summary>Letters and digits alone type into the class filter, so a hotkey is a function key or takes Alt.</summary>
+    public static bool IsValidHotkey(string? key) =>
+        key is not null && (System.Text.RegularExpressions.Regex.IsMatch(key, "^F([1-9]|1[0-2])$") || System.Text.RegularExpressions.Regex.IsMatch(key, "^Alt\\+[A-Z0-9]$"));
 }
 
 public enum ImageSource

@@ -46,6 +46,34 @@ public sealed partial class DatasetService(IDbContextFactory<PlatformDbContext> 
     }
 
     /// <summary>The id of the dataset's class with this name, or null.</summary>
+    /// <summary>The names of a dataset's classes.</summary>
+    public async Task<List<string>> ClassNamesAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ImageClasses.Where(c => c.DatasetId == datasetId).Select(c => c.Name).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Sets (or clears, with null) the key that picks a class on the labelling pages; one class per key.</summary>
+    public async Task<string> SetHotkeyAsync(int datasetId, int classId, string? hotkey, CancellationToken cancellationToken = default)
+    {
+        if (hotkey is not null && !ImageClass.IsValidHotkey(hotkey))
+        {
+            throw new ClassEditException($"'{hotkey}' cannot be a hotkey: letters and digits type into the class filter, so use F1-F12 or Alt+ a letter or digit (e.g. Alt+A).");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var target = await db.ImageClasses.FirstOrDefaultAsync(c => c.Id == classId && c.DatasetId == datasetId, cancellationToken)
+            ?? throw new ClassEditException("That class is not in this dataset.");
+        if (hotkey is not null && await db.ImageClasses.Where(c => c.DatasetId == datasetId && c.Hotkey == hotkey && c.Id != classId).Select(c => c.Name).FirstOrDefaultAsync(cancellationToken) is { } taken)
+        {
+            throw new ClassEditException($"{hotkey} already picks '{taken}'.");
+        }
+
+        target.Hotkey = hotkey;
+        await db.SaveChangesAsync(cancellationToken);
+        return target.Name;
+    }
+
     public async Task<int?> FindClassIdAsync(int datasetId, string name, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

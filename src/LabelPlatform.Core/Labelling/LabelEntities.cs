@@ -29,6 +29,15 @@ public class LabellingSettings
     /// <summary>The embedding model used for suggestions and neighbours; null: the one with most vectors.</summary>
     public int? ModelId { get; set; }
 
+    /// <summary>The order the queue hands out images.</summary>
+    public Queue.QueueOrder Order { get; set; } = Queue.QueueOrder.Random;
+
+    /// <summary>
+    /// Whether labellers may see what an image came with: its import label (as suggestions drawn from it) and its
+    /// folder and file name. Off by default, so the labels people give are evidence of their own, not an echo.
+    /// </summary>
+    public bool ShowImportLabels { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
     public string? UpdatedBy { get; set; }
 }

@@ -37,9 +37,20 @@ public sealed record Disagreement(long ImageId, LabelValue Label, string LabelNa
 
 public sealed record NoConsensus(long ImageId, IReadOnlyList<(string User, string Label)> Votes);
 
+/// <summary>
+/// One labeller's figures. Acceptance of model suggestions and agreement with import labels are kept apart: the first
+/// says how often they took the hint on screen, the second how often their own label matched what the image came with.
+/// </summary>
 public sealed record LabellerStats(string UserId, string Name, int Events, int Votes, double? LabelsPerHour, int ComparedWithConsensus, double? AgreementWithConsensus, int SuggestionsShown, int SuggestionsAccepted)
 {
     public double? AcceptanceRate => SuggestionsShown == 0 ? null : SuggestionsAccepted / (double)SuggestionsShown;
+
+    /// <summary>Current class votes on images that have an import label.</summary>
+    public int ComparedWithImport { get; init; }
+
+    public int AgreedWithImport { get; init; }
+
+    public double? AgreementWithImport => ComparedWithImport == 0 ? null : AgreedWithImport / (double)ComparedWithImport;
 }
 
 public sealed record PairAgreement(string A, string B, int Items, double? Kappa);
@@ -68,7 +79,7 @@ public sealed class LabelInsights(
     /// <summary>Neighbour labels are rebuilt after a write, but at most every few seconds under a stream of writes.</summary>
     private static readonly TimeSpan LabelCacheMaxAge = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<int, (long Generation, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
+    private readonly ConcurrentDictionary<(int Dataset, bool WithImport), (long Generation, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
     private readonly ConcurrentDictionary<int, (DateTimeOffset At, int? ModelId)> _models = new();
     private readonly SemaphoreSlim _rebuildGate = new(1, 1);
 
@@ -103,7 +114,7 @@ public sealed class LabelInsights(
             return [.. imageIds.Select(id => new ImageSuggestions(id, [], 0))];
         }
 
-        var labels = await NeighbourLabelsAsync(datasetId, cancellationToken);
+        var labels = await NeighbourLabelsAsync(datasetId, (await labelling.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
         var names = await ClassNamesAsync(datasetId, cancellationToken);
         var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
         var vectors = await VectorsAsync(model.Id, imageIds, cancellationToken);
@@ -188,7 +199,7 @@ public sealed class LabelInsights(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
         var names = await ClassNamesAsync(datasetId, cancellationToken);
-        var labels = await NeighbourLabelsAsync(datasetId, cancellationToken);
+        var labels = await NeighbourLabelsAsync(datasetId, withImport: true, cancellationToken); // reviewers weigh import labels too
         var candidates = board.Images.Values.Where(i => i.Final is null)
             .Select(i => (i.ImageId, Label: i.Consensus ?? Unanimous(i)))
             .Where(c => c.Label is { ClassId: not null, Rejected: false })
@@ -254,6 +265,8 @@ public sealed class LabelInsights(
         var userIds = withVotes.SelectMany(i => i.Votes.Select(v => v.UserId)).Union(events.Where(e => e.Kind <= LabelEventKind.Undo).Select(e => e.UserId)).Distinct().Order(StringComparer.Ordinal).ToList();
         var names = await LabellingService.UserNamesAsync(db, userIds, cancellationToken);
 
+        var imported = await db.Images.Where(i => i.DatasetId == datasetId && i.SourceClassId != null).Select(i => new { i.Id, i.SourceClassId })
+            .ToDictionaryAsync(i => i.Id, i => i.SourceClassId!.Value, cancellationToken);
         var stats = new List<LabellerStats>();
         foreach (var user in userIds)
         {
@@ -263,9 +276,15 @@ public sealed class LabelInsights(
             var active = mine.Zip(mine.Skip(1), (a, b) => Math.Min((b.CreatedAt - a.CreatedAt).TotalHours, 5 / 60.0)).Sum();
             var compared = withVotes.Where(i => i.Consensus is not null).SelectMany(i => i.Votes.Where(v => v.UserId == user).Select(v => v.Value == i.Consensus)).ToList();
             var shown = votes.Where(e => e.SuggestedClassId is not null).ToList();
+            var withImport = withVotes.Where(i => imported.ContainsKey(i.ImageId))
+                .SelectMany(i => i.Votes.Where(v => v.UserId == user && !v.Value.Rejected).Select(v => (i.ImageId, v.Value))).ToList();
             stats.Add(new LabellerStats(user, names.GetValueOrDefault(user, user), mine.Count, votes.Count, active > 0 ? votes.Count / active : null,
                 compared.Count, compared.Count == 0 ? null : compared.Count(c => c) / (double)compared.Count,
-                shown.Count, shown.Count(e => e.ClassId == e.SuggestedClassId)));
+                shown.Count, shown.Count(e => e.ClassId == e.SuggestedClassId))
+            {
+                ComparedWithImport = withImport.Count,
+                AgreedWithImport = withImport.Count(v => v.Value.ClassId == imported[v.ImageId]),
+            });
         }
 
         var pairs = new List<PairAgreement>();
@@ -446,11 +465,18 @@ public sealed class LabelInsights(
         image.Votes.Count > 0 && image.Votes.All(v => v.Value == image.Votes[0].Value) ? image.Votes[0].Value : null;
 
     /// <summary>Image → class for neighbour votes: the ground truth, plus images whose votes so far all agree on a class.</summary>
-    private async Task<Dictionary<long, int>> NeighbourLabelsAsync(int datasetId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The labels neighbours vote with: human labels (a reviewer's decision, a consensus, or labellers who agree), plus
+    /// the import labels when <paramref name="withImport"/>. What labellers are shown uses import labels only where
+    /// the dataset's settings show them: otherwise a suggestion drawn from neighbours' import labels would put the
+    /// import label in front of the labeller at near 100% and their label would echo it.
+    /// </summary>
+    internal async Task<Dictionary<long, int>> NeighbourLabelsAsync(int datasetId, bool withImport, CancellationToken cancellationToken)
     {
         var generation = labelling.Generation(datasetId);
         var now = clock.GetUtcNow();
-        if (_labels.TryGetValue(datasetId, out var cached) && (cached.Generation == generation || now - cached.At < LabelCacheMaxAge))
+        var key = (datasetId, withImport);
+        if (_labels.TryGetValue(key, out var cached) && (cached.Generation == generation || now - cached.At < LabelCacheMaxAge))
         {
             return cached.Labels;
         }
@@ -469,12 +495,12 @@ public sealed class LabelInsights(
 
         try
         {
-            if (_labels.TryGetValue(datasetId, out cached) && (cached.Generation == generation || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))
+            if (_labels.TryGetValue(key, out cached) && (cached.Generation == generation || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))
             {
                 return cached.Labels;
             }
 
-            return await RebuildLabelsAsync(datasetId, generation, now, cancellationToken);
+            return await RebuildLabelsAsync(datasetId, withImport, generation, now, cancellationToken);
         }
         finally
         {
@@ -482,27 +508,28 @@ public sealed class LabelInsights(
         }
     }
 
-    private async Task<Dictionary<long, int>> RebuildLabelsAsync(int datasetId, long generation, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, int>> RebuildLabelsAsync(int datasetId, bool withImport, long generation, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var state = await groundTruth.CurrentAsync(datasetId, cancellationToken);
-        var labels = new Dictionary<long, int>(state.ClassOf);
+        var labels = withImport ? new Dictionary<long, int>((await groundTruth.CurrentAsync(datasetId, cancellationToken)).ClassOf) : [];
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
-            foreach (var image in board.Images.Values.Where(i => i.Decided is null))
+            foreach (var image in board.Images.Values)
             {
-                if (Unanimous(image) is { ClassId: { } c, Rejected: false })
+                // The ground truth already holds decided labels (with import labels shown); without them, add them here.
+                var label = image.Decided ?? Unanimous(image);
+                if (label is { ClassId: { } c, Rejected: false } && (image.Decided is null || !withImport))
                 {
                     labels[image.ImageId] = c;
                 }
             }
         }
 
-        _labels[datasetId] = (generation, now, labels);
+        _labels[(datasetId, withImport)] = (generation, now, labels);
         return labels;
     }
 
-    private async Task<Dictionary<long, float[]>> VectorsAsync(int modelId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken)
+    internal async Task<Dictionary<long, float[]>> VectorsAsync(int modelId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var result = new Dictionary<long, float[]>();

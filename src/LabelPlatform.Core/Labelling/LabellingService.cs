@@ -75,7 +75,8 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         return settings ?? new LabellingSettings { DatasetId = datasetId };
     }
 
-    public async Task SaveSettingsAsync(int datasetId, int overlap, int leaseSeconds, int? modelId, string user, CancellationToken cancellationToken = default)
+    public async Task SaveSettingsAsync(int datasetId, int overlap, int leaseSeconds, int? modelId, string user, Queue.QueueOrder order = Queue.QueueOrder.Random,
+        bool showImportLabels = false, CancellationToken cancellationToken = default)
     {
         if (overlap is < 1 or > LabellingSettings.MaxOverlap)
         {
@@ -95,7 +96,13 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             db.LabellingSettings.Add(row);
         }
 
-        (row.Overlap, row.LeaseSeconds, row.ModelId, row.UpdatedAt, row.UpdatedBy) = (overlap, leaseSeconds, modelId, clock.GetUtcNow(), user);
+        if (!Enum.IsDefined(order))
+        {
+            throw new LabellingException($"unknown queue order {(int)order}");
+        }
+
+        (row.Overlap, row.LeaseSeconds, row.ModelId, row.Order, row.ShowImportLabels, row.UpdatedAt, row.UpdatedBy) =
+            (overlap, leaseSeconds, modelId, order, showImportLabels, clock.GetUtcNow(), user);
         await db.SaveChangesAsync(cancellationToken);
         Bump(datasetId);
     }
@@ -348,86 +355,6 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     }
 
     /// <summary>
-    /// Hands the labeller up to <paramref name="count"/> images and reserves them (a lease each). Images they already
-    /// hold come first; then images still short of the overlap, fewest votes first (unlabelled first), counting
-    /// other labellers' live leases as taken slots; then images that met the overlap without a consensus and have no
-    /// final label (the review queue: one more vote may settle them).
-    /// </summary>
-    public async Task<IReadOnlyList<long>> NextAsync(int datasetId, string userId, int count, IReadOnlyCollection<long> exclude, CancellationToken cancellationToken = default)
-    {
-        count = Math.Clamp(count, 1, 50);
-        var settings = await GetSettingsAsync(datasetId, cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var excluded = exclude.ToList();
-        var leased = new List<long>();
-        // Labellers who ask at the same moment read the same free images before any of them leases: all but the first
-        // few would find their candidates taken and be told there is nothing left. So look again, past the images
-        // found taken, until the batch is full or a round finds no candidates at all.
-        for (var round = 0; round < MaxNextRounds && leased.Count < count; round++)
-        {
-            // A wider window each round, so a crowd of labellers spreads over the free images quickly.
-            var want = Math.Min(MaxCandidates, 3 * (count - leased.Count) << round);
-            var (candidates, tiedCandidates) = await CandidatesAsync(db, datasetId, userId, settings.Overlap, count - leased.Count, want, excluded, cancellationToken);
-            if (candidates.Count + tiedCandidates.Count == 0)
-            {
-                break;
-            }
-
-            leased.AddRange(await LeaseAsync(db, datasetId, userId, settings, candidates, tiedCandidates, count - leased.Count, cancellationToken));
-            excluded.AddRange(candidates.Concat(tiedCandidates));
-        }
-
-        return leased;
-    }
-
-    private const int MaxNextRounds = 8, MaxCandidates = 400;
-
-    private async Task<(List<long> Candidates, List<long> Tied)> CandidatesAsync(PlatformDbContext db, int datasetId, string userId, int overlap, int count,
-        int want, List<long> excluded, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var open = Open(db, datasetId, userId, excluded, now);
-
-        // Candidates first, outside the write lock (a plain read over the dataset); then, holding it, only those are
-        // checked again and leased, so two labellers never take the last slot of an image together.
-        // The usual case is cheap: images this labeller already holds, then images nobody has voted on or holds,
-        // walked in id order (SQLite stops after enough). Only when those run short is the whole dataset ranked.
-        var candidates = await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.UserId == userId && l.ExpiresAt > now && !excluded.Contains(l.ImageId)
-                && !db.LabelVotes.Any(v => v.ImageId == l.ImageId && v.UserId == userId) && !db.FinalLabels.Any(f => f.ImageId == l.ImageId))
-            .OrderBy(l => l.ImageId).Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken);
-        if (candidates.Count < want)
-        {
-            // Near duplicates of a crawled image are hidden from the queues: labelling the canonical image is enough.
-            candidates.AddRange(await db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id) && i.NearDuplicateOfId == null
-                    && !db.LabelVotes.Any(v => v.ImageId == i.Id) && !db.FinalLabels.Any(f => f.ImageId == i.Id)
-                    && !db.LabelLeases.Any(l => l.ImageId == i.Id && l.ExpiresAt > now))
-                .OrderBy(i => i.Id).Select(i => i.Id).Take(want - candidates.Count).ToListAsync(cancellationToken));
-        }
-
-        if (candidates.Count < count)
-        {
-            var known = candidates.ToList();
-            candidates.AddRange(await open.Where(x => !known.Contains(x.Id) && (x.Mine || x.Votes + x.Others < overlap))
-                .OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => x.Id)
-                .Select(x => x.Id).Take(want).ToListAsync(cancellationToken));
-        }
-
-        var tiedCandidates = new List<long>();
-        if (candidates.Count < count)
-        {
-            // The review queue: met the overlap, no majority, nobody else on it right now.
-            var tied = await open.Where(x => x.Votes >= overlap && x.Others == 0).OrderBy(x => x.Id).Select(x => x.Id).Take(500).ToListAsync(cancellationToken);
-            var votes = await db.LabelVotes.Where(v => tied.Contains(v.ImageId)).Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
-            tiedCandidates.AddRange(votes.GroupBy(v => v.ImageId)
-                .Where(g => Agreement.Consensus([.. g.Select(v => LabelValue.FromVote(v.Kind, v.ClassId)).OfType<LabelValue>()], overlap) is null)
-                .Select(g => g.Key).Order().Take(count * 3));
-        }
-
-        return (candidates, tiedCandidates);
-    }
-
-    /// <summary>
     /// Reserves for the labeller those of <paramref name="candidates"/> (in their order, up to <paramref name="count"/>)
     /// that still have a free slot: not voted on by them, not decided, fewer votes plus other labellers' live leases
     /// than the overlap. Grid expansion uses it for the neighbours it shows, so two labellers never work one slot.
@@ -454,7 +381,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         return [.. imageIds.Where(open.Contains)];
     }
 
-    private async Task<IReadOnlyList<long>> LeaseAsync(PlatformDbContext db, int datasetId, string userId, LabellingSettings settings, List<long> candidates,
+    internal async Task<IReadOnlyList<long>> LeaseAsync(PlatformDbContext db, int datasetId, string userId, LabellingSettings settings, List<long> candidates,
         List<long> tiedCandidates, int count, CancellationToken cancellationToken)
     {
         var overlap = settings.Overlap;
@@ -499,7 +426,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     }
 
     /// <summary>Member-initialised (not a constructor) so EF can filter and sort on it after the projection.</summary>
-    private sealed class OpenImage
+    internal sealed class OpenImage
     {
         public long Id { get; init; }
         public int Votes { get; init; }
@@ -508,7 +435,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     }
 
     /// <summary>The dataset's images this labeller has not voted on and no reviewer has decided, with their slot counts.</summary>
-    private static IQueryable<OpenImage> Open(PlatformDbContext db, int datasetId, string userId, List<long> excluded, DateTimeOffset now) =>
+    internal static IQueryable<OpenImage> Open(PlatformDbContext db, int datasetId, string userId, List<long> excluded, DateTimeOffset now) =>
         db.Images.Where(i => i.DatasetId == datasetId && !excluded.Contains(i.Id) && i.NearDuplicateOfId == null
                 && !db.LabelVotes.Any(v => v.ImageId == i.Id && v.UserId == userId)
                 && !db.FinalLabels.Any(f => f.ImageId == i.Id))

@@ -9,6 +9,8 @@ public static class LabellingServiceCollectionExtensions
     {
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();
+        services.AddSingleton<Queue.QueuePriorities>();
+        services.AddSingleton<Queue.LabelQueue>();
         return services;
     }
 }

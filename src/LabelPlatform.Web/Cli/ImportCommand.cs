@@ -38,6 +38,12 @@ internal static class ImportCommand
             using var host = await PlatformCli.StartHostAsync(settings, cancellationToken);
             var services = host.Services;
             var target = await services.GetRequiredService<DatasetService>().GetOrCreateAsync(name, null, "cli", cancellationToken);
+            var known = await services.GetRequiredService<DatasetService>().ClassNamesAsync(target.Id, cancellationToken);
+            if (NoiseClassCheck.Problem(parse.GetValue(noise), [.. NoiseClassCheck.FolderClasses(folder.FullName), .. known]) is { } noiseProblem)
+            {
+                await stderr.WriteLineAsync($"error: {noiseProblem}");
+                return 2;
+            }
             var runs = services.GetRequiredService<JobRunService>();
             var run = await PlatformCli.ResumeOrCreateRunAsync(runs, JobKinds.Import, target.Id, new ImportParameters
             {

@@ -138,14 +138,14 @@ public sealed class DatasetImporter(
         var (files, left) = ImportFileLister.List(root);
         skipped = [.. skipped, .. left];
         // Symbolic links are not followed (no loops, nothing outside the tree): a linked folder is neither a class nor read.
-        var classNames = new DirectoryInfo(root).EnumerateDirectories()
-            .Where(d => !d.Attributes.HasFlag(FileAttributes.ReparsePoint) && !ImportNameRules.IsSkippedFolder(d.Name))
-            .Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
-        var classIds = await datasets.EnsureClassesAsync(datasetId, classNames, noiseClass, cancellationToken);
-        if (!string.IsNullOrEmpty(noiseClass) && !classIds.ContainsKey(noiseClass))
+        var classNames = NoiseClassCheck.FolderClasses(root);
+        // Checked before anything is written: a wrong noise class fails the run with nothing imported.
+        if (NoiseClassCheck.Problem(noiseClass, [.. classNames, .. await datasets.ClassNamesAsync(datasetId, cancellationToken)]) is { } problem)
         {
-            logger.LogWarning("Noise class {NoiseClass} is not a folder of the import", noiseClass);
+            throw new ImportSourceException(problem);
         }
+
+        var classIds = await datasets.EnsureClassesAsync(datasetId, classNames, noiseClass, cancellationToken);
 
         // Content already in the dataset. What an interrupted earlier attempt of this same run committed is counted
         // as accepted when met again, so a resumed run reports the same totals as an uninterrupted one.

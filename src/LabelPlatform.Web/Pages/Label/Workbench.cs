@@ -19,7 +19,7 @@ public sealed record Workbench(int DatasetId, string DatasetName, int Overlap, b
         }
 
         var classes = await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId)
-            .OrderBy(c => c.IsNoise).ThenBy(c => c.Name).Select(c => new { id = c.Id, name = c.Name, noise = c.IsNoise }).ToListAsync(ct);
+            .OrderBy(c => c.IsNoise).ThenBy(c => c.Name).Select(c => new { id = c.Id, name = c.Name, noise = c.IsNoise, hotkey = c.Hotkey }).ToListAsync(ct);
         var settings = await labelling.GetSettingsAsync(datasetId, ct);
         var config = JsonSerializer.Serialize(new { datasetId, dataset = name, mode, count, seed, classes }, Json);
         return new Workbench(datasetId, name, settings.Overlap, classes.Any(c => c.noise), config, classes.Count);

@@ -76,6 +76,12 @@ public class ImportModel(PlatformDbContext db, JobRunService runs, IOptions<Stor
             return Page();
         }
 
+        if (NoiseClassCheck.Problem(Blank(Folder.NoiseClass), [.. NoiseClassCheck.FolderClasses(Folder.Path), .. await db.ImageClasses.Where(c => c.DatasetId == DatasetId).Select(c => c.Name).ToListAsync(ct)]) is { } noiseProblem)
+        {
+            ModelState.AddModelError("Folder.NoiseClass", char.ToUpperInvariant(noiseProblem[0]) + noiseProblem[1..] + ".");
+            return Page();
+        }
+
         return await StartAsync(new ImportParameters { Source = ImportSources.Folder, Path = Path.GetFullPath(Folder.Path), NoiseClass = Blank(Folder.NoiseClass) }, ct);
     }
 

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Labelling.Queue;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -29,13 +30,16 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
     [BindProperty]
     public ClassesInput Classes { get; set; } = new();
 
-    public List<(int Id, string Name, bool IsNoise, int Images)> ExistingClasses { get; private set; } = [];
+    public List<(int Id, string Name, bool IsNoise, int Images, string? Hotkey)> ExistingClasses { get; private set; } = [];
 
     public sealed class ClassEditInput
     {
         public int? ClassId { get; set; }
 
         public string? NewName { get; set; }
+
+        /// <summary>F1-F12 or Alt+letter/digit; empty clears it.</summary>
+        public string? Hotkey { get; set; }
     }
 
     /// <summary>Rename or delete one class (a typo, a class added by mistake).</summary>
@@ -51,6 +55,10 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         public int LeaseSeconds { get; set; } = LabellingSettings.DefaultLeaseSeconds;
 
         public int? ModelId { get; set; }
+
+        public QueueOrder Order { get; set; } = QueueOrder.Random;
+
+        public bool ShowImportLabels { get; set; }
     }
 
     [BindProperty]
@@ -67,7 +75,7 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         }
 
         var s = await labelling.GetSettingsAsync(datasetId, ct);
-        Input = new SettingsInput { Overlap = s.Overlap, LeaseSeconds = s.LeaseSeconds, ModelId = s.ModelId };
+        Input = new SettingsInput { Overlap = s.Overlap, LeaseSeconds = s.LeaseSeconds, ModelId = s.ModelId, Order = s.Order, ShowImportLabels = s.ShowImportLabels };
         return Page();
     }
 
@@ -83,13 +91,18 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
             ModelState.AddModelError("Input.ModelId", "Unknown model.");
         }
 
+        if (!Enum.IsDefined(Input.Order))
+        {
+            ModelState.AddModelError("Input.Order", "Unknown queue order.");
+        }
+
         if (!ModelState.IsValid)
         {
             return Page();
         }
 
-        await labelling.SaveSettingsAsync(datasetId, Input.Overlap, Input.LeaseSeconds, Input.ModelId, User.Identity?.Name ?? "admin", ct);
-        TempData["Flash"] = $"Labelling settings of {DatasetName} saved: overlap {Input.Overlap}, lease {Input.LeaseSeconds} s.";
+        await labelling.SaveSettingsAsync(datasetId, Input.Overlap, Input.LeaseSeconds, Input.ModelId, User.Identity?.Name ?? "admin", Input.Order, Input.ShowImportLabels, ct);
+        TempData["Flash"] = $"Labelling settings of {DatasetName} saved: overlap {Input.Overlap}, lease {Input.LeaseSeconds} s, {Input.Order.ToString().ToLowerInvariant()} order, import labels {(Input.ShowImportLabels ? "shown" : "hidden")}.";
         return RedirectToPage(new { datasetId });
     }
 
@@ -144,6 +157,15 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
             return oldName == newName ? $"'{oldName}' already has that name." : $"Class '{oldName}' renamed to '{newName}'; its labels keep it.";
         }, ct);
 
+    public async Task<IActionResult> OnPostHotkeyAsync(int datasetId, CancellationToken ct) =>
+        await EditClassAsync(datasetId, async classId =>
+        {
+            var key = string.IsNullOrWhiteSpace(Edit.Hotkey) ? null : Edit.Hotkey.Trim();
+            key = key is { Length: >= 2 } && key.StartsWith("alt+", StringComparison.OrdinalIgnoreCase) ? "Alt+" + key[4..].ToUpperInvariant() : key?.ToUpperInvariant();
+            var name = await datasets.SetHotkeyAsync(datasetId, classId, key, ct);
+            return key is null ? $"'{name}' has no hotkey now." : $"{key} now picks '{name}'.";
+        }, ct);
+
     public async Task<IActionResult> OnPostDeleteClassAsync(int datasetId, CancellationToken ct) =>
         await EditClassAsync(datasetId, async classId => $"Class '{await datasets.DeleteClassAsync(datasetId, classId, ct)}' deleted.", ct);
 
@@ -167,7 +189,7 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
         }
         catch (ClassEditException e)
         {
-            ModelState.AddModelError("Edit.NewName", e.Message);
+            ModelState.AddModelError(e.Message.Contains("hotkey", StringComparison.OrdinalIgnoreCase) || e.Message.Contains(" picks ", StringComparison.Ordinal) ? "Edit.Hotkey" : "Edit.NewName", e.Message);
             return Page();
         }
 
@@ -184,8 +206,8 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
 
         DatasetName = name;
         ExistingClasses = [.. (await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).OrderBy(c => c.Name)
-                .Select(c => new { c.Id, c.Name, c.IsNoise, Images = db.Images.Count(i => i.SourceClassId == c.Id) }).ToListAsync(ct))
-            .Select(c => (c.Id, c.Name, c.IsNoise, c.Images))];
+                .Select(c => new { c.Id, c.Name, c.IsNoise, c.Hotkey, Images = db.Images.Count(i => i.SourceClassId == c.Id) }).ToListAsync(ct))
+            .Select(c => (c.Id, c.Name, c.IsNoise, c.Images, c.Hotkey))];
         Models = [.. (await db.EmbeddingModels.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).Select(m => new { m.Id, m.Name, m.Version }).ToListAsync(ct))
             .Select(m => (m.Id, $"{m.Name} v{m.Version}"))];
         return true;
