@@ -97,7 +97,8 @@ function start(benchElement, configElement) {
     }
 
     const newId = () => {
-        if (window.crypto?.randomUUID) return crypto.randomUUID();
+        // randomUUID needs a secure context (https or localhost); plain http elsewhere falls back.
+        if ("randomUUID" in crypto && window.isSecureContext) return crypto.randomUUID();
         return Array.from(crypto.getRandomValues(new Uint8Array(16)), x => x.toString(16).padStart(2, "0")).join("");
     };
     /** @param {unknown} e */
