@@ -148,8 +148,10 @@ public sealed class LabellingKeysTests(BrowserFixture fixture, ITestOutputHelper
             var kinds = await db.LabelEvents.Where(e => e.ImageId == undone).OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync();
             Assert.Equal([LabelEventKind.Label, LabelEventKind.Undo], kinds);
             Assert.False(await db.LabelVotes.AnyAsync(v => v.ImageId == undone), "the undone image has no standing label");
-            Assert.True(await db.LabelLeases.AnyAsync(l => l.ImageId == undone && l.UserId == userId && l.ExpiresAt > DateTimeOffset.UtcNow),
-                "the undone image is leased to its labeller again");
+            // SQLite cannot compare DateTimeOffset in a query: the lease is read, then its expiry checked.
+            var lease = Assert.Single(await db.LabelLeases.Where(l => l.ImageId == undone).ToListAsync());
+            Assert.Equal(userId, lease.UserId);
+            Assert.True(lease.ExpiresAt > DateTimeOffset.UtcNow, "the undone image is leased to its labeller again");
         }
 
         // Labelled again, it is saved, and the image that waited comes next.
