@@ -82,6 +82,7 @@ public sealed class LabellingKeysTests(BrowserFixture fixture, ITestOutputHelper
         await Expect(work.Image).ToHaveAttributeAsync("data-image-id", first.ToString());
         await Expect(work.Log.First).ToContainTextAsync($"undone: image {first} → {classOf[first]}");
         await Expect(work.LogEntry(first)).ToHaveAttributeAsync("data-state", "undone");
+        await Expect(work.LogEntry(first).GetByRole(AriaRole.Button)).ToBeHiddenAsync();
         await Expect(work.Status).ToHaveTextAsync("0 labelled");
         await ScreenshotAsync("label-action-log");
 
