@@ -30,7 +30,8 @@ function $(id) {
 
 /** @returns {string} */
 function newId() {
-    if (window.crypto?.randomUUID) return crypto.randomUUID().replaceAll("-", "");
+    // randomUUID exists only in secure contexts (https or localhost); a LAN address over http has none.
+    if (typeof crypto.randomUUID === "function" && window.isSecureContext) return crypto.randomUUID().replaceAll("-", "");
     return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, "0")).join("");
 }
 
