@@ -76,6 +76,11 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         var pageCount = Math.Max(1, (total + PageSize - 1) / PageSize);
         var number = Math.Clamp(page, 1, pageCount);
         var shown = entries.Skip((number - 1) * PageSize).Take(PageSize).ToList();
+        if (queue == ReviewQueueNames.Consensus)
+        {
+            shown = await BreakTiesAsync(datasetId, shown, cancellationToken);
+        }
+
         var ids = shown.Select(e => e.ImageId).ToList();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var origins = await db.Images.AsNoTracking().Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.Origin, cancellationToken);
@@ -141,23 +146,23 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         var votes = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip)
             .Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
         var byImage = votes.ToLookup(v => v.ImageId, v => v.Kind == LabelEventKind.Reject ? null : v.ClassId);
-        var tied = new List<long>();
-        var entries = open.Select(o =>
+        return [.. open.Select(o =>
         {
             var cast = byImage[o.ImageId].ToList();
-            var top = Plurality(cast);
-            if (top is null)
-            {
-                tied.Add(o.ImageId);
-            }
-
             return new Entry(o.ImageId, [.. o.Votes.Select(v => new ReviewVote(v.User, v.Label))], null, Quick([.. cast]),
-                top is { } t ? (t.ClassId, $"{t.Votes} of {cast.Count} votes") : null);
-        }).ToList();
+                Plurality(cast) is { } t ? (t.ClassId, $"{t.Votes} of {cast.Count} votes") : null);
+        })];
+    }
 
-        // A tie among the labellers: the nearest labelled images break it, when most of them agree.
+    /// <summary>
+    /// Tied votes: the nearest labelled images break the tie when most of them agree. Only for the page shown, as
+    /// each costs a neighbour search.
+    /// </summary>
+    private async Task<List<Entry>> BreakTiesAsync(int datasetId, List<Entry> shown, CancellationToken cancellationToken)
+    {
+        var tied = shown.Where(e => e.Majority is null).Select(e => e.ImageId).ToList();
         var hints = (await insights.SuggestAsync(datasetId, tied, cancellationToken)).ToDictionary(s => s.ImageId);
-        return [.. entries.Select(e => e.Majority is null && hints.TryGetValue(e.ImageId, out var s) && s.Items is [var first, ..] && first.Confidence >= 0.5
+        return [.. shown.Select(e => e.Majority is null && hints.TryGetValue(e.ImageId, out var s) && s.Items is [var first, ..] && first.Confidence >= 0.5
             ? e with { Majority = (first.ClassId, $"{first.Votes} of its {s.NeighboursUsed} nearest labelled images (the votes are tied)") }
             : e)];
     }

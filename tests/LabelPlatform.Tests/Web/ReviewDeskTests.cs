@@ -89,6 +89,21 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tied_votes_get_the_class_most_nearest_images_hold_as_their_majority()
+    {
+        await SplitVotesAsync(_data.ImageIds);
+        var perClass = Images / 3;
+        int ImportClass(long id) => _data.ClassIds[_data.ImageIds.ToList().IndexOf(id) / perClass];
+
+        var page = await _factory.Services.GetRequiredService<ReviewDesk>().PageAsync(_data.DatasetId, ReviewQueueNames.Consensus, 2);
+
+        // Class c's made-up vectors lean towards axis c, so most images' nearest labelled images share their class.
+        var agreeing = page.Items.Count(i => i.Majority?.ClassId == ImportClass(i.ImageId));
+        Assert.True(agreeing >= page.Items.Count * 0.8, $"{agreeing} of {page.Items.Count} tie-breaks chose the class of the nearest images");
+        Assert.All(page.Items.Where(i => i.Majority is not null), i => Assert.Contains("the votes are tied", i.Majority!.Basis, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_decision_posted_as_json_is_saved_once_and_needs_the_token_and_the_reviewer_role()
     {
         var image = _data.ImageIds[0];
