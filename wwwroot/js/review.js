@@ -140,10 +140,19 @@ function start(config, deskElement) {
         statusLine.dataset.saved = String(saved);
         statusLine.dataset.pending = String(pending);
         if (rejectArmed) return;
-        const more = config.total > items.length ? " Reload for the next ones: decided images leave the queue." : "";
-        statusLine.textContent = decided === items.length && pending === 0
-            ? `All ${items.length} images on this page are decided · saved ${saved}.${more}`
-            : `${decided} of ${items.length} on this page decided · saved ${saved}` + (pending ? ` · sending ${pending}` : "");
+        if (decided === items.length && pending === 0) {
+            statusLine.textContent = `All ${items.length} images on this page are decided · saved ${saved}. `;
+            if (config.total > items.length) {
+                // Decided images leave the queue, so the same page number now holds the next ones.
+                const next = document.createElement("a");
+                next.href = location.pathname + location.search;
+                next.id = "desk-next-page";
+                next.textContent = "Load the next images";
+                statusLine.append(next);
+            }
+            return;
+        }
+        statusLine.textContent = `${decided} of ${items.length} on this page decided · saved ${saved}` + (pending ? ` · sending ${pending}` : "");
     }
 
     /** @param {number} id */

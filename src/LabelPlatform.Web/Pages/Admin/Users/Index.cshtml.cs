@@ -162,6 +162,8 @@ public class IndexModel(UserManager<PlatformUser> users, UserAccess access, Time
             return RedirectToPage();
         }
 
+        // The create form's fields are bound on every post of this page; they were not sent here, so their errors go.
+        ModelState.Clear();
         // Rendered here, not redirected: the password travels in this one response (not in a cookie or the
         // TempData store) and the browser is told not to keep it.
         Response.Headers.CacheControl = "no-store";
