@@ -8,6 +8,7 @@ using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Outbound;
+using LabelPlatform.Core.Review;
 using LabelPlatform.Core.Search;
 using LabelPlatform.Core.Training;
 using Microsoft.Extensions.Configuration;
@@ -35,5 +36,6 @@ public static class CoreServiceCollectionExtensions
         .AddEvaluation()
         .AddCrawling(configuration)
         .AddTraining()
-        .AddLabelling();
+        .AddLabelling()
+        .AddReviewDesk();
 }
