@@ -106,7 +106,8 @@ public sealed class LabelInsights(
     }
 
     /// <summary>Top-3 classes among each image's <see cref="SuggestionNeighbours"/> nearest labelled neighbours; confidence = votes / neighbours.</summary>
-    public async Task<List<ImageSuggestions>> SuggestAsync(int datasetId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken = default)
+    /// <param name="withImport">Whether import labels vote; null: as the dataset's settings show them to labellers (reviewers pass true).</param>
+    public async Task<List<ImageSuggestions>> SuggestAsync(int datasetId, IReadOnlyList<long> imageIds, bool? withImport = null, CancellationToken cancellationToken = default)
     {
         var model = await ModelAsync(datasetId, cancellationToken);
         if (model is null || imageIds.Count == 0)
@@ -114,7 +115,7 @@ public sealed class LabelInsights(
             return [.. imageIds.Select(id => new ImageSuggestions(id, [], 0))];
         }
 
-        var labels = await NeighbourLabelsAsync(datasetId, (await labelling.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
+        var labels = await NeighbourLabelsAsync(datasetId, withImport ?? (await labelling.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
         var names = await ClassNamesAsync(datasetId, cancellationToken);
         var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
         var vectors = await VectorsAsync(model.Id, imageIds, cancellationToken);

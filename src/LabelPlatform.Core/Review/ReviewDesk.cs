@@ -161,7 +161,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
     private async Task<List<Entry>> BreakTiesAsync(int datasetId, List<Entry> shown, CancellationToken cancellationToken)
     {
         var tied = shown.Where(e => e.Majority is null).Select(e => e.ImageId).ToList();
-        var hints = (await insights.SuggestAsync(datasetId, tied, cancellationToken)).ToDictionary(s => s.ImageId);
+        var hints = (await insights.SuggestAsync(datasetId, tied, withImport: true, cancellationToken)).ToDictionary(s => s.ImageId); // reviewers weigh import labels
         return [.. shown.Select(e => e.Majority is null && hints.TryGetValue(e.ImageId, out var s) && s.Items is [var first, ..] && first.Confidence >= 0.5
             ? e with { Majority = (first.ClassId, $"{first.Votes} of its {s.NeighboursUsed} nearest labelled images (the votes are tied)") }
             : e)];
