@@ -55,6 +55,14 @@ document.addEventListener("DOMContentLoaded", () => {
         });
     });
 });
+// Captions cut off with an ellipsis show their full text as a tooltip, on any page and in content rendered later
+// (server-rendered captions carry a title already; this covers the rest).
+document.addEventListener("mouseover", e => {
+    const el = e.target instanceof HTMLElement ? e.target : null;
+    if (!el || el.title || el.scrollWidth <= el.clientWidth) return;
+    if (getComputedStyle(el).textOverflow !== "ellipsis") return;
+    el.title = el.textContent.trim();
+});
 // Back/forward cache: a page left mid-submit comes back with its buttons usable.
 window.addEventListener("pageshow", e => {
     if (!e.persisted) return;
