@@ -20,6 +20,20 @@ public sealed class TopBar(IPage page)
         await Assertions.Expect(SignOut).ToBeVisibleAsync();
     }
 
+    /// <summary>Opens the Admin drop-down (unfolding the bar first on narrow windows) so its links can be clicked.</summary>
+    public async Task OpenAdminMenuAsync()
+    {
+        if (await MenuButton.IsVisibleAsync() && await MenuButton.GetAttributeAsync("aria-expanded") != "true")
+        {
+            await MenuButton.ClickAsync();
+        }
+
+        if (await page.Locator("#admin-menu").GetAttributeAsync("open") is null)
+        {
+            await AdminMenu.ClickAsync();
+        }
+    }
+
     /// <summary>Whether <paramref name="locator"/>'s box lies inside the viewport's width (not pushed off to the right).</summary>
     public async Task<bool> IsWithinViewportAsync(ILocator locator)
     {
