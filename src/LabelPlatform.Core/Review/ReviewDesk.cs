@@ -27,14 +27,14 @@ public sealed record ReviewMajority(int ClassId, string Name, string Basis);
 public sealed record ReviewItem(long ImageId, string Origin, int? Version, IReadOnlyList<ReviewVote> Votes, string? Note, IReadOnlyList<ReviewChoice> Quick, ReviewMajority? Majority);
 
 /// <summary>One page of a queue; <see cref="Total"/> counts the whole queue.</summary>
-public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Items, int PageNumber, int PageCount, int Total, bool HasModel, LabelInsights.SuspectSource? Source);
+public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Items, int PageNumber, int PageCount, int Total, bool HasModel, SuspectSource? Source);
 
 /// <summary>
 /// The reviewer's desk: every review queue a page at a time (no queue stops at its first screenful), each image with
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
 /// <see cref="LabellingService.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabellingService labelling, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, ImportSuspectQueue importSuspects, LabellingService labelling, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -47,7 +47,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         queue = ReviewQueueNames.Normalise(queue);
         var names = await insights.ClassNamesAsync(datasetId, cancellationToken);
         var hasModel = true;
-        LabelInsights.SuspectSource? source = null;
+        SuspectSource? source = null;
         List<Entry> entries;
         switch (queue)
         {
@@ -58,7 +58,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
                     Quick(d.Label.ClassId, d.NeighbourClassId), d.Label.ClassId is { } c ? (c, "the labellers' label") : null))];
                 break;
             case ReviewQueueNames.Import:
-                var (found, suspects) = await insights.ImportSuspectsAsync(datasetId, cancellationToken);
+                var (found, suspects) = await importSuspects.FindAsync(datasetId, cancellationToken);
                 source = found;
                 entries = [.. suspects.Select(d => new Entry(d.ImageId, [],
                     $"imported as {d.LabelName}, but {d.NeighbourShare:P0} of its {ImportLabelSuspects.Neighbours} nearest images are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using LabelPlatform.Core.Data;

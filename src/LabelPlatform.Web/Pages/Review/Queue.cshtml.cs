@@ -54,7 +54,7 @@ public class QueueModel(PlatformDbContext db, ReviewDesk desk, LabellingService 
     public bool HasModel => Result.HasModel;
 
     /// <summary>For the import queue: the leave-one-out run it was read from (null when the dataset has none).</summary>
-    public LabelInsights.SuspectSource? SuspectSource => Result.Source;
+    public LabelPlatform.Core.Review.SuspectSource? SuspectSource => Result.Source;
 
     /// <summary>What review.js needs, as JSON in a data attribute (the Content-Security-Policy allows no inline script).</summary>
     public string ConfigJson { get; private set; } = "{}";
