@@ -3,7 +3,6 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Labelling.Queue;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Endpoints;
@@ -37,24 +36,9 @@ public static class LabelApi
         var group = app.MapGroup("/api/label/{datasetId:int}").RequireAuthorization(Policies.Labeller).ExcludeFromDescription();
         group.MapGet("/next", NextAsync);
         group.MapGet("/expand", ExpandAsync);
-        group.MapPost("/submit", SubmitAsync).AddEndpointFilter(RequireAntiforgery);
-        group.MapPost("/undo", UndoAsync).AddEndpointFilter(RequireAntiforgery);
+        group.MapPost("/submit", SubmitAsync).AddEndpointFilter(AntiforgeryHeader.RequireAsync);
+        group.MapPost("/undo", UndoAsync).AddEndpointFilter(AntiforgeryHeader.RequireAsync);
         return app;
-    }
-
-    private static async ValueTask<object?> RequireAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var antiforgery = context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>();
-        try
-        {
-            await antiforgery.ValidateRequestAsync(context.HttpContext);
-        }
-        catch (AntiforgeryValidationException)
-        {
-            throw new LabellingException("missing or invalid antiforgery token (send the RequestVerificationToken header)");
-        }
-
-        return await next(context);
     }
 
     private static string UserId(HttpContext http) => http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed-in user without an id");

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Review;
-using Microsoft.AspNetCore.Antiforgery;
 
 namespace LabelPlatform.Web.Endpoints;
 
@@ -26,23 +25,9 @@ public static class ReviewApi
     {
         var group = app.MapGroup("/api/review/{datasetId:int}").RequireAuthorization(Policies.Reviewer).ExcludeFromDescription();
         group.MapGet("/neighbours", NeighboursAsync);
-        group.MapPost("/decide", DecideAsync).AddEndpointFilter(RequireAntiforgery);
-        group.MapPost("/bulk", BulkAsync).AddEndpointFilter(RequireAntiforgery);
+        group.MapPost("/decide", DecideAsync).AddEndpointFilter(AntiforgeryHeader.RequireAsync);
+        group.MapPost("/bulk", BulkAsync).AddEndpointFilter(AntiforgeryHeader.RequireAsync);
         return app;
-    }
-
-    private static async ValueTask<object?> RequireAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        try
-        {
-            await context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context.HttpContext);
-        }
-        catch (AntiforgeryValidationException)
-        {
-            throw new LabellingException("missing or invalid antiforgery token (send the RequestVerificationToken header)");
-        }
-
-        return await next(context);
     }
 
     private static string UserId(HttpContext http) => http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed-in user without an id");
