@@ -271,18 +271,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             // The submission gave the leases back; the images are this labeller's to label again.
             var leaseSeconds = await db.LabellingSettings.Where(s => s.DatasetId == datasetId).Select(s => (int?)s.LeaseSeconds).FirstOrDefaultAsync(cancellationToken)
                 ?? LabellingSettings.DefaultLeaseSeconds;
-            var held = await db.LabelLeases.Where(l => l.UserId == userId && relabel.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
-            foreach (var id in relabel.Distinct())
-            {
-                if (held.TryGetValue(id, out var lease))
-                {
-                    lease.ExpiresAt = now.AddSeconds(leaseSeconds);
-                }
-                else
-                {
-                    db.LabelLeases.Add(new LabelLease { DatasetId = datasetId, ImageId = id, UserId = userId, ExpiresAt = now.AddSeconds(leaseSeconds) });
-                }
-            }
+            await HoldAsync(db, datasetId, userId, [.. relabel.Distinct()], now.AddSeconds(leaseSeconds), cancellationToken);
 
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
@@ -439,9 +428,17 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
         }
 
-        var held = await db.LabelLeases.Where(l => l.UserId == userId && picked.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
-        var expires = now.AddSeconds(settings.LeaseSeconds);
-        foreach (var id in picked)
+        await HoldAsync(db, datasetId, userId, picked, now.AddSeconds(settings.LeaseSeconds), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return picked;
+    }
+
+    /// <summary>Reserves <paramref name="imageIds"/> for the labeller until <paramref name="expires"/>: their leases renewed, missing ones added (saved by the caller).</summary>
+    private static async Task HoldAsync(PlatformDbContext db, int datasetId, string userId, List<long> imageIds, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        var held = await db.LabelLeases.Where(l => l.UserId == userId && imageIds.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
+        foreach (var id in imageIds)
         {
             if (held.TryGetValue(id, out var lease))
             {
@@ -452,10 +449,6 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                 db.LabelLeases.Add(new LabelLease { DatasetId = datasetId, ImageId = id, UserId = userId, ExpiresAt = expires });
             }
         }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return picked;
     }
 
     /// <summary>Member-initialised (not a constructor) so EF can filter and sort on it after the projection.</summary>

@@ -38,8 +38,7 @@ internal static class ImportCommand
             using var host = await PlatformCli.StartHostAsync(settings, cancellationToken);
             var services = host.Services;
             var target = await services.GetRequiredService<DatasetService>().GetOrCreateAsync(name, null, "cli", cancellationToken);
-            var known = await services.GetRequiredService<DatasetService>().ClassNamesAsync(target.Id, cancellationToken);
-            if (NoiseClassCheck.Problem(parse.GetValue(noise), [.. NoiseClassCheck.FolderClasses(folder.FullName), .. known]) is { } noiseProblem)
+            if (await NoiseClassCheck.ProblemAsync(services.GetRequiredService<DatasetService>(), target.Id, folder.FullName, parse.GetValue(noise), cancellationToken) is { } noiseProblem)
             {
                 await stderr.WriteLineAsync($"error: {noiseProblem}");
                 return 2;

@@ -62,8 +62,8 @@ public static class LabelApi
             .Select(i => new { i.Id, i.Origin, i.Width, i.Height }).ToDictionaryAsync(i => i.Id, ct);
         var provenance = await db.ImageProvenance.AsNoTracking().Where(p => ids.Contains(p.ImageId))
             .Select(p => new { p.ImageId, p.AltText, p.PageTitle, p.PageUrl }).ToDictionaryAsync(p => p.ImageId, ct);
-        var suggestions = (await insights.SuggestAsync(datasetId, ids, cancellationToken: ct)).ToDictionary(s => s.ImageId);
         var showImportLabels = (await labelling.GetSettingsAsync(datasetId, ct)).ShowImportLabels;
+        var suggestions = (await insights.SuggestAsync(datasetId, ids, withImport: showImportLabels, ct)).ToDictionary(s => s.ImageId);
         var classNames = showImportLabels ? [] : await db.ImageClasses.Where(c => c.DatasetId == datasetId).Select(c => c.Name).ToListAsync(ct);
         return [.. ids.Where(images.ContainsKey).Select(id =>
         {

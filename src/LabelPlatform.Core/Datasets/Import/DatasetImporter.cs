@@ -140,7 +140,7 @@ public sealed class DatasetImporter(
         // Symbolic links are not followed (no loops, nothing outside the tree): a linked folder is neither a class nor read.
         var classNames = NoiseClassCheck.FolderClasses(root);
         // Checked before anything is written: a wrong noise class fails the run with nothing imported.
-        if (NoiseClassCheck.Problem(noiseClass, [.. classNames, .. await datasets.ClassNamesAsync(datasetId, cancellationToken)]) is { } problem)
+        if (await NoiseClassCheck.ProblemAsync(datasets, datasetId, root, noiseClass, cancellationToken) is { } problem)
         {
             throw new ImportSourceException(problem);
         }

@@ -21,6 +21,11 @@ public static class NoiseClassCheck
         return $"noise class '{noiseClass}' is not a folder of this import (names are compared exactly){hint}";
     }
 
+    /// <summary>The check every entry point makes: against the import's folders and the classes the dataset already has.</summary>
+    public static async Task<string?> ProblemAsync(DatasetService datasets, int datasetId, string root, string? noiseClass, CancellationToken cancellationToken) =>
+        string.IsNullOrWhiteSpace(noiseClass) ? null
+            : Problem(noiseClass, [.. FolderClasses(root), .. await datasets.ClassNamesAsync(datasetId, cancellationToken)]);
+
     /// <summary>The class folder names of an import root, as <see cref="DatasetImporter"/> reads them.</summary>
     public static List<string> FolderClasses(string root) =>
         [.. new DirectoryInfo(root).EnumerateDirectories()

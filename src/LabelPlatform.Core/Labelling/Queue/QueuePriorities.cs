@@ -16,10 +16,10 @@ public sealed class QueuePlan(QueueOrder order, long[] ids, bool rotate)
     public IReadOnlyList<long> Ids { get; } = ids;
     public bool Rotate { get; } = rotate;
 
-    /// <summary>The image's place in the order (images added since the plan was made go last).</summary>
-    public int Rank(long id) => _rank.TryGetValue(id, out var r) ? r : int.MaxValue;
-
-    /// <summary>The image's place for a labeller who starts at <paramref name="start"/> and wraps round at the end.</summary>
+    /// <summary>
+    /// The image's place for a labeller who starts at <paramref name="start"/> and wraps round at the end (images added
+    /// since the plan was made go last).
+    /// </summary>
     public long RankFrom(int start, long id) => _rank.TryGetValue(id, out var r) ? ((long)r - start + Ids.Count) % Ids.Count : long.MaxValue;
 }
 
@@ -39,7 +39,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
 
     public static readonly TimeSpan UncertaintyMaxAge = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentDictionary<(int Dataset, QueueOrder Order), (string Stamp, DateTimeOffset At, QueuePlan Plan)> _plans = new();
+    private readonly ConcurrentDictionary<(int Dataset, QueueOrder Order), (PlanStamp Stamp, DateTimeOffset At, QueuePlan Plan)> _plans = new();
     private readonly SemaphoreSlim _buildGate = new(1, 1);
 
     public async Task<QueuePlan> PlanAsync(int datasetId, QueueOrder order, CancellationToken cancellationToken)
@@ -76,13 +76,17 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
 
     public void Dispose() => _buildGate.Dispose();
 
-    private bool Fresh((string Stamp, DateTimeOffset At, QueuePlan Plan) cached, string stamp, QueueOrder order) =>
-        cached.Stamp == stamp || (order == QueueOrder.Uncertainty && StampImages(cached.Stamp) == StampImages(stamp) && clock.GetUtcNow() - cached.At < UncertaintyMaxAge);
-
-    private static string StampImages(string stamp) => stamp[..stamp.LastIndexOf('/')];
-
     /// <summary>What a plan depends on: the images (count, newest id), the vectors for ranked orders, the labels for uncertainty.</summary>
-    private async Task<string> StampAsync(int datasetId, QueueOrder order, CancellationToken cancellationToken)
+    private readonly record struct PlanStamp(int Images, long Newest, int Vectors, long Labels)
+    {
+        public bool SameContent(PlanStamp other) => (Images, Newest, Vectors) == (other.Images, other.Newest, other.Vectors);
+    }
+
+    /// <summary>Unchanged, or (uncertainty only) changed labels within <see cref="UncertaintyMaxAge"/>: its ranking may lag writes a little.</summary>
+    private bool Fresh((PlanStamp Stamp, DateTimeOffset At, QueuePlan Plan) cached, PlanStamp stamp, QueueOrder order) =>
+        cached.Stamp == stamp || (order == QueueOrder.Uncertainty && cached.Stamp.SameContent(stamp) && clock.GetUtcNow() - cached.At < UncertaintyMaxAge);
+
+    private async Task<PlanStamp> StampAsync(int datasetId, QueueOrder order, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var images = db.Images.Where(i => i.DatasetId == datasetId && i.NearDuplicateOfId == null);
@@ -90,7 +94,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
         var newest = await images.MaxAsync(i => (long?)i.Id, cancellationToken) ?? 0;
         var vectors = order == QueueOrder.Random ? 0 : await db.Embeddings.CountAsync(e => images.Any(i => i.Id == e.ImageId), cancellationToken);
         var labels = order == QueueOrder.Uncertainty ? labelling.Generation(datasetId) : 0;
-        return $"{count}:{newest}:{vectors}/{labels}";
+        return new PlanStamp(count, newest, vectors, labels);
     }
 
     private async Task<QueuePlan> BuildAsync(int datasetId, QueueOrder order, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Datasets.Import;
 using LabelPlatform.Core.Jobs;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace LabelPlatform.Web.Pages.Admin.Datasets;
 
-public class ImportModel(PlatformDbContext db, JobRunService runs, IOptions<StorageOptions> storage, IOptions<ImportOptions> options) : PageModel
+public class ImportModel(PlatformDbContext db, JobRunService runs, DatasetService datasets, IOptions<StorageOptions> storage, IOptions<ImportOptions> options) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public int DatasetId { get; set; }
@@ -76,7 +77,7 @@ public class ImportModel(PlatformDbContext db, JobRunService runs, IOptions<Stor
             return Page();
         }
 
-        if (NoiseClassCheck.Problem(Blank(Folder.NoiseClass), [.. NoiseClassCheck.FolderClasses(Folder.Path), .. await db.ImageClasses.Where(c => c.DatasetId == DatasetId).Select(c => c.Name).ToListAsync(ct)]) is { } noiseProblem)
+        if (await NoiseClassCheck.ProblemAsync(datasets, DatasetId, Folder.Path, Blank(Folder.NoiseClass), ct) is { } noiseProblem)
         {
             ModelState.AddModelError("Folder.NoiseClass", char.ToUpperInvariant(noiseProblem[0]) + noiseProblem[1..] + ".");
             return Page();
