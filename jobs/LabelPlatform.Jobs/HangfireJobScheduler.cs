@@ -13,6 +13,7 @@ internal sealed class HangfireJobScheduler(IBackgroundJobClient client) : IJobSc
         JobKinds.Evaluate => client.Enqueue<EvaluateJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         JobKinds.Crawl => client.Enqueue<CrawlJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         JobKinds.Train => client.Enqueue<TrainJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
+        JobKinds.Map => client.Enqueue<MapJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
         _ => throw new ArgumentOutOfRangeException(nameof(run), run.Kind, "no job class handles this kind"),
     };
 }

@@ -7,6 +7,7 @@ using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Maps;
 using LabelPlatform.Core.Outbound;
 using LabelPlatform.Core.Search;
 using LabelPlatform.Core.Training;
@@ -35,5 +36,6 @@ public static class CoreServiceCollectionExtensions
         .AddEvaluation()
         .AddCrawling(configuration)
         .AddTraining()
-        .AddLabelling();
+        .AddLabelling()
+        .AddMaps(configuration);
 }
