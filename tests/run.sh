@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: installs Debian's chromium for the Playwright tests when it is missing,
-# restores, builds and runs every test project, then prints one closing line "N passed, N failed".
+# restores, builds and runs every test project and the labelling pages' node unit tests (tests/js), then prints one
+# closing line "N passed, N failed" over both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +40,29 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1
 fi
 
+# The labelling pages' pure modules, with node's own test runner (no npm packages needed). TAP: "# pass N", "# fail N".
+node_status=0
+if command -v node >/dev/null 2>&1; then
+    set +e
+    node --test --test-reporter=tap tests/js/ | tee "$results/node.tap"
+    node_status=${PIPESTATUS[0]}
+    set -e
+    np=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/node.tap" | tail -n 1)
+    nf=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/node.tap" | tail -n 1)
+    passed=$((passed + ${np:-0}))
+    failed=$((failed + ${nf:-0}))
+    if [ "$node_status" -ne 0 ] && [ "${nf:-0}" -eq 0 ]; then
+        echo "node --test exited with status $node_status without a failed test" >&2
+        failed=$((failed + 1))
+    fi
+else
+    echo "node is not on PATH: the tests in tests/js did not run" >&2
+    failed=$((failed + 1))
+    node_status=1
+fi
+
 echo "$passed passed, $failed failed"
+if [ "$status" -eq 0 ] && [ "$node_status" -ne 0 ]; then
+    status=$node_status
+fi
 exit "$status"

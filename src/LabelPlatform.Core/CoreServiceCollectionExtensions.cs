@@ -9,6 +9,7 @@ using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Maps;
 using LabelPlatform.Core.Outbound;
+using LabelPlatform.Core.Review;
 using LabelPlatform.Core.Search;
 using LabelPlatform.Core.Training;
 using Microsoft.Extensions.Configuration;
@@ -37,5 +38,6 @@ public static class CoreServiceCollectionExtensions
         .AddCrawling(configuration)
         .AddTraining()
         .AddLabelling()
+        .AddReviewDesk()
         .AddMaps(configuration);
 }

@@ -24,6 +24,7 @@ if (!StartupSettings.Check(app.Services, Console.Error))
 
 await app.InitializePlatformAsync();
 app.UsePlatform();
+FirstStartBanner.PrintWhenStarted(app);
 await app.RunAsync();
 return 0;
 

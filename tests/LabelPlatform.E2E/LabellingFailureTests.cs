@@ -34,14 +34,14 @@ public sealed class LabellingFailureTests(BrowserFixture fixture, ITestOutputHel
         }));
         await Page.Keyboard.PressAsync("1");
         await Expect(work.Error).ToContainTextAsync("Not saved: a class of this submission was deleted meanwhile");
-        await Expect(work.Status).ToHaveAttributeAsync("data-done", "0");
+        await Expect(work.Status).ToHaveAttributeAsync("data-labelled", "0");
         var (shown, _) = await work.WaitForImageAsync(first);
-        // Stopped: further keys neither label nor move on.
+        // Stopped: further keys neither label nor move on (2 labels, Space skips).
         await Page.Keyboard.PressAsync("2");
-        await Page.Keyboard.PressAsync("s");
+        await Page.Keyboard.PressAsync(" ");
         await Expect(work.Status).ToHaveAttributeAsync("data-pending", "0");
         await Expect(work.Image).ToHaveAttributeAsync("data-image-id", shown.ToString());
-        await Expect(work.Status).ToHaveAttributeAsync("data-done", "0");
+        await Expect(work.Status).ToHaveAttributeAsync("data-labelled", "0");
         await ScreenshotAsync("label-refused");
 
         // Nothing was stored, and the refused image is still this labeller's: it is the first one after a reload.

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

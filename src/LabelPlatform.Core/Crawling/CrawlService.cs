@@ -222,6 +222,11 @@ public sealed class CrawlService(
         if (crawl.CurrentJobRunId is { } runId)
         {
             await runs.RequestCancelAsync(runId, cancellationToken);
+            if (state == CrawlState.Paused)
+            {
+                // A queued run stops at once; a running one is marked when it has drained (SyncAfterRunAsync).
+                await runs.MarkPausedAsync(runId);
+            }
         }
 
         return true;
@@ -240,6 +245,11 @@ public sealed class CrawlService(
         var state = run.State == JobState.Failed ? CrawlState.Failed : CrawlState.Paused;
         await db.Crawls.Where(c => c.CurrentJobRunId == jobRunId && (c.State == CrawlState.Running || c.State == CrawlState.Queued))
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, state).SetProperty(c => c.Message, run.Error ?? run.Message), cancellationToken);
+        if (run.State == JobState.Cancelled && await db.Crawls.AnyAsync(c => c.CurrentJobRunId == jobRunId && c.State == CrawlState.Paused, cancellationToken))
+        {
+            // The run stopped so the crawl could pause: it reads "Paused" (resumable), not "Cancelled".
+            await runs.MarkPausedAsync(jobRunId);
+        }
     }
 
     public async Task<CrawlCounts> CountAsync(int crawlId, CancellationToken cancellationToken = default)
@@ -334,6 +344,12 @@ public sealed class CrawlService(
         progress.ThrowIfCancelled();
 
         var counts = await CountAsync(crawlId, cancellationToken);
+        if (counts.Pages == 0 && counts.Accepted == 0)
+        {
+            // Nothing was fetched at all (every seed blocked, disallowed or failed): that is a failed crawl, with why.
+            throw new CrawlException(await NothingCrawledAsync(crawlId, cancellationToken));
+        }
+
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             await db.Crawls.Where(c => c.Id == crawlId && c.State == CrawlState.Running).ExecuteUpdateAsync(s => s
@@ -344,6 +360,15 @@ public sealed class CrawlService(
 
         return new CrawlSummary(crawlId, run.Id, datasetName, counts.Pages, counts.Accepted, counts.Duplicates, counts.NearDuplicates, counts.Rejected,
             counts.Failed, counts.Disallowed, counts.Blocked, counts.Skipped, counts.Queued, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    private async Task<string> NothingCrawledAsync(int crawlId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var seeds = await db.CrawlUrls.AsNoTracking().Where(u => u.CrawlId == crawlId && u.Depth == 0).OrderBy(u => u.Id)
+            .Select(u => new { u.Url, u.Status, u.Reason }).Take(5).ToListAsync(cancellationToken);
+        var why = seeds.Select(u => $"{Clip(u.Url, 200)}: {u.Status.ToString().ToLowerInvariant()}{(u.Reason is { } r ? $" ({Clip(r, 300)})" : "")}");
+        return $"nothing was crawled: no seed could be fetched - {string.Join("; ", why)}";
     }
 
     internal const string InterruptedReason = "interrupted: the worker stopped while this request was in flight; not requested again (a crawl requests each URL at most once)";

@@ -34,9 +34,13 @@ public class ImageClass
 
     public const int MaxHotkeyLength = 6;
 
+    /// <summary>Alt+ these letters are the labelling pages' own actions (noise, reject, skip, expand, more, undo, full screen).</summary>
+    public const string ReservedAltKeys = "NXSEMUF";
+
     /// <summary>Letters and digits alone type into the class filter, so a hotkey is a function key or takes Alt.</summary>
     public static bool IsValidHotkey(string? key) =>
-        key is not null && (System.Text.RegularExpressions.Regex.IsMatch(key, "^F([1-9]|1[0-2])$") || System.Text.RegularExpressions.Regex.IsMatch(key, "^Alt\\+[A-Z0-9]$"));
+        key is not null && (System.Text.RegularExpressions.Regex.IsMatch(key, "^F([1-9]|1[0-2])$")
+            || (System.Text.RegularExpressions.Regex.IsMatch(key, "^Alt\\+[A-Z0-9]$") && !ReservedAltKeys.Contains(key[^1], StringComparison.Ordinal)));
 }
 
 public enum ImageSource

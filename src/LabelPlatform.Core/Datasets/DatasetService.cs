@@ -58,7 +58,7 @@ public sealed partial class DatasetService(IDbContextFactory<PlatformDbContext> 
     {
         if (hotkey is not null && !ImageClass.IsValidHotkey(hotkey))
         {
-            throw new ClassEditException($"'{hotkey}' cannot be a hotkey: letters and digits type into the class filter, so use F1-F12 or Alt+ a letter or digit (e.g. Alt+A).");
+            throw new ClassEditException($"'{hotkey}' cannot be a hotkey: letters and digits type into the class filter, so use F1-F12 or Alt+ a letter or digit (e.g. Alt+A; Alt+{string.Join("/", ImageClass.ReservedAltKeys.ToCharArray())} are the pages' own actions).");
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -120,7 +120,15 @@ public sealed class ModelRegistry(
     /// on the path this machine uses for it. "name:int8" and "name:float" ask for a path explicitly (names cannot hold
     /// a colon); a path the model does not have is refused.
     /// </summary>
-    public async Task<EmbeddingModel?> ResolveAsync(string? name, CancellationToken cancellationToken = default)
+    public Task<EmbeddingModel?> ResolveAsync(string? name, CancellationToken cancellationToken = default) => ResolveAsync(name, registerBuiltIn: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ResolveAsync(string?, CancellationToken)"/>, but only among registered models: a page answering
+    /// a GET must not register a built-in model as a side effect of a link.
+    /// </summary>
+    public Task<EmbeddingModel?> ResolveRegisteredAsync(string name, CancellationToken cancellationToken = default) => ResolveAsync(name, registerBuiltIn: false, cancellationToken);
+
+    private async Task<EmbeddingModel?> ResolveAsync(string? name, bool registerBuiltIn, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(name))
         {
@@ -129,7 +137,8 @@ public sealed class ModelRegistry(
 
         var colon = name.LastIndexOf(':');
         var path = colon < 0 ? null : name[(colon + 1)..];
-        if (await FindOrRegisterBuiltInAsync(colon < 0 ? name : name[..colon], cancellationToken) is not { } model)
+        var bare = colon < 0 ? name : name[..colon];
+        if (await (registerBuiltIn ? FindOrRegisterBuiltInAsync(bare, cancellationToken) : FindAsync(bare, cancellationToken)) is not { } model)
         {
             return null;
         }

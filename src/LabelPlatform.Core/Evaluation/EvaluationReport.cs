@@ -1,10 +1,9 @@
+using LabelPlatform.Core.Labelling;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace LabelPlatform.Core.Evaluation;
-
-public sealed record ClassInfo(int Id, string Name, bool IsNoise);
 
 /// <summary>Means over the evaluated queries (those with at least one relevant candidate).</summary>
 public sealed record AggregateMetrics(IReadOnlyList<MetricsAtK> AtK, double MeanAveragePrecision, double MeanReciprocalRank)

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.Diagnostics;
 using System.Text.Json;
 using LabelPlatform.Core.Data;
@@ -175,6 +176,14 @@ public sealed class EvaluationService(
             var model = await db.EmbeddingModels.AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, cancellationToken)
                 ?? throw new EvaluationException($"model version {modelId} does not exist");
             label = model.Label;
+            // Refused here rather than failing in the job later: the person starting it learns what to do first.
+            var members = db.SplitImages.Where(s => s.SplitId == split.Id && s.Role != SplitRole.Training);
+            var total = await members.CountAsync(cancellationToken);
+            var missing = await members.CountAsync(s => !db.Embeddings.Any(e => e.ImageId == s.ImageId && e.ModelId == modelId), cancellationToken);
+            if (missing > 0)
+            {
+                throw new EvaluationException($"{missing} of the split's {total} evaluation images have no {model.Label} embedding yet: compute embeddings for the dataset with {model.Label} first (the dataset page's Embeddings section)");
+            }
         }
         else
         {

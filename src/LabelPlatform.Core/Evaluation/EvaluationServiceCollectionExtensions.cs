@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LabelPlatform.Core.Evaluation;

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.Numerics.Tensors;
 
 namespace LabelPlatform.Core.Evaluation;

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;

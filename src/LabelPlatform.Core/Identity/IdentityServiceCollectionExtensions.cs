@@ -35,6 +35,7 @@ public static class IdentityServiceCollectionExtensions
             o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(storage.Value.RootPath, "keys")), logs));
 
         services.AddScoped<AdminSeeder>();
+        services.AddSingleton<GeneratedAdminPassword>();
         services.AddSingleton<ApiTokenService>();
         services.AddScoped<UserAccess>();
         return services;

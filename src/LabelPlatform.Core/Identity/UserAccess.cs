@@ -45,6 +45,30 @@ public sealed class UserAccess(UserManager<PlatformUser> users, TimeProvider clo
         return await users.UpdateAsync(user);
     }
 
+    /// <summary>
+    /// An admin resets a forgotten password: a generated one, returned to be shown once and stored only as its hash.
+    /// Old sessions end (the stamp rotates) and a lockout from failed attempts is lifted.
+    /// </summary>
+    public async Task<(IdentityResult Result, string? Password)> ResetToGeneratedAsync(PlatformUser user)
+    {
+        var password = AdminSeeder.GeneratePassword();
+        var set = await SetPasswordAsync(user, password);
+        if (!set.Succeeded)
+        {
+            return (set, null);
+        }
+
+        await users.SetLockoutEndDateAsync(user, null);
+        await users.ResetAccessFailedCountAsync(user);
+        return (set, password);
+    }
+
+    /// <summary>
+    /// Deletes the account (roles, logins and API tokens go with it). Label events, votes and final labels keep the
+    /// user id they were recorded with (they have no foreign key to the account), so the history stays attributed.
+    /// </summary>
+    public Task<IdentityResult> DeleteAsync(PlatformUser user) => users.DeleteAsync(user);
+
     /// <summary>An admin sets a new password; ResetPasswordAsync rotates the stamp, so old sessions end.</summary>
     public async Task<IdentityResult> SetPasswordAsync(PlatformUser user, string password) =>
         await users.ResetPasswordAsync(user, await users.GeneratePasswordResetTokenAsync(user), password);

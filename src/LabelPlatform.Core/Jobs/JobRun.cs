@@ -75,8 +75,13 @@ public class JobRun
     /// </summary>
     public bool IsInterrupted(DateTimeOffset now) => State == JobState.Running && LeaseExpiresAt is { } until && until < now;
 
-    /// <summary>The state as people should read it: an interrupted run is not "Running".</summary>
-    public string DisplayState(DateTimeOffset now) => IsInterrupted(now) ? "Interrupted" : State.ToString();
+    /// <summary>The message of a run stopped to be resumed later (a paused crawl): shown as "Paused", not "Cancelled".</summary>
+    public const string PausedMessage = "Paused: resume goes on from where it stopped";
+
+    /// <summary>The state as people should read it: an interrupted run is not "Running", a paused one not "Cancelled".</summary>
+    public string DisplayState(DateTimeOffset now) => IsInterrupted(now) ? "Interrupted"
+        : State == JobState.Cancelled && Message == PausedMessage ? "Paused"
+        : State.ToString();
 
     public double? ProgressFraction => Total is > 0 ? Math.Clamp((double)Processed / Total.Value, 0, 1) : null;
 }

@@ -177,6 +177,14 @@ public sealed class JobRunService(IDbContextFactory<PlatformDbContext> contexts,
 
     public Task MarkCancelledAsync(long id) => FinishAsync(id, JobState.Cancelled, "Cancelled", null);
 
+    /// <summary>A stopped run that its owner can resume (a paused crawl) reads "Paused"; one still running is left alone.</summary>
+    public async Task MarkPausedAsync(long id)
+    {
+        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+        await db.JobRuns.Where(j => j.Id == id && j.State == JobState.Cancelled)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Message, JobRun.PausedMessage), CancellationToken.None);
+    }
+
     /// <summary>
     /// Asks a run to stop. A queued run is cancelled at once (its Hangfire job finds nothing to do); a running one
     /// stops at its next progress report or lease heartbeat, whichever comes first.

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;
-using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Search;
 using Microsoft.EntityFrameworkCore;
 
@@ -69,7 +68,6 @@ public sealed class LabelInsights(
     ModelRegistry models,
     GroundTruthService groundTruth,
     LabellingService labelling,
-    EvaluationService evaluations,
     Images.ImageStore store,
     TimeProvider clock) : IDisposable
 {
@@ -106,7 +104,8 @@ public sealed class LabelInsights(
     }
 
     /// <summary>Top-3 classes among each image's <see cref="SuggestionNeighbours"/> nearest labelled neighbours; confidence = votes / neighbours.</summary>
-    public async Task<List<ImageSuggestions>> SuggestAsync(int datasetId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken = default)
+    /// <param name="withImport">Whether import labels vote; null: as the dataset's settings show them to labellers (reviewers pass true).</param>
+    public async Task<List<ImageSuggestions>> SuggestAsync(int datasetId, IReadOnlyList<long> imageIds, bool? withImport = null, CancellationToken cancellationToken = default)
     {
         var model = await ModelAsync(datasetId, cancellationToken);
         if (model is null || imageIds.Count == 0)
@@ -114,7 +113,7 @@ public sealed class LabelInsights(
             return [.. imageIds.Select(id => new ImageSuggestions(id, [], 0))];
         }
 
-        var labels = await NeighbourLabelsAsync(datasetId, (await labelling.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
+        var labels = await NeighbourLabelsAsync(datasetId, withImport ?? (await labelling.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
         var names = await ClassNamesAsync(datasetId, cancellationToken);
         var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
         var vectors = await VectorsAsync(model.Id, imageIds, cancellationToken);
@@ -223,33 +222,6 @@ public sealed class LabelInsights(
         }
 
         return [.. result.OrderBy(d => d.LabelShare).ThenBy(d => d.ImageId).Take(limit)];
-    }
-
-    /// <summary>The leave-one-out run an import-label queue is read from.</summary>
-    public sealed record SuspectSource(long RunId, string Label, DateTimeOffset? CompletedAt);
-
-    /// <summary>
-    /// The import-label queue: images nobody has labelled yet whose imported label most of their 10 nearest images do
-    /// not share, read from the dataset's newest finished leave-one-out evaluation run with a model (null when none).
-    /// </summary>
-    public async Task<(SuspectSource? Source, List<Disagreement> Items)> ImportSuspectsAsync(int datasetId, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var source = await db.EvaluationRuns.AsNoTracking()
-            .Where(r => r.DatasetId == datasetId && r.ModelId != null && r.CompletedAt != null && r.ReportGzip != null
-                && db.EvaluationSplits.Any(s => s.Id == r.SplitId && s.Protocol == SplitProtocols.LeaveOneOut))
-            .OrderByDescending(r => r.Id).Select(r => new SuspectSource(r.Id, r.Label, r.CompletedAt)).FirstOrDefaultAsync(cancellationToken);
-        if (source is null || await evaluations.LoadReportAsync(source.RunId, cancellationToken) is not { } report)
-        {
-            return (null, []);
-        }
-
-        var truth = await groundTruth.CurrentAsync(datasetId, cancellationToken);
-        // A skip is no opinion: a skipped image stays a suspect.
-        var touched = (await db.LabelVotes.Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip).Select(v => v.ImageId)
-            .Union(db.FinalLabels.Where(f => f.DatasetId == datasetId).Select(f => f.ImageId)).ToListAsync(cancellationToken)).ToHashSet();
-        var names = await ClassNamesAsync(datasetId, cancellationToken);
-        return (source, ImportLabelSuspects.Find(report, truth.ClassOf, touched, names));
     }
 
     /// <summary>Consensus counts, Fleiss' kappa, Cohen's kappa per labeller pair, and each labeller's figures.</summary>

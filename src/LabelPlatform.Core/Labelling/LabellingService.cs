@@ -190,11 +190,14 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     }
 
     /// <summary>
-    /// Undoes the labeller's latest submission in the dataset that is not undone yet (all its images at once, so a
-    /// grid assignment is one undo): one Undo event per event, and each image's vote goes back to what it was before.
+    /// Undoes one of the labeller's submissions in the dataset that is not undone yet (all its images at once, so a
+    /// grid assignment is one undo): one Undo event per event, and each image's vote goes back to the labeller's latest
+    /// action on it still standing. The images left without a vote are leased to the labeller again: the page shows
+    /// them to be labelled anew, and nobody else should be handed them meanwhile.
     /// </summary>
-    /// <param name="expectedSubmissionId">The submission the caller means to undo (its page's last action); when the
-    /// labeller's latest standing submission is another one (labelled in another tab meanwhile), nothing is undone.</param>
+    /// <param name="expectedSubmissionId">The submission the caller means to undo (any entry of its page's action
+    /// log, not only the last); null: the latest standing one. A submission already undone, or not this labeller's in
+    /// this dataset, undoes nothing.</param>
     public async Task<SubmitResult> UndoAsync(int datasetId, string userId, string clientId, long? expectedSubmissionId = null, CancellationToken cancellationToken = default)
     {
         CheckClientId(clientId);
@@ -208,13 +211,24 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         {
             await using var tx = await BeginAsync(db, cancellationToken);
             var undone = db.LabelEvents.Where(e => e.UserId == userId && e.UndoesEventId != null).Select(e => e.UndoesEventId!.Value);
-            var target = await db.LabelEvents
-                .Where(e => e.DatasetId == datasetId && e.UserId == userId && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id))
-                .OrderByDescending(e => e.Id).Select(e => (long?)e.SubmissionId).FirstOrDefaultAsync(cancellationToken)
-                ?? throw new LabellingException("nothing to undo", 404);
-            if (expectedSubmissionId is { } expected && expected != target)
+            var standing = db.LabelEvents.Where(e => e.DatasetId == datasetId && e.UserId == userId && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id));
+            // Named: exactly that submission, so an undo from one tab never takes back what another tab did since.
+            long target;
+            if (expectedSubmissionId is { } expected)
             {
-                throw new LabellingException("not undone: you labelled in another tab or window since, and undo takes back only your latest action", 409);
+                if (!await standing.AnyAsync(e => e.SubmissionId == expected, cancellationToken))
+                {
+                    throw await db.LabelEvents.AnyAsync(e => e.SubmissionId == expected && e.DatasetId == datasetId && e.UserId == userId, cancellationToken)
+                        ? new LabellingException("not undone: that action is undone already", 409)
+                        : new LabellingException("nothing to undo: no such action of yours in this dataset", 404);
+                }
+
+                target = expected;
+            }
+            else
+            {
+                target = await standing.OrderByDescending(e => e.Id).Select(e => (long?)e.SubmissionId).FirstOrDefaultAsync(cancellationToken)
+                    ?? throw new LabellingException("nothing to undo", 404);
             }
 
             var events = await db.LabelEvents.Where(e => e.SubmissionId == target && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id)).ToListAsync(cancellationToken);
@@ -232,6 +246,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             await db.SaveChangesAsync(cancellationToken);
 
             // Each image's vote: the labeller's latest earlier action on it that is still standing, or none.
+            var relabel = new List<long>();
             foreach (var e in events)
             {
                 var previous = await db.LabelEvents
@@ -244,10 +259,28 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                     {
                         db.LabelVotes.Remove(vote);
                     }
+
+                    relabel.Add(e.ImageId);
                 }
                 else if (vote is not null)
                 {
                     (vote.EventId, vote.Kind, vote.ClassId, vote.UpdatedAt) = (previous.Id, previous.Kind, previous.ClassId, now);
+                }
+            }
+
+            // The submission gave the leases back; the images are this labeller's to label again.
+            var leaseSeconds = await db.LabellingSettings.Where(s => s.DatasetId == datasetId).Select(s => (int?)s.LeaseSeconds).FirstOrDefaultAsync(cancellationToken)
+                ?? LabellingSettings.DefaultLeaseSeconds;
+            var held = await db.LabelLeases.Where(l => l.UserId == userId && relabel.Contains(l.ImageId)).ToDictionaryAsync(l => l.ImageId, cancellationToken);
+            foreach (var id in relabel.Distinct())
+            {
+                if (held.TryGetValue(id, out var lease))
+                {
+                    lease.ExpiresAt = now.AddSeconds(leaseSeconds);
+                }
+                else
+                {
+                    db.LabelLeases.Add(new LabelLease { DatasetId = datasetId, ImageId = id, UserId = userId, ExpiresAt = now.AddSeconds(leaseSeconds) });
                 }
             }
 

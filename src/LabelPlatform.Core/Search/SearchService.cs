@@ -31,6 +31,9 @@ public sealed record SearchQuery
     /// <summary>Only results whose import label is this class.</summary>
     public int? ClassId { get; init; }
 
+    /// <summary>Only these images (e.g. those whose current, human-decided label is a class); null allows all.</summary>
+    public IReadOnlySet<long>? OnlyImageIds { get; init; }
+
     public long? ImageId { get; init; }
     public byte[]? ImageBytes { get; init; }
 
@@ -100,12 +103,39 @@ public sealed class SearchService(
         var vector = await QueryVectorAsync(query, cancellationToken);
         var entry = await SyncAsync(query.DatasetId, query.Model, cancellationToken);
         IVectorIndex index = query.Approximate ? entry.Ann! : entry.Exact;
-        var hits = index.Search(vector, query.K, query.ClassId, query.ImageId is { } self && !query.IncludeSelf ? self : null);
+        var exclude = query.ImageId is { } self && !query.IncludeSelf ? self : (long?)null;
+        var hits = query.OnlyImageIds is { } only ? SearchAmong(index, vector, query, only, exclude) : index.Search(vector, query.K, query.ClassId, exclude);
         var results = await DescribeAsync(hits, cancellationToken);
         return new SearchResponse(datasetName, query.Model.Name, query.Model.Version, query.K, index.Count, clock.Elapsed.TotalMilliseconds, query.ImageId, results, query.Approximate)
         {
             ExecutionPath = query.Model.ExecutionPath,
         };
+    }
+
+    /// <summary>
+    /// The best <see cref="SearchQuery.K"/> hits among <paramref name="only"/>: the index does not know that set, so
+    /// ever more neighbours are asked for (doubling) until K of them are in it or the whole index (up to the largest
+    /// k a search takes) was looked at.
+    /// </summary>
+    private static List<SearchHit> SearchAmong(IVectorIndex index, float[] vector, SearchQuery query, IReadOnlySet<long> only, long? exclude)
+    {
+        var limit = Math.Min(index.Count, VectorIndexLimits.MaxK);
+        if (limit == 0 || only.Count == 0)
+        {
+            return [];
+        }
+
+        var k = Math.Min(limit, Math.Max(query.K * 8, 256));
+        while (true)
+        {
+            var found = index.Search(vector, k, query.ClassId, exclude).Where(h => only.Contains(h.Id)).Take(query.K).ToList();
+            if (found.Count == query.K || k == limit)
+            {
+                return found;
+            }
+
+            k = Math.Min(limit, k * 2);
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;

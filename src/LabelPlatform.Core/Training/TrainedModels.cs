@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.Text.Json;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using LabelPlatform.Core.Data;
@@ -234,15 +235,25 @@ public sealed class TrainingService(
             }
         }
 
-        var (evaluation, job) = await evaluations.CreateRunAsync(new EvaluationRequest
+        EvaluationRun evaluation;
+        JobRun job;
+        try
         {
-            DatasetId = datasetId,
-            SplitId = splitId,
-            ModelId = modelId,
-            Ks = [1, 5, EvaluationK, 20],
-            MainK = EvaluationK,
-            StartedBy = startedBy,
-        }, enqueue: false, cancellationToken);
+            (evaluation, job) = await evaluations.CreateRunAsync(new EvaluationRequest
+            {
+                DatasetId = datasetId,
+                SplitId = splitId,
+                ModelId = modelId,
+                Ks = [1, 5, EvaluationK, 20],
+                MainK = EvaluationK,
+                StartedBy = startedBy,
+            }, enqueue: false, cancellationToken);
+        }
+        catch (EvaluationException ex)
+        {
+            throw new TrainingException($"the evaluation of model version {modelId} was refused: {ex.Message}");
+        }
+
         var summary = await executor.RunAsync(job.Id, async (r, p, ct) => (await evaluations.ExecuteAsync(r, p, ct), "done"), ex => ex is EvaluationException, cancellationToken);
         return summary is null
             ? throw new TrainingException($"the evaluation of model version {modelId} failed: {(await runs.FindAsync(job.Id, CancellationToken.None))?.Error}")

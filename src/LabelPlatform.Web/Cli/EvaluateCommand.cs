@@ -3,6 +3,7 @@ using System.Text.Json;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
+using LabelPlatform.Core.Jobs;
 using LabelPlatform.Jobs;
 
 namespace LabelPlatform.Web.Cli;
@@ -121,16 +122,28 @@ internal static class EvaluateCommand
                     await stderr.WriteLineAsync($"warning: {warning}");
                 }
 
-                var (run, job) = await evaluations.CreateRunAsync(new EvaluationRequest
+                EvaluationRun run;
+                JobRun job;
+                try
                 {
-                    DatasetId = target.Id,
-                    SplitId = chosenSplit.Id,
-                    ModelId = modelId,
-                    Ks = ks,
-                    MainK = main,
-                    Seed = runSeed,
-                    StartedBy = startedBy,
-                }, enqueue: false, ct);
+                    (run, job) = await evaluations.CreateRunAsync(new EvaluationRequest
+                    {
+                        DatasetId = target.Id,
+                        SplitId = chosenSplit.Id,
+                        ModelId = modelId,
+                        Ks = ks,
+                        MainK = main,
+                        Seed = runSeed,
+                        StartedBy = startedBy,
+                    }, enqueue: false, ct);
+                }
+                catch (EvaluationException ex)
+                {
+                    // Refused before a run exists (e.g. the model has no embeddings for the split yet).
+                    await stderr.WriteLineAsync($"error: evaluate failed: {ex.Message}");
+                    return 1;
+                }
+
                 var (summary, exitCode) = await PlatformCli.RunJobAsync(services, job.Id, "evaluate",
                     c => services.GetRequiredService<EvaluateJob>().RunAsync(job.Id, c), stderr, ct);
                 if (summary is null)

@@ -3,7 +3,6 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Labelling.Queue;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Endpoints;
@@ -37,24 +36,9 @@ public static class LabelApi
         var group = app.MapGroup("/api/label/{datasetId:int}").RequireAuthorization(Policies.Labeller).ExcludeFromDescription();
         group.MapGet("/next", NextAsync);
         group.MapGet("/expand", ExpandAsync);
-        group.MapPost("/submit", SubmitAsync).AddEndpointFilter(RequireAntiforgery);
-        group.MapPost("/undo", UndoAsync).AddEndpointFilter(RequireAntiforgery);
+        group.MapPost("/submit", SubmitAsync).AddEndpointFilter(AntiforgeryHeader.RequireAsync);
+        group.MapPost("/undo", UndoAsync).AddEndpointFilter(AntiforgeryHeader.RequireAsync);
         return app;
-    }
-
-    private static async ValueTask<object?> RequireAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var antiforgery = context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>();
-        try
-        {
-            await antiforgery.ValidateRequestAsync(context.HttpContext);
-        }
-        catch (AntiforgeryValidationException)
-        {
-            throw new LabellingException("missing or invalid antiforgery token (send the RequestVerificationToken header)");
-        }
-
-        return await next(context);
     }
 
     private static string UserId(HttpContext http) => http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed-in user without an id");
@@ -78,7 +62,7 @@ public static class LabelApi
             .Select(i => new { i.Id, i.Origin, i.Width, i.Height }).ToDictionaryAsync(i => i.Id, ct);
         var provenance = await db.ImageProvenance.AsNoTracking().Where(p => ids.Contains(p.ImageId))
             .Select(p => new { p.ImageId, p.AltText, p.PageTitle, p.PageUrl }).ToDictionaryAsync(p => p.ImageId, ct);
-        var suggestions = (await insights.SuggestAsync(datasetId, ids, ct)).ToDictionary(s => s.ImageId);
+        var suggestions = (await insights.SuggestAsync(datasetId, ids, cancellationToken: ct)).ToDictionary(s => s.ImageId);
         var showImportLabels = (await labelling.GetSettingsAsync(datasetId, ct)).ShowImportLabels;
         var classNames = showImportLabels ? [] : await db.ImageClasses.Where(c => c.DatasetId == datasetId).Select(c => c.Name).ToListAsync(ct);
         return [.. ids.Where(images.ContainsKey).Select(id =>

@@ -19,10 +19,9 @@ public sealed class LabelGridPage(IPage page)
     public async Task<List<long>> TileIdsAsync() =>
         [.. (await Tiles.EvaluateAllAsync<string[]>("ts => ts.map(t => t.dataset.imageId)")).Select(long.Parse)];
 
-    /// <summary>Assigns a class to the selection with the keyboard: "/" filter, type, Enter.</summary>
+    /// <summary>Assigns a class to the selection with the keyboard: type (letters go to the filter), Enter.</summary>
     public async Task AssignAsync(string className)
     {
-        await page.Keyboard.PressAsync("/");
         await page.Keyboard.TypeAsync(className);
         await page.Keyboard.PressAsync("Enter");
     }

@@ -12,6 +12,14 @@ public sealed class LabelWorkPage(IPage page)
     public ILocator Status => page.Locator("#bench-status");
     public ILocator Error => page.Locator("#bench-error");
 
+    /// <summary>The action log, newest first: "image 8 → anchor", "undone: image 8 → anchor".</summary>
+    public ILocator Log => page.Locator("#action-log li");
+
+    public ILocator LogEntry(long imageId) => page.Locator($"#action-log li[data-kind=action][data-image-id=\"{imageId}\"]");
+
+    /// <summary>The "?" key list.</summary>
+    public ILocator KeysHelp => page.Locator("#keys-help");
+
     public async Task GotoAsync(int datasetId) => await page.GotoAsync($"/Label/Work/{datasetId}");
 
     /// <summary>Waits for an image other than <paramref name="previous"/> and returns its id and origin.</summary>
@@ -31,17 +39,16 @@ public sealed class LabelWorkPage(IPage page)
     public async Task<int?> FirstSuggestionClassAsync() =>
         await FirstSuggestion.CountAsync() == 0 ? null : int.Parse((await FirstSuggestion.GetAttributeAsync("data-class-id"))!);
 
-    /// <summary>"/" focuses the class filter; the name is typed; Enter picks the first match. Keyboard only.</summary>
+    /// <summary>Types the name (letters go to the class filter, wherever the focus is); Enter picks the first match. Keyboard only.</summary>
     public async Task LabelByTypingAsync(string className)
     {
-        await page.Keyboard.PressAsync("/");
         await page.Keyboard.TypeAsync(className);
         await page.Keyboard.PressAsync("Enter");
     }
 
     public Task AcceptSuggestionAsync() => page.Keyboard.PressAsync("Enter");
 
-    public Task UndoAsync() => page.Keyboard.PressAsync("u");
+    public Task UndoAsync() => page.Keyboard.PressAsync("Backspace");
 
     /// <summary>Everything sent and acknowledged: no submission waits in the page's queue.</summary>
     public async Task WaitUntilSavedAsync(int saved)

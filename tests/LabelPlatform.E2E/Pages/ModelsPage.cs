@@ -37,6 +37,7 @@ public sealed class ModelsPage(IPage page)
 
     public async Task<ModelsPage> OpenFromNavAsync()
     {
+        await new TopBar(page).OpenAdminMenuAsync(); // the admin pages sit in the Admin menu
         await NavLink(page).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(Path) + "$"));
         return this;

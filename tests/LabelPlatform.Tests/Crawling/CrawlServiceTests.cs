@@ -204,10 +204,15 @@ public class CrawlServiceTests
 
         var summary = await CrawlRunning.RunAsync(platform, run.Id);
 
-        Assert.NotNull(summary);
-        Assert.Equal((1, 0), (summary.Failed, summary.Blocked));
+        // Nothing was fetched, so the run fails, saying why.
+        Assert.Null(summary);
+        var failed = (await platform.Get<JobRunService>().FindAsync(run.Id))!;
+        Assert.Equal(JobState.Failed, failed.State);
+        Assert.Contains("nothing-here.invalid/: failed (host name does not resolve", failed.Error, StringComparison.Ordinal);
         await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
-        Assert.StartsWith("host name does not resolve: nothing-here.invalid", (await db.CrawlUrls.SingleAsync(u => u.CrawlId == crawl.Id)).Reason, StringComparison.Ordinal);
+        var url = await db.CrawlUrls.SingleAsync(u => u.CrawlId == crawl.Id);
+        Assert.Equal(CrawlUrlStatus.Failed, url.Status);
+        Assert.StartsWith("host name does not resolve: nothing-here.invalid", url.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -174,19 +174,42 @@ public class EvaluationServiceTests
     }
 
     [Fact]
-    public async Task Missing_embeddings_fail_the_run_with_the_reason_and_store_no_report()
+    public async Task A_model_without_embeddings_is_refused_at_submission_with_the_reason_and_no_run_is_stored()
     {
         await using var platform = await CorePlatform.StartAsync();
         var seeded = await SeedAsync(platform, embed: false);
         var split = await platform.Get<EvaluationService>().GetOrCreateSplitAsync(seeded.DatasetId, null, SplitProtocols.LeaveOneOut, 0, "test");
 
-        var (summary, job) = await EvaluateAsync(platform, new EvaluationRequest { DatasetId = seeded.DatasetId, SplitId = split.Id, ModelId = seeded.ModelId });
+        var refused = await Assert.ThrowsAsync<EvaluationException>(() => platform.Get<EvaluationService>().CreateRunAsync(
+            new EvaluationRequest { DatasetId = seeded.DatasetId, SplitId = split.Id, ModelId = seeded.ModelId }, enqueue: false));
+
+        Assert.Contains("36 of the split's 36 evaluation images have no fake v1 embedding", refused.Message, StringComparison.Ordinal);
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        Assert.Equal(0, await db.EvaluationRuns.CountAsync());
+        Assert.Equal(0, await db.JobRuns.CountAsync(j => j.Kind == JobKinds.Evaluate));
+    }
+
+    [Fact]
+    public async Task Embeddings_deleted_after_submission_fail_the_run_with_the_reason_and_store_no_report()
+    {
+        await using var platform = await CorePlatform.StartAsync();
+        var seeded = await SeedAsync(platform);
+        var split = await platform.Get<EvaluationService>().GetOrCreateSplitAsync(seeded.DatasetId, null, SplitProtocols.LeaveOneOut, 0, "test");
+        var service = platform.Get<EvaluationService>();
+        var (_, job) = await service.CreateRunAsync(new EvaluationRequest { DatasetId = seeded.DatasetId, SplitId = split.Id, ModelId = seeded.ModelId }, enqueue: false);
+        await using (var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync())
+        {
+            await db.Embeddings.ExecuteDeleteAsync();
+        }
+
+        var summary = await platform.Get<JobExecutor>().RunAsync(job.Id, async (r, p, ct) => (await service.ExecuteAsync(r, p, ct), "done"), ex => ex is EvaluationException, CancellationToken.None);
 
         Assert.Null(summary);
-        Assert.Equal(JobState.Failed, job.State);
-        Assert.Contains("36 of the split's 36 evaluation images have no fake v1 embedding", job.Error, StringComparison.Ordinal);
-        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
-        Assert.Null((await db.EvaluationRuns.SingleAsync()).ReportGzip);
+        var failed = (await platform.Get<JobRunService>().FindAsync(job.Id))!;
+        Assert.Equal(JobState.Failed, failed.State);
+        Assert.Contains("36 of the split's 36 evaluation images have no fake v1 embedding", failed.Error, StringComparison.Ordinal);
+        await using var check = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        Assert.Null((await check.EvaluationRuns.SingleAsync()).ReportGzip);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Evaluation;
 
 namespace LabelPlatform.Tests.Evaluation;

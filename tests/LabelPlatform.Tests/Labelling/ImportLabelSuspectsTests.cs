@@ -1,6 +1,7 @@
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Review;
 
 namespace LabelPlatform.Tests.Labelling;
 

@@ -125,22 +125,30 @@ public class LabellingServiceTests
     }
 
     [Fact]
-    public async Task An_undo_naming_a_submission_that_is_no_longer_the_latest_undoes_nothing()
+    public async Task An_undo_naming_an_older_submission_undoes_exactly_that_one_and_leases_its_image_again()
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
         var service = platform.Get<LabellingService>();
-        // Tab 1 labels image 0; tab 2 then labels image 1; tab 1's undo means image 0, not tab 2's label.
+        // Tab 1 labels image 0; tab 2 then labels image 1; tab 1's undo (or the action log's undo of an older entry)
+        // means image 0, never tab 2's later label.
         var tab1 = await service.SubmitAsync(Label(data, "u1", "t1", data.ImageIds[0], 0));
         var tab2 = await service.SubmitAsync(Label(data, "u1", "t2", data.ImageIds[1], 1));
 
-        var refused = await Assert.ThrowsAsync<LabellingException>(() => service.UndoAsync(data.DatasetId, "u1", "undo-1", tab1.SubmissionId));
-        var undone = await service.UndoAsync(data.DatasetId, "u1", "undo-2", tab2.SubmissionId);
+        var undone = await service.UndoAsync(data.DatasetId, "u1", "undo-1", tab1.SubmissionId);
+        var again = await Assert.ThrowsAsync<LabellingException>(() => service.UndoAsync(data.DatasetId, "u1", "undo-2", tab1.SubmissionId));
+        var foreign = await Assert.ThrowsAsync<LabellingException>(() => service.UndoAsync(data.DatasetId, "u2", "undo-3", tab2.SubmissionId));
 
-        Assert.Equal(409, refused.Status);
-        Assert.Equal([data.ImageIds[1]], undone.ImageIds);
-        // Refused: no submission, no event; then one undo event.
+        Assert.Equal([data.ImageIds[0]], undone.ImageIds);
+        Assert.Equal((409, 404), (again.Status, foreign.Status));
+        // Two labels and one undo; the refused ones wrote nothing.
         Assert.Equal((3, 3), await CountAsync(platform));
+        await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        var vote = Assert.Single(await db.LabelVotes.ToListAsync());
+        Assert.Equal(data.ImageIds[1], vote.ImageId);
+        // The submit gave image 0's lease back; the undo takes it again for u1, who is shown it to label anew.
+        var lease = Assert.Single(await db.LabelLeases.ToListAsync());
+        Assert.Equal((data.ImageIds[0], "u1"), (lease.ImageId, lease.UserId));
     }
 
     [Fact]

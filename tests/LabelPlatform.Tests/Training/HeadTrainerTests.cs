@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Training;

@@ -186,7 +186,7 @@ public sealed class LabelWebTests : IAsyncLifetime
         var evaluations = _factory.Services.GetRequiredService<LabelPlatform.Core.Evaluation.EvaluationService>();
         var split = await evaluations.GetOrCreateSplitAsync(_data.DatasetId, null, LabelPlatform.Core.Evaluation.SplitProtocols.LeaveOneOut, 1, "test");
         var run = await EvaluationSeed.EvaluateAsync(_factory.Services, _data.DatasetId, split.Id, _data.ModelId);
-        var (source, expected) = await _factory.Services.GetRequiredService<LabelInsights>().ImportSuspectsAsync(_data.DatasetId);
+        var (source, expected) = await _factory.Services.GetRequiredService<LabelPlatform.Core.Review.ImportSuspectQueue>().FindAsync(_data.DatasetId);
         var html = await r1.GetStringAsync(page);
 
         Assert.Equal(run.Id, source!.RunId);

@@ -24,6 +24,9 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
     public int ModelId { get; private set; }
     public int CrawlId { get; private set; }
     public string LabellerId { get; private set; } = "";
+
+    /// <summary>An account no client signs in as: the reset and delete rows act on it without breaking the others.</summary>
+    public string SpareId { get; private set; } = "";
     public SeededDataset Evaluated { get; private set; } = null!;
     public long EvaluationRunId { get; private set; }
     public long BaselineRunId { get; private set; }
@@ -38,6 +41,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         Clients[Roles.Reviewer] = await Factory.SignInAsync("reviewer@test.local", PlatformFactory.UserPassword);
         Clients[Roles.Labeller] = await Factory.SignInAsync("labeller@test.local", PlatformFactory.UserPassword);
         await Factory.CreateUserAsync("norole@test.local");
+        SpareId = await Factory.CreateUserAsync("spare@test.local", Roles.Labeller);
         Clients[RoleMatrixTests.NoRole] = await Factory.SignInAsync("norole@test.local", PlatformFactory.UserPassword);
 
         using var scope = Factory.Services.CreateScope();
@@ -79,6 +83,7 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         .Replace("{run}", JobRunId.ToString(), StringComparison.Ordinal)
         .Replace("{model}", ModelId.ToString(), StringComparison.Ordinal)
         .Replace("{labeller}", LabellerId, StringComparison.Ordinal)
+        .Replace("{spare}", SpareId, StringComparison.Ordinal)
         .Replace("{crawl}", CrawlId.ToString(), StringComparison.Ordinal)
         .Replace("{evaluation}", EvaluationRunId.ToString(), StringComparison.Ordinal)
         .Replace("{baseline}", BaselineRunId.ToString(), StringComparison.Ordinal)
@@ -130,7 +135,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
 
     // What a signed-in user without any role may open: the home page (it tells them to ask an admin), signing in and
     // out, the error page and the public documents. Everything else answers 403.
-    private static readonly string[] OpenWithoutRole = ["/", "/Account/Login", "/Account/Logout", "/Error", "/health", "/openapi/v1.json"];
+    // Changing one's own password shows no data, so it is open to them too.
+    private static readonly string[] OpenWithoutRole = ["/", "/Account/Login", "/Account/Logout", "/Account/Password", "/Error", "/health", "/openapi/v1.json"];
     private const string Anonymous = "Anonymous", Labeller = Roles.Labeller, Reviewer = Roles.Reviewer, Admin = Roles.Admin;
 
     // page -> expected for anonymous, labeller, reviewer, admin
@@ -139,6 +145,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/", Login, Ok, Ok, Ok),
         ("/Account/Login", Ok, Ok, Ok, Ok),
         ("/Account/Logout", Login, Ok, Ok, Ok),
+        ("/Account/Password", Login, Ok, Ok, Ok),
         ("/Error", Ok, Ok, Ok, Ok),
         ("/Datasets", Login, Ok, Ok, Ok),
         ("/Datasets/Details/{dataset}", Login, Ok, Ok, Ok),
@@ -156,6 +163,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Review/Queue/{eval-dataset}?queue=knn", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=import", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=conflicts", Login, Forbidden, Ok, Ok),
+        ("/Review/Queue/{eval-dataset}?queue=knn&p=2", Login, Forbidden, Ok, Ok),
+        ("/api/review/{eval-dataset}/neighbours?imageId={eval-image}&k=5", "401", Forbidden, Ok, Ok),
         ("/Review/Agreement/{eval-dataset}", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=csv", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=jsonl", Login, Forbidden, Ok, Ok),
@@ -171,6 +180,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Jobs/Details/{run}?handler=ErrorsCsv", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Models", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Users", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Users/Delete/{spare}", Login, Forbidden, Forbidden, Ok),
         ("/hangfire", Login, Forbidden, Forbidden, Ok),
         ("/health", Ok, Ok, Ok, Ok),
         ("/api/jobs/status?ids={run}", "401", Forbidden, Forbidden, Ok),
@@ -216,6 +226,12 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Users?handler=Create", new() { ["Input.Email"] = "" }, Login, Forbidden, Ok),
         ("/Admin/Users?handler=Roles", new() { ["userId"] = "{labeller}", ["roles"] = Roles.Labeller }, Login, Forbidden, Redirect),
         ("/Admin/Users?handler=Unlock", new() { ["userId"] = "{labeller}" }, Login, Forbidden, Redirect),
+        // A reset answers with the page showing the one-time password (the spare account has no open session).
+        ("/Admin/Users?handler=Reset", new() { ["userId"] = "{spare}" }, Login, Forbidden, Ok),
+        // The email mistyped: the confirmation again with its message, nobody deleted.
+        ("/Admin/Users/Delete/{spare}", new() { ["Confirm"] = "not-the-email@test.local" }, Login, Forbidden, Ok),
+        // No fields: the form again with its messages, no password changed.
+        ("/Account/Password", [], Login, Ok, Ok),
         // Search without a file: the page again with "choose an image".
         ("/Search", [], Login, Ok, Ok),
         ("/Admin/ApiTokens?handler=Create", new() { ["Input.Name"] = "" }, Login, Forbidden, Ok),
@@ -238,6 +254,65 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Datasets/Labelling/{dataset}?handler=Rename", new() { ["Edit.NewName"] = "x" }, Login, Forbidden, Ok),
         ("/Admin/Datasets/Labelling/{dataset}?handler=DeleteClass", [], Login, Forbidden, Ok),
     ];
+
+    // JSON POSTs of the review page, sent with the antiforgery header: an unknown image answers 404 (decide) or a
+    // per-image error (bulk) once past authorisation, so nothing is decided behind the matrix's back.
+    private static readonly (string Path, string Json, string Anonymous, string Labeller, string Reviewer, string Admin)[] JsonPosts =
+    [
+        ("/api/review/{eval-dataset}/decide", "{\"imageId\":0,\"reject\":true,\"clientId\":\"matrix-decide\"}", "401", Forbidden, "404", "404"),
+        ("/api/review/{eval-dataset}/bulk", "{\"items\":[{\"imageId\":0,\"classId\":{class-a},\"clientId\":\"matrix-bulk\"}]}", "401", Forbidden, Ok, Ok),
+    ];
+
+    public static TheoryData<int, string, string> JsonPostCases()
+    {
+        var data = new TheoryData<int, string, string>();
+        for (var i = 0; i < JsonPosts.Length; i++)
+        {
+            var j = JsonPosts[i];
+            data.Add(i, Anonymous, j.Anonymous);
+            data.Add(i, Labeller, j.Labeller);
+            data.Add(i, Reviewer, j.Reviewer);
+            data.Add(i, Admin, j.Admin);
+            data.Add(i, NoRole, Forbidden);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(JsonPostCases))]
+    public async Task Json_post_with_antiforgery_header(int index, string role, string expected)
+    {
+        var post = JsonPosts[index];
+        var client = fixture.Clients[role];
+        var token = await client.GetAntiforgeryTokenAsync(role == Anonymous ? "/Account/Login" : "/Account/Logout");
+        var request = new HttpRequestMessage(HttpMethod.Post, fixture.Expand(post.Path))
+        {
+            Content = new StringContent(fixture.Expand(post.Json), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("RequestVerificationToken", token);
+        AssertOutcome(expected, await client.SendAsync(request), $"POST {post.Path} as {role}");
+    }
+
+    [Theory]
+    [MemberData(nameof(JsonPostIndexes))]
+    public async Task Json_post_without_antiforgery_header_is_refused_with_400(int index)
+    {
+        var post = JsonPosts[index];
+        var response = await fixture.Clients[Admin].PostAsync(fixture.Expand(post.Path), new StringContent(fixture.Expand(post.Json), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    public static TheoryData<int> JsonPostIndexes()
+    {
+        var data = new TheoryData<int>();
+        for (var i = 0; i < JsonPosts.Length; i++)
+        {
+            data.Add(i);
+        }
+
+        return data;
+    }
 
     public static TheoryData<string, string, string> PageCases()
     {

@@ -67,7 +67,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
         // leased, so two labellers never take the last slot of an image together.
         var candidates = (await db.LabelLeases.Where(l => l.DatasetId == datasetId && l.UserId == userId && l.ExpiresAt > now && !excluded.Contains(l.ImageId)
                 && !db.LabelVotes.Any(v => v.ImageId == l.ImageId && v.UserId == userId) && !db.FinalLabels.Any(f => f.ImageId == l.ImageId))
-            .Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken)).OrderBy(plan.Rank).ToList();
+            .Select(l => l.ImageId).Take(want).ToListAsync(cancellationToken)).OrderBy(id => plan.RankFrom(start, id)).ToList();
         if (candidates.Count < want)
         {
             candidates.AddRange(await UntouchedAsync(db, datasetId, plan, start, want - candidates.Count, [.. excluded, .. candidates], now, cancellationToken));
@@ -80,7 +80,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
             var pool = await open.Where(x => !known.Contains(x.Id) && (x.Mine || x.Votes + x.Others < overlap))
                 .OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => x.Id * 2654435761L % 4294967291L)
                 .Select(x => new { x.Id, x.Votes, x.Mine }).Take(Math.Max(want, 2000)).ToListAsync(cancellationToken);
-            candidates.AddRange(pool.OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => plan.Rank(x.Id)).Select(x => x.Id).Take(want));
+            candidates.AddRange(pool.OrderByDescending(x => x.Mine).ThenBy(x => x.Votes).ThenBy(x => plan.RankFrom(start, x.Id)).Select(x => x.Id).Take(want));
         }
 
         var tiedCandidates = new List<long>();
@@ -91,7 +91,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
             var votes = await db.LabelVotes.Where(v => tied.Contains(v.ImageId)).Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
             tiedCandidates.AddRange(votes.GroupBy(v => v.ImageId)
                 .Where(g => Agreement.Consensus([.. g.Select(v => LabelValue.FromVote(v.Kind, v.ClassId)).OfType<LabelValue>()], overlap) is null)
-                .Select(g => g.Key).OrderBy(plan.Rank).Take(count * 3));
+                .Select(g => g.Key).OrderBy(id => plan.RankFrom(start, id)).Take(count * 3));
         }
 
         return (candidates, tiedCandidates);

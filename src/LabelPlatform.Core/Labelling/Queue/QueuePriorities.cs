@@ -18,6 +18,9 @@ public sealed class QueuePlan(QueueOrder order, long[] ids, bool rotate)
 
     /// <summary>The image's place in the order (images added since the plan was made go last).</summary>
     public int Rank(long id) => _rank.TryGetValue(id, out var r) ? r : int.MaxValue;
+
+    /// <summary>The image's place for a labeller who starts at <paramref name="start"/> and wraps round at the end.</summary>
+    public long RankFrom(int start, long id) => _rank.TryGetValue(id, out var r) ? ((long)r - start + Ids.Count) % Ids.Count : long.MaxValue;
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Jobs;
+using LabelPlatform.Core.Labelling;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -45,6 +46,11 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, DatasetS
     public int? ClassId { get; private set; }
     public string? ClassName { get; private set; }
 
+    /// <summary>Human labels per class: a reviewer's final label, else the labellers' consensus.</summary>
+    public Dictionary<int, int> HumanLabels { get; private set; } = [];
+    public int FinalCount { get; private set; }
+    public int ConsensusCount { get; private set; }
+
     // [FromQuery]: Razor Pages' own 'page' route value (the page path) would otherwise shadow ?page=N.
     public async Task<IActionResult> OnGetAsync(int id, int? classId, [FromQuery(Name = "page")] int page = 1, CancellationToken ct = default)
     {
@@ -86,6 +92,9 @@ public class DetailsModel(PlatformDbContext db, ModelRegistry registry, DatasetS
         (DuplicateCount, ConflictCount) = await datasets.DuplicateCountsAsync(id, ct);
         Conflicts = ConflictCount == 0 ? [] : await datasets.LabelConflictsAsync(id, ConflictsShown, ct);
         ClassNames = Classes.ToDictionary(c => c.Id, c => c.Name);
+        var decided = (await LabelBoard.LoadAsync(db, id, ct)).Images.Values.Where(i => i.Decided is not null).ToList();
+        (FinalCount, ConsensusCount) = (decided.Count(i => i.Final is not null), decided.Count(i => i.Final is null));
+        HumanLabels = decided.Where(i => i.Decided is { ClassId: not null, Rejected: false }).GroupBy(i => i.Decided!.Value.ClassId!.Value).ToDictionary(g => g.Key, g => g.Count());
         return Page();
     }
 

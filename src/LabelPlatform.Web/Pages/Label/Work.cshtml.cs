@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace LabelPlatform.Web.Pages.Label;
 
-/// <summary>One image at a time, keyboard first. The page is a shell: wwwroot/js/label.js fetches, preloads and submits.</summary>
+/// <summary>One image at a time, keyboard first. The page is a shell: the modules in wwwroot/js/label/ fetch, preload and submit.</summary>
 public class WorkModel(PlatformDbContext db, LabellingService labelling) : PageModel
 {
     public Workbench Bench { get; private set; } = null!;

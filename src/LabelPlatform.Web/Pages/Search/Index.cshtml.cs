@@ -1,5 +1,7 @@
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;
+using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Search;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -8,8 +10,11 @@ using Microsoft.EntityFrameworkCore;
 namespace LabelPlatform.Web.Pages.Search;
 
 /// <summary>Query by image: upload a file (POST) or follow "more like this" from a stored image (GET with imageId).</summary>
-public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchService search) : PageModel
+public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchService search, GroundTruthService groundTruth) : PageModel
 {
+    public const string ImportPrefix = "import:";
+    public const string LabelPrefix = "label:";
+
     public sealed record Option(int Id, string Name);
 
     [BindProperty(SupportsGet = true)]
@@ -21,8 +26,16 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
     [BindProperty(SupportsGet = true)]
     public int K { get; set; } = 10;
 
+    /// <summary>Import label only (kept for links that name it; the form sends <see cref="Only"/>).</summary>
     [BindProperty(SupportsGet = true)]
     public int? ClassId { get; set; }
+
+    /// <summary>
+    /// The class filter: "import:ID" (the folder an image came from) or "label:ID" (its current label: a reviewer's
+    /// decision, else the labellers' consensus, else the import label, as evaluation uses it).
+    /// </summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Only { get; set; }
 
     [BindProperty(SupportsGet = true)]
     public long? ImageId { get; set; }
@@ -36,7 +49,7 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
     public SearchResponse? Results { get; private set; }
     public int MaxK => search.MaxK;
 
-    public string MoreLikeThis(long imageId) => $"/Search?DatasetId={DatasetId}&ModelName={Uri.EscapeDataString(ModelName ?? "")}&K={K}&ImageId={imageId}";
+    public string MoreLikeThis(long imageId) => $"/Search?DatasetId={DatasetId}&ModelName={Uri.EscapeDataString(ModelName ?? "")}&K={K}&Only={Uri.EscapeDataString(Only ?? "")}&ImageId={imageId}";
 
     public async Task OnGetAsync(CancellationToken ct)
     {
@@ -71,10 +84,17 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
             return;
         }
 
+        if (string.IsNullOrEmpty(ModelName))
+        {
+            ModelState.AddModelError(nameof(ModelName), "No model is registered yet: an admin registers one on the Models page.");
+            return;
+        }
+
         EmbeddingModel? model;
         try
         {
-            model = await models.ResolveAsync(ModelName, ct);
+            // Registered models only: a search (a GET link included) never registers one as a side effect.
+            model = await models.ResolveRegisteredAsync(ModelName, ct);
         }
         catch (EmbeddingException ex)
         {
@@ -84,14 +104,27 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
 
         if (model is null)
         {
-            ModelState.AddModelError(nameof(ModelName), $"Model '{ModelName}' is not registered.");
+            ModelState.AddModelError(nameof(ModelName), $"Model '{ModelName}' is not registered: an admin registers it on the Models page.");
             return;
         }
 
         ModelName = model.Name;
+        IReadOnlySet<long>? onlyImages = null;
+        if (Only?.StartsWith(LabelPrefix, StringComparison.Ordinal) == true && int.TryParse(Only.AsSpan(LabelPrefix.Length), out var labelClass))
+        {
+            if (Classes.All(c => c.Id != labelClass))
+            {
+                ModelState.AddModelError(nameof(Only), "That class is not a class of this dataset.");
+                return;
+            }
+
+            var labels = await groundTruth.CurrentAsync(datasetId, ct);
+            onlyImages = labels.ClassOf.Where(l => l.Value == labelClass).Select(l => l.Key).ToHashSet();
+        }
+
         try
         {
-            Results = await search.SearchAsync(new SearchQuery { DatasetId = datasetId, Model = model, K = K, ClassId = ClassId, ImageId = imageId, ImageBytes = imageBytes }, ct);
+            Results = await search.SearchAsync(new SearchQuery { DatasetId = datasetId, Model = model, K = K, ClassId = ClassId, OnlyImageIds = onlyImages, ImageId = imageId, ImageBytes = imageBytes }, ct);
         }
         catch (SearchException ex)
         {
@@ -104,8 +137,20 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
         Datasets = await db.Datasets.AsNoTracking().OrderBy(d => d.Name).Select(d => new Option(d.Id, d.Name)).ToListAsync(ct);
         DatasetId ??= Datasets.FirstOrDefault()?.Id;
         Classes = DatasetId is null ? [] : await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == DatasetId).OrderBy(c => c.Name).Select(c => new Option(c.Id, c.Name)).ToListAsync(ct);
-        Models = [.. (await models.ListLatestAsync(ct)).Select(m => m.Name).Union(models.AvailableBuiltIns())];
+        Models = [.. (await models.ListLatestAsync(ct)).Select(m => m.Name)];
         ModelName ??= Models.Contains(ModelRegistry.MobileNetV2) ? ModelRegistry.MobileNetV2 : Models.FirstOrDefault();
         K = Math.Clamp(K, 1, search.MaxK);
+        if (Only?.StartsWith(ImportPrefix, StringComparison.Ordinal) == true && int.TryParse(Only.AsSpan(ImportPrefix.Length), out var importClass))
+        {
+            ClassId = importClass;
+        }
+        else if (ClassId is { } legacy && string.IsNullOrEmpty(Only))
+        {
+            Only = ImportPrefix + legacy;
+        }
+        else if (!string.IsNullOrEmpty(Only))
+        {
+            ClassId = null;
+        }
     }
 }

@@ -9,6 +9,15 @@ namespace LabelPlatform.Web.Pages.Admin.Crawls;
 
 public class DetailsModel(PlatformDbContext db, CrawlService crawls) : PageModel
 {
+    /// <summary>Badge colour of a crawl state: a failed crawl is red, a paused one amber, a completed one green.</summary>
+    public static string? BadgeClass(string state) => state switch
+    {
+        nameof(CrawlState.Failed) => "danger",
+        nameof(CrawlState.Paused) or nameof(CrawlState.Cancelled) => "warn",
+        nameof(CrawlState.Completed) => "ok",
+        _ => null,
+    };
+
     public sealed record HostRow(string Host, int Queued, int Done, int Failed, int Disallowed, int Blocked, int Skipped);
 
     public sealed record ReasonRow(CrawlUrlStatus Status, string Reason, int Count, string Example);

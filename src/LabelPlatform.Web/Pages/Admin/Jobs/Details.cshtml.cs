@@ -28,10 +28,21 @@ public class DetailsModel(PlatformDbContext db, JobRunService runs, RejectionLog
         Errors = await log.ItemErrorsPageAsync(id, errors, ct);
         ItemsPerSecond = JobEndpoints.ToStatus(run, clock.GetUtcNow()).ItemsPerSecond;
         Interrupted = run.IsInterrupted(clock.GetUtcNow());
+        if (run.Kind == JobKinds.Evaluate)
+        {
+            Report = await db.EvaluationRuns.AsNoTracking().Where(e => e.JobRunId == id)
+                .Select(e => new EvaluationLink(e.Id, e.Label, e.ReportGzip != null)).FirstOrDefaultAsync(ct);
+        }
+
         return Page();
     }
 
     public bool Interrupted { get; private set; }
+
+    /// <summary>The evaluation an evaluate run computes, so its page links to the report.</summary>
+    public sealed record EvaluationLink(long Id, string Label, bool Ready);
+
+    public EvaluationLink? Report { get; private set; }
 
     public async Task<IActionResult> OnGetErrorsCsvAsync(long id, CancellationToken ct)
     {

@@ -13,6 +13,9 @@ public class IndexModel(UserManager<PlatformUser> users, UserAccess access, Time
 
     public List<UserRow> Users { get; private set; } = [];
 
+    /// <summary>The signed-in admin: their own row offers no delete.</summary>
+    public string? CurrentUserId => users.GetUserId(User);
+
     [BindProperty]
     public CreateUserInput Input { get; set; } = new();
 
@@ -138,6 +141,35 @@ public class IndexModel(UserManager<PlatformUser> users, UserAccess access, Time
             ? $"New password set for {user.Email}; their other sessions are signed out."
             : $"Password not changed: {string.Join(" ", set.Errors.Select(e => e.Description))}";
         return RedirectToPage();
+    }
+
+    /// <summary>Set by a reset: the generated password, shown on this one answer and never again.</summary>
+    public string? OneTimePassword { get; private set; }
+    public string? OneTimePasswordFor { get; private set; }
+
+    public async Task<IActionResult> OnPostResetAsync(string userId)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        var (reset, password) = await access.ResetToGeneratedAsync(user);
+        if (!reset.Succeeded)
+        {
+            TempData["Flash"] = $"Password not reset: {string.Join(" ", reset.Errors.Select(e => e.Description))}";
+            return RedirectToPage();
+        }
+
+        // The create form's fields are bound on every post of this page; they were not sent here, so their errors go.
+        ModelState.Clear();
+        // Rendered here, not redirected: the password travels in this one response (not in a cookie or the
+        // TempData store) and the browser is told not to keep it.
+        Response.Headers.CacheControl = "no-store";
+        (OneTimePassword, OneTimePasswordFor) = (password, user.Email);
+        await LoadAsync();
+        return Page();
     }
 
     public async Task<IActionResult> OnPostUnlockAsync(string userId)

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using LabelPlatform.Core.Data;
-using LabelPlatform.Core.Labelling;
 using Microsoft.EntityFrameworkCore;
 
-namespace LabelPlatform.Core.Evaluation;
+namespace LabelPlatform.Core.Labelling;
+
+public sealed record ClassInfo(int Id, string Name, bool IsNoise);
 
 /// <summary>
 /// A dataset's labels as evaluation sees them, with a hash that changes whenever any label does, and where they came

@@ -1,6 +1,8 @@
 using LabelPlatform.Core.Evaluation;
 
-namespace LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Labelling;
+
+namespace LabelPlatform.Core.Review;
 
 /// <summary>
 /// Import labels that most nearest neighbours disagree with: the kNN-disagreement idea applied to a dataset's imported
