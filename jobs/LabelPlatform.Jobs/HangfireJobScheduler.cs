@@ -9,20 +9,12 @@ internal sealed class HangfireJobScheduler(IBackgroundJobClient client) : IJobSc
     // Through ScheduledJobs, so a run the platform records as failed is Failed in Hangfire's dashboard too.
     public string Enqueue(JobRun run) => run.Kind switch
     {
-<<<<<<< HEAD
-        JobKinds.Import => client.Enqueue<ImportDatasetJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
-        JobKinds.Embed => client.Enqueue<EmbedDatasetJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
-        JobKinds.Evaluate => client.Enqueue<EvaluateJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
-        JobKinds.Crawl => client.Enqueue<CrawlJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
-        JobKinds.Train => client.Enqueue<TrainJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
-        JobKinds.Map => client.Enqueue<MapJob>(j => j.RunAsync(run.Id, CancellationToken.None)),
-=======
         JobKinds.Import => client.Enqueue<ScheduledJobs>(j => j.ImportAsync(run.Id, CancellationToken.None)),
         JobKinds.Embed => client.Enqueue<ScheduledJobs>(j => j.EmbedAsync(run.Id, CancellationToken.None)),
         JobKinds.Evaluate => client.Enqueue<ScheduledJobs>(j => j.EvaluateAsync(run.Id, CancellationToken.None)),
         JobKinds.Crawl => client.Enqueue<ScheduledJobs>(j => j.CrawlAsync(run.Id, CancellationToken.None)),
         JobKinds.Train => client.Enqueue<ScheduledJobs>(j => j.TrainAsync(run.Id, CancellationToken.None)),
->>>>>>> main
+        JobKinds.Map => client.Enqueue<ScheduledJobs>(j => j.MapAsync(run.Id, CancellationToken.None)),
         _ => throw new ArgumentOutOfRangeException(nameof(run), run.Kind, "no job class handles this kind"),
     };
 }

@@ -91,11 +91,8 @@ public static class JobsServiceCollectionExtensions
         services.AddTransient<EvaluateJob>();
         services.AddTransient<CrawlJob>();
         services.AddTransient<TrainJob>();
-<<<<<<< HEAD
         services.AddTransient<MapJob>();
-=======
         services.AddTransient<ScheduledJobs>();
->>>>>>> main
         return services;
     }
 }
