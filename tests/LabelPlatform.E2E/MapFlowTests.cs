@@ -57,16 +57,21 @@ public sealed class MapFlowTests(BrowserFixture fixture, ITestOutputHelper outpu
         var cluster = byClass.OrderBy(g => Spread(data, g)).First();
         var className = data.Classes[cluster.Key].Name;
         var classId = data.Classes[cluster.Key].Id;
-        var hull = ConvexHull([.. cluster.Select(i => (X: (double)data.X[i], Y: (double)data.Y[i]))]);
-        var loop = new List<(double X, double Y)>();
-        var (cx, cy) = (hull.Average(p => p.X), hull.Average(p => p.Y));
-        foreach (var (x, y) in hull)
+        var onPage = new List<(double X, double Y)>();
+        foreach (var i in cluster)
         {
-            // 30 map units (a few pixels) outside the hull, so the outermost points are inside the loop.
-            var length = Math.Max(1e-9, Math.Sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)));
-            loop.Add(await map.ToPageAsync(x + (x - cx) / length * 30, y + (y - cy) / length * 30));
+            onPage.Add(await map.ToPageAsync(data.X[i], data.Y[i]));
         }
 
+        // The cluster's convex hull on the page, pushed 8 px outwards so that its outermost points are well inside the
+        // loop (clusters lie tens of pixels apart at this size).
+        var hull = ConvexHull(onPage);
+        var (cx, cy) = (hull.Average(p => p.X), hull.Average(p => p.Y));
+        var loop = hull.Select(p =>
+        {
+            var length = Math.Max(1e-9, Math.Sqrt((p.X - cx) * (p.X - cx) + (p.Y - cy) * (p.Y - cy)));
+            return (X: p.X + (p.X - cx) / length * 8, Y: p.Y + (p.Y - cy) / length * 8);
+        }).ToList();
         await map.LassoAsync(loop);
         await Expect(map.Selection).ToBeVisibleAsync();
         var selectedText = await map.SelectedCount.TextContentAsync() ?? "";

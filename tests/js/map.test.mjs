@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pointInPolygon, selectInPolygon, extendLasso, fitSquare, toCanvas, toMap } from "../../wwwroot/js/map/geometry.js";
 import { PointGrid } from "../../wwwroot/js/map/hit.js";
-import { colourOf, legend, nameOf, byColour, NONE, REJECTED, NOISE } from "../../wwwroot/js/map/colours.js";
+import { colourOf, legend, nameOf, byColour, majorityClass, NONE, REJECTED, NOISE } from "../../wwwroot/js/map/colours.js";
 
 const square = [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }, { x: 0, y: 10 }];
 // A "U": the notch between its arms is outside although it lies within the bounding box.
@@ -96,4 +96,12 @@ test("the canvas fit maps the map's square into the canvas, centred, and back", 
     assert.deepEqual(toCanvas(fit, 10000, 10000), { x: 690, y: 590 });
     const back = toMap(fit, 400, 300);
     assert.ok(Math.abs(back.x - 5000) < 1e-9 && Math.abs(back.y - 5000) < 1e-9);
+});
+
+test("the picker starts on the class most selected points carry, ignoring unlabelled ones", () => {
+    const codes = [2, 2, NONE, 1, NONE, NONE, 1, 2, REJECTED];
+    assert.equal(majorityClass(codes, [0, 1, 2, 3, 4, 5]), 2);
+    assert.equal(majorityClass(codes, [3, 6, 0]), 1);
+    assert.equal(majorityClass(codes, [0, 3]), 1, "a tie goes to the lower index");
+    assert.equal(majorityClass(codes, [2, 4, 8]), -1, "no class among them");
 });

@@ -61,3 +61,18 @@ export function byColour(codes, classes) {
     }
     return groups;
 }
+
+/**
+ * The class most of the given points carry (the lower index on a tie), or -1 when none of them has a class: what the
+ * "label the selection as" picker starts on.
+ * @param {ArrayLike<number>} codes
+ * @param {Iterable<number>} points
+ */
+export function majorityClass(codes, points) {
+    /** @type {Map<number, number>} */
+    const counts = new Map();
+    for (const i of points) if (codes[i] >= 0) counts.set(codes[i], (counts.get(codes[i]) ?? 0) + 1);
+    let best = -1, bestCount = 0;
+    for (const [code, count] of counts) if (count > bestCount || (count === bestCount && code < best)) { best = code; bestCount = count; }
+    return best;
+}

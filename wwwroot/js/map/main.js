@@ -4,7 +4,7 @@
 // config comes in a data attribute (the Content-Security-Policy allows no inline script).
 import { selectInPolygon, extendLasso, fitSquare, toCanvas, toMap } from "./geometry.js";
 import { PointGrid } from "./hit.js";
-import { byColour, colourOf, legend, nameOf, NONE } from "./colours.js";
+import { byColour, colourOf, legend, majorityClass, nameOf, NONE } from "./colours.js";
 
 /**
  * @typedef {object} MapData  what /api/map answers
@@ -172,6 +172,8 @@ async function start(canvas) {
         const count = selected.size.toLocaleString();
         /** @type {HTMLElement} */ (document.getElementById("map-selected-count")).textContent = `${count} selected`;
         labelButton.textContent = `Label ${count} selected`;
+        const majority = majorityClass(codes(), selected);
+        if (majority >= 0) classSelect.value = String(data.classes[majority].id);
         const shown = [...selected].slice(0, GRID_SHOWN);
         /** @type {HTMLElement} */ (document.getElementById("map-grid")).replaceChildren(...shown.map(i => {
             const link = document.createElement("a");
@@ -179,7 +181,6 @@ async function start(canvas) {
             link.dataset.imageId = String(data.ids[i]);
             link.title = `image ${data.ids[i]} · ${nameOf(codes()[i], data.classes)}`;
             const image = document.createElement("img");
-            image.loading = "lazy";
             image.alt = link.title;
             image.src = `/images/${data.ids[i]}/thumb`;
             link.append(image);
