@@ -14,6 +14,7 @@ internal sealed class HangfireJobScheduler(IBackgroundJobClient client) : IJobSc
         JobKinds.Evaluate => client.Enqueue<ScheduledJobs>(j => j.EvaluateAsync(run.Id, CancellationToken.None)),
         JobKinds.Crawl => client.Enqueue<ScheduledJobs>(j => j.CrawlAsync(run.Id, CancellationToken.None)),
         JobKinds.Train => client.Enqueue<ScheduledJobs>(j => j.TrainAsync(run.Id, CancellationToken.None)),
+        JobKinds.Map => client.Enqueue<ScheduledJobs>(j => j.MapAsync(run.Id, CancellationToken.None)),
         _ => throw new ArgumentOutOfRangeException(nameof(run), run.Kind, "no job class handles this kind"),
     };
 }

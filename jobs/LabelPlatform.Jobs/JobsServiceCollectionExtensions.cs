@@ -91,6 +91,7 @@ public static class JobsServiceCollectionExtensions
         services.AddTransient<EvaluateJob>();
         services.AddTransient<CrawlJob>();
         services.AddTransient<TrainJob>();
+        services.AddTransient<MapJob>();
         services.AddTransient<ScheduledJobs>();
         return services;
     }

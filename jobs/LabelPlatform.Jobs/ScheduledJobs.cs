@@ -43,6 +43,11 @@ public sealed class ScheduledJobs(IServiceProvider services, JobRunService runs)
     public Task TrainAsync(long jobRunId, CancellationToken cancellationToken) =>
         RunAsync(jobRunId, () => services.GetRequiredService<TrainJob>().RunAsync(jobRunId, cancellationToken));
 
+    [AutomaticRetry(Attempts = 0)]
+    [JobDisplayName("Embedding map (job run {0})")]
+    public Task MapAsync(long jobRunId, CancellationToken cancellationToken) =>
+        RunAsync(jobRunId, () => services.GetRequiredService<MapJob>().RunAsync(jobRunId, cancellationToken));
+
     private async Task RunAsync(long jobRunId, Func<Task> job)
     {
         await job();

@@ -7,6 +7,7 @@ using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Maps;
 using LabelPlatform.Core.Outbound;
 using LabelPlatform.Core.Review;
 using LabelPlatform.Core.Search;
@@ -37,5 +38,6 @@ public static class CoreServiceCollectionExtensions
         .AddCrawling(configuration)
         .AddTraining()
         .AddLabelling()
-        .AddReviewDesk();
+        .AddReviewDesk()
+        .AddMaps(configuration);
 }

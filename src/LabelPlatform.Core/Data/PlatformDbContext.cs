@@ -5,6 +5,7 @@ using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Maps;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -34,6 +35,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<LabelVote> LabelVotes => Set<LabelVote>();
     public DbSet<FinalLabel> FinalLabels => Set<FinalLabel>();
     public DbSet<LabelLease> LabelLeases => Set<LabelLease>();
+    public DbSet<EmbeddingMap> EmbeddingMaps => Set<EmbeddingMap>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -18,6 +18,7 @@ public static class JobKinds
     public const string Evaluate = "evaluate";
     public const string Crawl = "crawl";
     public const string Train = "train";
+    public const string Map = "map";
 }
 
 /// <summary>

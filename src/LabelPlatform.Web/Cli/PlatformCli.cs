@@ -13,7 +13,7 @@ namespace LabelPlatform.Web.Cli;
 /// </summary>
 public static class PlatformCli
 {
-    private static readonly HashSet<string> Verbs = ["import", "embed", "search", "evaluate", "train", "splits", "models", "bench", "crawl", "--help", "-h", "-?", "help"];
+    private static readonly HashSet<string> Verbs = ["import", "embed", "search", "evaluate", "train", "splits", "models", "bench", "crawl", "map", "--help", "-h", "-?", "help"];
 
     public static bool IsCliInvocation(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -32,6 +32,7 @@ public static class PlatformCli
         root.Subcommands.Add(ModelsCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(CrawlCommand.Create(stdout, stderr, settings));
+        root.Subcommands.Add(MapCommand.Create(stdout, stderr, settings));
         if (args is ["help", .. var rest])
         {
             args = [.. rest, "--help"];

@@ -149,6 +149,7 @@ public static class PlatformHosting
         app.MapImageEndpoints();
         app.MapSearchApi();
         app.MapLabelApi();
+        app.MapMapApi();
         app.MapReviewApi();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapJobEndpoints();

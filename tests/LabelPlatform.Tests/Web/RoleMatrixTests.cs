@@ -68,6 +68,8 @@ public sealed class RoleMatrixFixture : IAsyncLifetime
         // An embed run already queued (never enqueued) for the dataset and model: the admin's "Compute embeddings"
         // gets it back, so the matrix starts no job behind its own back.
         await scope.ServiceProvider.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Embed, DatasetId, new EmbedParameters(ModelId), "matrix");
+        // Likewise a queued map run, which the admin's "Compute map" finds instead of starting one.
+        await scope.ServiceProvider.GetRequiredService<JobRunService>().CreateAsync(JobKinds.Map, DatasetId, new Core.Maps.MapParameters(ModelId), "matrix");
 
         // Two finished evaluation runs (made-up vectors, and the random baseline) for the report pages, run here.
         Evaluated = await EvaluationSeed.CreateAsync(Factory.Services, "matrix-eval", classes: 2);
@@ -151,6 +153,11 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Datasets/Details/{dataset}", Login, Ok, Ok, Ok),
         ("/Datasets/Rejected/{dataset}", Login, Ok, Ok, Ok),
         ("/Datasets/Rejected/{dataset}?handler=Csv", Login, Ok, Ok, Ok),
+        // The map colours by import labels, which labellers must not see: reviewers and admins only.
+        ("/Datasets/Map/{dataset}", Login, Forbidden, Ok, Ok),
+        ("/Datasets/Map/{dataset}?model={model}", Login, Forbidden, Ok, Ok),
+        // The fixture's dataset has no map: past authorisation the answer is "no map" (404).
+        ("/api/map/{dataset}?model={model}", "401", Forbidden, "404", "404"),
         ("/Images/Details/{image}", Login, Ok, Ok, Ok),
         ("/Label", Login, Ok, Ok, Ok),
         ("/Review", Login, Forbidden, Ok, Ok),
@@ -213,6 +220,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Datasets/Import?handler=Url&datasetId={dataset}", new() { ["Remote.Url"] = "not a url" }, Login, Forbidden, Ok),
         ("/Admin/Datasets/Import?handler=Upload&datasetId={dataset}", [], Login, Forbidden, Ok),
         ("/Admin/Datasets/Embed/{dataset}", new() { ["modelId"] = "{model}" }, Login, Forbidden, Redirect),
+        // Reviewers may open the map but not start its job; the admin gets the fixture's queued map run back.
+        ("/Datasets/Map/{dataset}?handler=Compute", new() { ["modelId"] = "{model}" }, Login, Forbidden, Redirect),
         ("/Admin/Jobs/Details/{run}?handler=Cancel", [], Login, Forbidden, Redirect),
         ("/Admin/Jobs/Details/{run}?handler=Resume", [], Login, Forbidden, Redirect),
         ("/Admin/Models?handler=Path", new() { ["FromPath.Path"] = "" }, Login, Forbidden, Ok),
