@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Browsing;
 using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
@@ -37,5 +38,6 @@ public static class CoreServiceCollectionExtensions
         .AddCrawling(configuration)
         .AddTraining()
         .AddLabelling()
-        .AddReviewDesk();
+        .AddReviewDesk()
+        .AddBrowsing();
 }
