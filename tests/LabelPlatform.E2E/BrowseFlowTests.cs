@@ -47,6 +47,7 @@ public sealed class BrowseFlowTests(BrowserFixture fixture, ITestOutputHelper ou
         }
 
         await Expect(browse.SelectedCount).ToHaveTextAsync("3 selected");
+        await Expect(Page.Locator("#delete")).ToHaveAttributeAsync("data-confirm", new System.Text.RegularExpressions.Regex("^Delete 3 image\\(s\\) and their files"));
         await Expect(browse.Tile(chosen[0])).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("selected"));
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts.ScreenshotDirectory, "browse-1280x800.png") });
         await browse.RelabelAsync("barrel");

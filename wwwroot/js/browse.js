@@ -17,6 +17,9 @@ function update() {
         all.indeterminate = selected > 0 && selected < list.length;
     }
     for (const b of list) b.closest(".browse-tile")?.classList.toggle("selected", b.checked);
+    // The delete confirmation states how many images go.
+    const del = /** @type {HTMLButtonElement | null} */ (document.getElementById("delete"));
+    if (del?.dataset.confirmTemplate) del.dataset.confirm = del.dataset.confirmTemplate.replace("{n}", String(selected));
 }
 
 all?.addEventListener("change", () => {
