@@ -1,3 +1,4 @@
+using LabelPlatform.Core.Browsing;
 using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
@@ -39,5 +40,6 @@ public static class CoreServiceCollectionExtensions
         .AddTraining()
         .AddLabelling()
         .AddReviewDesk()
-        .AddMaps(configuration);
+        .AddMaps(configuration)
+        .AddBrowsing();
 }

@@ -16,6 +16,7 @@ public static class DatasetsServiceCollectionExtensions
         services.AddSingleton<DatasetService>();
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<RejectionLog>();
+        services.AddSingleton<ImageDeletion>();
         return services;
     }
 }

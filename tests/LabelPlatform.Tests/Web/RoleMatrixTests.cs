@@ -158,6 +158,9 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Datasets/Map/{dataset}?model={model}", Login, Forbidden, Ok, Ok),
         // The fixture's dataset has no map: past authorisation the answer is "no map" (404).
         ("/api/map/{dataset}?model={model}", "401", Forbidden, "404", "404"),
+        ("/Datasets/Browse/{eval-dataset}", Login, Forbidden, Ok, Ok),
+        ("/Datasets/Browse/{eval-dataset}?sort=Similar&like={eval-image}&size=30&p=2", Login, Forbidden, Ok, Ok),
+        ("/Datasets/Browse/{eval-dataset}?sort=Disagreement&state=NoVotes&final=rejected&dup=only&host=x.example", Login, Forbidden, Ok, Ok),
         ("/Images/Details/{image}", Login, Ok, Ok, Ok),
         ("/Label", Login, Ok, Ok, Ok),
         ("/Review", Login, Forbidden, Ok, Ok),
@@ -263,6 +266,54 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Datasets/Labelling/{dataset}?handler=Rename", new() { ["Edit.NewName"] = "x" }, Login, Forbidden, Ok),
         ("/Admin/Datasets/Labelling/{dataset}?handler=DeleteClass", [], Login, Forbidden, Ok),
     ];
+
+    // The data browser's bulk actions (Reviewer and Admin): an empty selection answers with a redirect and its
+    // message, so nothing is decided, exported or deleted behind the matrix's back.
+    private static readonly (string Path, Dictionary<string, string> Form, string Anonymous, string Labeller, string Reviewer, string Admin)[] ReviewerHandlers =
+    [
+        ("/Datasets/Browse/{eval-dataset}?handler=Relabel", new() { ["ClassId"] = "{class-a}" }, Login, Forbidden, Redirect, Redirect),
+        ("/Datasets/Browse/{eval-dataset}?handler=Reject", [], Login, Forbidden, Redirect, Redirect),
+        ("/Datasets/Browse/{eval-dataset}?handler=Export", [], Login, Forbidden, Redirect, Redirect),
+        ("/Datasets/Browse/{eval-dataset}?handler=Delete", new() { ["Understand"] = "true" }, Login, Forbidden, Redirect, Redirect),
+    ];
+
+    public static TheoryData<int, string, string> ReviewerHandlerCases()
+    {
+        var data = new TheoryData<int, string, string>();
+        for (var i = 0; i < ReviewerHandlers.Length; i++)
+        {
+            var h = ReviewerHandlers[i];
+            data.Add(i, Anonymous, h.Anonymous);
+            data.Add(i, Labeller, h.Labeller);
+            data.Add(i, Reviewer, h.Reviewer);
+            data.Add(i, Admin, h.Admin);
+            data.Add(i, NoRole, Forbidden);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ReviewerHandlerCases))]
+    public async Task Reviewer_post_handler_with_antiforgery_token(int index, string role, string expected)
+    {
+        var handler = ReviewerHandlers[index];
+        var tokenPage = role == Anonymous ? "/Account/Login" : "/Account/Logout";
+        var form = handler.Form.ToDictionary(kv => kv.Key, kv => fixture.Expand(kv.Value));
+        AssertOutcome(expected, await fixture.Clients[role].PostFormAsync(fixture.Expand(handler.Path), form, tokenPage), $"POST {handler.Path} as {role}");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Reviewer_post_without_antiforgery_token_is_refused_with_400(int index)
+    {
+        var handler = ReviewerHandlers[index];
+        var form = new FormUrlEncodedContent(handler.Form.ToDictionary(kv => kv.Key, kv => fixture.Expand(kv.Value)));
+        Assert.Equal(HttpStatusCode.BadRequest, (await fixture.Clients[Admin].PostAsync(fixture.Expand(handler.Path), form)).StatusCode);
+    }
 
     // JSON POSTs of the review page, sent with the antiforgery header: an unknown image answers 404 (decide) or a
     // per-image error (bulk) once past authorisation, so nothing is decided behind the matrix's back.
