@@ -2,7 +2,7 @@ using Microsoft.Playwright;
 
 namespace LabelPlatform.E2E.Infrastructure;
 
-/// <summary>Where screenshots go so humans (and CI artifact uploads) can find them.</summary>
+/// <summary>Where screenshots and traces go so humans (and CI artifact uploads) can find them.</summary>
 public static class Artifacts
 {
     /// <summary>
@@ -29,6 +29,13 @@ public static class Artifacts
             Animations = ScreenshotAnimations.Disabled,
         });
         return path;
+    }
+
+    /// <summary>Where a failed test's Playwright trace (a zip) goes, beside the screenshots.</summary>
+    public static string TracePath(string name)
+    {
+        Directory.CreateDirectory(ScreenshotDirectory);
+        return Path.Combine(ScreenshotDirectory, Sanitize(name) + ".trace.zip");
     }
 
     private static string Sanitize(string name)

@@ -36,6 +36,9 @@ public abstract class E2ETest(BrowserFixture fixture, ITestOutputHelper output) 
         });
         _context.SetDefaultTimeout(DefaultTimeoutMs);
         _context.SetDefaultNavigationTimeout(DefaultTimeoutMs);
+        // Recorded for every test, written only when one fails: the DOM at each step, network and console, for
+        // `playwright show-trace` (or trace.playwright.dev) when the screenshot alone does not explain a failure.
+        await _context.Tracing.StartAsync(new TracingStartOptions { Snapshots = true, Sources = false, Screenshots = false });
         _page = await _context.NewPageAsync();
         _page.PageError += (_, error) => PageErrors.Add(error);
     }
@@ -61,8 +64,11 @@ public abstract class E2ETest(BrowserFixture fixture, ITestOutputHelper output) 
         catch (Exception)
         {
             await TryScreenshotAsync(testName);
+            await TryKeepTraceAsync(testName);
             throw;
         }
+
+        await TryDiscardTraceAsync();
     }
 
     /// <summary>Screenshot kept on success too, for people to look at the pages.</summary>
@@ -71,6 +77,32 @@ public abstract class E2ETest(BrowserFixture fixture, ITestOutputHelper output) 
         var path = await Artifacts.ScreenshotAsync(Page, name);
         output.WriteLine($"Screenshot: {path}");
         return path;
+    }
+
+    private async Task TryKeepTraceAsync(string testName)
+    {
+        try
+        {
+            var path = Artifacts.TracePath(GetType().Name + "." + testName);
+            await _context!.Tracing.StopAsync(new TracingStopOptions { Path = path });
+            output.WriteLine($"Trace of the failed test: {path} (open with `pwsh bin/Debug/net10.0/playwright.ps1 show-trace {path}` or trace.playwright.dev)");
+        }
+        catch (PlaywrightException ex)
+        {
+            output.WriteLine($"No trace for {testName}: {ex.Message}");
+        }
+    }
+
+    private async Task TryDiscardTraceAsync()
+    {
+        try
+        {
+            await _context!.Tracing.StopAsync();
+        }
+        catch (PlaywrightException)
+        {
+            // A context a test closed itself has no trace to stop; nothing to keep either way.
+        }
     }
 
     private async Task TryScreenshotAsync(string testName)
