@@ -4,7 +4,7 @@ namespace LabelPlatform.E2E.Pages;
 
 /// <summary>
 /// /Review/Queue/{datasetId}: the keyboard desk (one image, its votes, classes and nearest images, driven by
-/// review.js) above the page's list of images to decide, one form each.
+/// review/main.js) above the page's list of images to decide, one form each.
 /// </summary>
 public sealed class ReviewQueuePage(IPage page)
 {
