@@ -33,8 +33,9 @@ export function checkFile(file, maxBytes) {
 export function firstFile(data) {
     if (!data) return null;
     if (data.files && data.files.length > 0) return data.files[0];
-    for (const item of data.items ?? []) {
-        if (item.kind === "file") return item.getAsFile();
+    const items = data.items;
+    for (let i = 0; items && i < items.length; i++) {
+        if (items[i].kind === "file") return items[i].getAsFile();
     }
     return null;
 }
