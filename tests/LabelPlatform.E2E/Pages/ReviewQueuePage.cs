@@ -25,6 +25,17 @@ public sealed class ReviewQueuePage(IPage page)
     public ILocator Neighbours => page.Locator("#desk-neighbours .neighbour");
     public ILocator BulkAccept => page.Locator("#bulk-accept");
 
+    /// <summary>The desk's image viewer: data-zoom on the viewport, the toolbar's buttons by data-viewer.</summary>
+    public ImageViewer Viewer => new(page, "#desk-viewport", "#desk-image", "#desk-tools");
+
+    /// <summary>The bar a single reject waits on (Delete or Enter rejects, Esc cancels).</summary>
+    public ILocator RejectConfirm => page.Locator("#desk-confirm");
+    public ILocator RejectConfirmYes => RejectConfirm.Locator("[data-confirm-yes]");
+    public ILocator DeskReject => page.Locator("button[data-desk=reject]");
+
+    /// <summary>The list row's no-script reject button.</summary>
+    public ILocator RowReject(long imageId) => Item(imageId).Locator("button[name=\"Input.Reject\"]");
+
     public async Task GotoAsync(int datasetId, string queue = "consensus") => await page.GotoAsync($"/Review/Queue/{datasetId}?queue={queue}");
 
     public ILocator Item(long imageId) => page.Locator($".review-item[data-image-id=\"{imageId}\"]");
