@@ -22,7 +22,7 @@ public sealed class ImageViewerTests(BrowserFixture fixture, ITestOutputHelper o
     [Fact]
     public Task The_review_desk_image_zooms_pans_and_goes_full_screen_without_deciding() => RunAsync(async () =>
     {
-        var (datasetId, images) = await PrepareQueueAsync("rv-zoom");
+        var (datasetId, images) = await PrepareQueueAsync("rv-zoom", ["accordion", "airplanes", "barrel"]);
         await SignInReviewerAsync();
         var queue = new ReviewQueuePage(Page);
         await queue.GotoAsync(datasetId);
@@ -71,7 +71,7 @@ public sealed class ImageViewerTests(BrowserFixture fixture, ITestOutputHelper o
     [Fact]
     public Task A_single_reject_waits_for_a_confirmation_and_the_list_asks_once() => RunAsync(async () =>
     {
-        var (datasetId, images) = await PrepareQueueAsync("rv-conf");
+        var (datasetId, images) = await PrepareQueueAsync("rv-conf", ["anchor", "ant", "bass"]);
         await SignInReviewerAsync();
         var queue = new ReviewQueuePage(Page);
         var dialogs = new List<string>();
@@ -135,7 +135,7 @@ public sealed class ImageViewerTests(BrowserFixture fixture, ITestOutputHelper o
     [Fact]
     public Task The_image_page_zooms_pans_and_goes_full_screen() => RunAsync(async () =>
     {
-        var (_, images) = await PrepareQueueAsync("img-zoom");
+        var (_, images) = await PrepareQueueAsync("img-zoom", ["beaver", "binocular", "bonsai"]);
         await SignInReviewerAsync();
         var details = new ImageDetailsPage(Page);
         await details.GotoAsync(images[0]);
@@ -186,19 +186,23 @@ public sealed class ImageViewerTests(BrowserFixture fixture, ITestOutputHelper o
         return await scope.ServiceProvider.GetRequiredService<PlatformDbContext>().FinalLabels.CountAsync(f => f.DatasetId == datasetId);
     }
 
-    /// <summary>Two Caltech classes, overlap 2, two labellers disagree on five images: five in the "no consensus" queue.</summary>
-    private async Task<(int DatasetId, List<long> Images)> PrepareQueueAsync(string prefix)
+    /// <summary>
+    /// Three Caltech classes of six images; overlap 4, and four labellers vote the first class twice and the others once on
+    /// five images: no consensus (2 of 4), so five in the "no consensus" queue. Client ids per dataset: a repeated one
+    /// is a retry and saves nothing.
+    /// </summary>
+    private async Task<(int DatasetId, List<long> Images)> PrepareQueueAsync(string prefix, string[] classes)
     {
-        var (datasetId, _) = await Server.ImportCaltechAsync(prefix, ["accordion", "barrel"], 3);
+        var (datasetId, _) = await Server.ImportCaltechAsync(prefix, classes, 6);
         using var scope = Server.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         var classIds = await db.ImageClasses.Where(c => c.DatasetId == datasetId).ToDictionaryAsync(c => c.Name, c => c.Id);
         var images = await db.Images.Where(i => i.DatasetId == datasetId).OrderBy(i => i.Id).Select(i => i.Id).Take(5).ToListAsync();
         var labelling = Server.Services.GetRequiredService<LabellingService>();
-        await labelling.SaveSettingsAsync(datasetId, 2, 120, null, "e2e");
-        foreach (var (user, name) in new[] { ("v1", "accordion"), ("v2", "barrel") })
+        await labelling.SaveSettingsAsync(datasetId, 4, 120, null, "e2e");
+        foreach (var (user, name) in new[] { ("v1", classes[0]), ("v2", classes[0]), ("v3", classes[1]), ("v4", classes[2]) })
         {
-            await labelling.SubmitAsync(new SubmitRequest(datasetId, user, $"seed-{user}", "single", [.. images.Select(id => new LabelItem(id, LabelEventKind.Label, classIds[name]))]));
+            await labelling.SubmitAsync(new SubmitRequest(datasetId, user, $"seed-{user}-{datasetId}", "single", [.. images.Select(id => new LabelItem(id, LabelEventKind.Label, classIds[name]))]));
         }
 
         return (datasetId, images);
