@@ -91,6 +91,7 @@ public static class PlatformHosting
     {
         services.AddScoped<ArchiveUploadLimitsFilter>();
         services.AddScoped<ModelUploadLimitsFilter>();
+        services.AddScoped<QueryImageUploadLimitsFilter>();
         services.AddRazorPages(o =>
         {
             // Signed in: the home page (which tells a user without a role to ask for one) and signing out.
@@ -110,6 +111,8 @@ public static class PlatformHosting
                 model.Filters.Add(new ServiceFilterAttribute(typeof(ArchiveUploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
             o.Conventions.AddPageApplicationModelConvention("/Admin/Models/Index", model =>
                 model.Filters.Add(new ServiceFilterAttribute(typeof(ModelUploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
+            o.Conventions.AddPageApplicationModelConvention("/Search/Index", model =>
+                model.Filters.Add(new ServiceFilterAttribute(typeof(QueryImageUploadLimitsFilter)) { Order = UploadLimitsFilter.RunFirst }));
         });
         services.AddAntiforgery(o => o.Cookie.Name = "LabelPlatform.Antiforgery");
         return services;

@@ -72,3 +72,10 @@ internal sealed class ModelUploadLimitsFilter(IOptions<EmbeddingOptions> options
     protected override long Cap => options.Value.MaxModelBytes;
     protected override string Setting => "Embeddings:MaxModelBytes";
 }
+
+/// <summary>Query images on the search page: Images:MaxFileBytes, the cap every image is checked against.</summary>
+internal sealed class QueryImageUploadLimitsFilter(IOptions<LabelPlatform.Core.Images.ImageValidationOptions> options) : UploadLimitsFilter
+{
+    protected override long Cap => options.Value.MaxFileBytes;
+    protected override string Setting => "Images:MaxFileBytes";
+}

@@ -4,7 +4,7 @@ namespace LabelPlatform.E2E.Pages;
 
 /// <summary>
 /// /Review/Queue/{datasetId}: the keyboard desk (one image, its votes, classes and nearest images, driven by
-/// review.js) above the page's list of images to decide, one form each.
+/// review/main.js) above the page's list of images to decide, one form each.
 /// </summary>
 public sealed class ReviewQueuePage(IPage page)
 {
@@ -24,6 +24,17 @@ public sealed class ReviewQueuePage(IPage page)
     public ILocator Log => page.Locator("#desk-log li");
     public ILocator Neighbours => page.Locator("#desk-neighbours .neighbour");
     public ILocator BulkAccept => page.Locator("#bulk-accept");
+
+    /// <summary>The desk's image viewer: data-zoom on the viewport, the toolbar's buttons by data-viewer.</summary>
+    public ImageViewer Viewer => new(page, "#desk-viewport", "#desk-image", "#desk-tools");
+
+    /// <summary>The bar a single reject waits on (Delete or Enter rejects, Esc cancels).</summary>
+    public ILocator RejectConfirm => page.Locator("#desk-confirm");
+    public ILocator RejectConfirmYes => RejectConfirm.Locator("[data-confirm-yes]");
+    public ILocator DeskReject => page.Locator("button[data-desk=reject]");
+
+    /// <summary>The list row's no-script reject button.</summary>
+    public ILocator RowReject(long imageId) => Item(imageId).Locator("button[name=\"Input.Reject\"]");
 
     public async Task GotoAsync(int datasetId, string queue = "consensus") => await page.GotoAsync($"/Review/Queue/{datasetId}?queue={queue}");
 

@@ -2,7 +2,7 @@
 // One image at a time. What is shown and in what order is the Navigator's (pure, tested in node); this module
 // draws the image, its hints and suggestions, and turns the page's actions into submissions.
 import { Navigator } from "./navigator.js";
-import { Zoom } from "./zoom.js";
+import { Zoom } from "../viewer/zoom.js";
 
 /** @typedef {import("./main.js").Bench} Bench */
 /** @typedef {import("./main.js").Image} Image */

@@ -13,7 +13,7 @@ namespace LabelPlatform.Web.Pages.Review;
 /// <summary>
 /// The reviewer's queues for one dataset: images whose labellers did not agree, images whose human label disagrees
 /// with most of their nearest labelled neighbours, imported labels the nearest images disagree with, and identical
-/// files that arrived under other labels, paged (?p=N) through the whole queue. With script, review.js decides from
+/// files that arrived under other labels, paged (?p=N) through the whole queue. With script, review/main.js decides from
 /// the keyboard through /api/review without a reload; without it each decision is a form post (post-redirect-get)
 /// carrying the final-label version the reviewer saw and a client id rendered with the form (a resubmitted form
 /// changes nothing).
@@ -56,7 +56,7 @@ public class QueueModel(PlatformDbContext db, ReviewDesk desk, LabellingService 
     /// <summary>For the import queue: the leave-one-out run it was read from (null when the dataset has none).</summary>
     public LabelPlatform.Core.Review.SuspectSource? SuspectSource => Result.Source;
 
-    /// <summary>What review.js needs, as JSON in a data attribute (the Content-Security-Policy allows no inline script).</summary>
+    /// <summary>What review/main.js needs, as JSON in a data attribute (the Content-Security-Policy allows no inline script).</summary>
     public string ConfigJson { get; private set; } = "{}";
 
     public string PageLink(int p) => $"/Review/Queue/{DatasetId}?queue={Queue}&p={p}";

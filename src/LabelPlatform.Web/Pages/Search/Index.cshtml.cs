@@ -2,6 +2,7 @@ using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
+using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Search;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace LabelPlatform.Web.Pages.Search;
 
 /// <summary>Query by image: upload a file (POST) or follow "more like this" from a stored image (GET with imageId).</summary>
-public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchService search, GroundTruthService groundTruth) : PageModel
+public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchService search, GroundTruthService groundTruth, ImageValidator validator) : PageModel
 {
     public const string ImportPrefix = "import:";
     public const string LabelPrefix = "label:";
@@ -49,6 +50,12 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
     public SearchResponse? Results { get; private set; }
     public int MaxK => search.MaxK;
 
+    /// <summary>The largest query file (Images:MaxFileBytes): the page's script refuses larger ones before sending.</summary>
+    public long MaxUploadBytes => validator.Options.MaxFileBytes;
+
+    /// <summary>After an upload: the uploaded file's thumbnail as a data URL, shown beside its results.</summary>
+    public string? UploadPreview { get; private set; }
+
     public string MoreLikeThis(long imageId) => $"/Search?DatasetId={DatasetId}&ModelName={Uri.EscapeDataString(ModelName ?? "")}&K={K}&Only={Uri.EscapeDataString(Only ?? "")}&ImageId={imageId}";
 
     public async Task OnGetAsync(CancellationToken ct)
@@ -72,7 +79,14 @@ public class IndexModel(PlatformDbContext db, ModelRegistry models, SearchServic
         using var buffer = new MemoryStream();
         await Upload.CopyToAsync(buffer, ct);
         ImageId = null;
-        await RunAsync(null, buffer.ToArray(), ct);
+        var bytes = buffer.ToArray();
+        await RunAsync(null, bytes, ct);
+        if (Results is not null && validator.Check(bytes).Image is { } checkedImage)
+        {
+            // The search accepted the file, so it decodes: its thumbnail (a few KB of JPEG) goes into the page.
+            UploadPreview = "data:image/jpeg;base64," + Convert.ToBase64String(checkedImage.Thumbnail);
+        }
+
         return Page();
     }
 
