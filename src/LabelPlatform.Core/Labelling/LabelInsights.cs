@@ -68,6 +68,7 @@ public sealed class LabelInsights(
     ModelRegistry models,
     GroundTruthService groundTruth,
     LabellingService labelling,
+    LabelWriteGate writes,
     Images.ImageStore store,
     TimeProvider clock) : IDisposable
 {
@@ -445,7 +446,7 @@ public sealed class LabelInsights(
     /// </summary>
     internal async Task<Dictionary<long, int>> NeighbourLabelsAsync(int datasetId, bool withImport, CancellationToken cancellationToken)
     {
-        var generation = labelling.Generation(datasetId);
+        var generation = writes.Generation(datasetId);
         var now = clock.GetUtcNow();
         var key = (datasetId, withImport);
         if (_labels.TryGetValue(key, out var cached) && (cached.Generation == generation || now - cached.At < LabelCacheMaxAge))

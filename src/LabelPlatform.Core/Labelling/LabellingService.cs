@@ -42,26 +42,15 @@ public sealed record HistoryEntry(long EventId, DateTimeOffset At, string User, 
 
 /// <summary>
 /// The labelling workflow's writes: append-only events with idempotent submissions, undo, reviewer decisions with a
-/// concurrency token, and the queue (leases on images handed out). Every write runs in one SQLite IMMEDIATE
-/// transaction, so the events and their projections (votes, final labels, leases) never disagree.
+/// concurrency token, and the queue (leases on images handed out). Every write runs in a transaction of
+/// <see cref="LabelWriteGate"/>, so the events and their projections (votes, final labels, leases) never disagree.
 /// </summary>
-public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, TimeProvider clock) : IDisposable
+public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate gate, TimeProvider clock)
 {
     public const int MaxItemsPerSubmission = 500;
     public const int MaxClientIdLength = 64;
 
-    private readonly ConcurrentDictionary<int, long> _generations = new();
     private readonly ConcurrentDictionary<int, DateTimeOffset> _lastLeaseSweep = new();
-
-    /// <summary>
-    /// One labelling write transaction at a time in this process. SQLite has one writer anyway; waiting here is a
-    /// plain FIFO queue, while waiting in SQLite's busy handler sleeps in growing steps (1, 2, 5, 10 ... 100 ms),
-    /// which is what made the tail latency under 50 concurrent labellers.
-    /// </summary>
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
-
-    /// <summary>Goes up on every write to a dataset's labels; readers cache derived state against it.</summary>
-    public long Generation(int datasetId) => _generations.GetValueOrDefault(datasetId);
 
     public async Task<LabellingSettings> GetSettingsAsync(int datasetId, CancellationToken cancellationToken = default)
     {
@@ -104,7 +93,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         (row.Overlap, row.LeaseSeconds, row.ModelId, row.Order, row.ShowImportLabels, row.UpdatedAt, row.UpdatedBy) =
             (overlap, leaseSeconds, modelId, order, showImportLabels, clock.GetUtcNow(), user);
         await db.SaveChangesAsync(cancellationToken);
-        Bump(datasetId);
+        gate.Bump(datasetId);
     }
 
     /// <summary>
@@ -148,7 +137,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         var items = request.Items.Select(i => Normalise(i, taxonomy)).ToList();
         try
         {
-            await using var tx = await BeginAsync(db, cancellationToken);
+            await using var tx = await gate.BeginAsync(db, cancellationToken);
             await EnsureClassesStillExistAsync(db, request.DatasetId, items.Select(i => i.ClassId), cancellationToken);
             var now = clock.GetUtcNow();
             // Few statements while the write lock is held: the votes to update are read first, then the submission,
@@ -178,7 +167,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            Bump(request.DatasetId);
+            gate.Bump(request.DatasetId);
             return new SubmitResult(submission.Id, false, [.. events.Select(e => e.Id)], imageIds);
         }
         catch (DbUpdateException ex) when (IsUniqueViolation(ex))
@@ -209,7 +198,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
         try
         {
-            await using var tx = await BeginAsync(db, cancellationToken);
+            await using var tx = await gate.BeginAsync(db, cancellationToken);
             var undone = db.LabelEvents.Where(e => e.UserId == userId && e.UndoesEventId != null).Select(e => e.UndoesEventId!.Value);
             var standing = db.LabelEvents.Where(e => e.DatasetId == datasetId && e.UserId == userId && e.Kind <= LabelEventKind.Skip && !undone.Contains(e.Id));
             // Named: exactly that submission, so an undo from one tab never takes back what another tab did since.
@@ -275,7 +264,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            Bump(datasetId);
+            gate.Bump(datasetId);
             return new SubmitResult(submission.Id, false, [.. undos.Select(u => u.Id)], [.. undos.Select(u => u.ImageId)]);
         }
         catch (DbUpdateException ex) when (IsUniqueViolation(ex))
@@ -325,7 +314,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
 
         try
         {
-            await using var tx = await BeginAsync(db, cancellationToken);
+            await using var tx = await gate.BeginAsync(db, cancellationToken);
             await EnsureClassesStillExistAsync(db, request.DatasetId, [request.ClassId], cancellationToken);
             var row = await db.FinalLabels.FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken);
             if (row?.Version != request.ExpectedVersion)
@@ -354,7 +343,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             row.Version = (request.ExpectedVersion ?? 0) + 1;
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            Bump(request.DatasetId);
+            gate.Bump(request.DatasetId);
             return new ReviewResult(submission.Id, false, e.Id, row.Version);
         }
         catch (DbUpdateConcurrencyException)
@@ -413,7 +402,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             return [];
         }
 
-        await using var tx = await BeginAsync(db, cancellationToken);
+        await using var tx = await gate.BeginAsync(db, cancellationToken);
         var now = clock.GetUtcNow();
         var state = await Open(db, datasetId, userId, [], now).Where(x => all.Contains(x.Id)).ToDictionaryAsync(x => x.Id, cancellationToken);
         var picked = candidates.Where(id => state.TryGetValue(id, out var x) && (x.Mine || x.Votes + x.Others < overlap))
@@ -508,42 +497,6 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         var list = ids.Distinct().ToList();
         return await db.Users.Where(u => list.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, cancellationToken);
     }
-
-    public void Dispose() => _writeGate.Dispose();
-
-    private async Task<GatedTransaction> BeginAsync(PlatformDbContext db, CancellationToken cancellationToken)
-    {
-        await _writeGate.WaitAsync(cancellationToken);
-        try
-        {
-            // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, so reads inside see what they change.
-            return new GatedTransaction(await db.Database.BeginTransactionAsync(cancellationToken), _writeGate);
-        }
-        catch
-        {
-            _writeGate.Release();
-            throw;
-        }
-    }
-
-    private sealed class GatedTransaction(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, SemaphoreSlim gate) : IAsyncDisposable
-    {
-        public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await transaction.DisposeAsync();
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
-    }
-
-    private void Bump(int datasetId) => _generations.AddOrUpdate(datasetId, 1, (_, g) => g + 1);
 
     private static void CheckClientId(string clientId)
     {

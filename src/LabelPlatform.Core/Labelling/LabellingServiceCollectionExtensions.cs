@@ -7,6 +7,7 @@ public static class LabellingServiceCollectionExtensions
     /// <summary>Labelling boards, label submission and the insights built on them (settings are per dataset).</summary>
     public static IServiceCollection AddLabelling(this IServiceCollection services)
     {
+        services.AddSingleton<LabelWriteGate>();
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();

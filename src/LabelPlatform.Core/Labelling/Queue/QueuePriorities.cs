@@ -28,7 +28,7 @@ public sealed class QueuePlan(QueueOrder order, long[] ids, bool rotate)
 /// uncertainty order also when labels change (at most every <see cref="UncertaintyMaxAge"/>); the diversity order
 /// when images or vectors are added. Orders that need embeddings fall back to the random one without them.
 /// </summary>
-public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, LabelInsights insights,
+public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate writes, LabelInsights insights,
     Search.SearchService search, TimeProvider clock) : IDisposable
 {
     /// <summary>How many unlabelled images the uncertainty order ranks (each costs one neighbour search).</summary>
@@ -93,7 +93,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
         var count = await images.CountAsync(cancellationToken);
         var newest = await images.MaxAsync(i => (long?)i.Id, cancellationToken) ?? 0;
         var vectors = order == QueueOrder.Random ? 0 : await db.Embeddings.CountAsync(e => images.Any(i => i.Id == e.ImageId), cancellationToken);
-        var labels = order == QueueOrder.Uncertainty ? labelling.Generation(datasetId) : 0;
+        var labels = order == QueueOrder.Uncertainty ? writes.Generation(datasetId) : 0;
         return new PlanStamp(count, newest, vectors, labels);
     }
 
