@@ -69,6 +69,7 @@ public sealed class LabelInsights(
     GroundTruthService groundTruth,
     LabellingService labelling,
     LabelWriteGate writes,
+    LabellingSettingsService labellingSettings,
     Images.ImageStore store,
     TimeProvider clock) : IDisposable
 {
@@ -85,7 +86,7 @@ public sealed class LabelInsights(
     /// <summary>The model used for neighbours: the dataset's setting, else the one with most vectors of its images.</summary>
     public async Task<EmbeddingModel?> ModelAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        var settings = await labelling.GetSettingsAsync(datasetId, cancellationToken);
+        var settings = await labellingSettings.GetSettingsAsync(datasetId, cancellationToken);
         if (settings.ModelId is { } chosen)
         {
             return await models.FindByIdAsync(chosen, cancellationToken);
@@ -114,7 +115,7 @@ public sealed class LabelInsights(
             return [.. imageIds.Select(id => new ImageSuggestions(id, [], 0))];
         }
 
-        var labels = await NeighbourLabelsAsync(datasetId, withImport ?? (await labelling.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
+        var labels = await NeighbourLabelsAsync(datasetId, withImport ?? (await labellingSettings.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
         var names = await ClassNamesAsync(datasetId, cancellationToken);
         var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
         var vectors = await VectorsAsync(model.Id, imageIds, cancellationToken);

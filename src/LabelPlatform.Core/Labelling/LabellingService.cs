@@ -45,56 +45,12 @@ public sealed record HistoryEntry(long EventId, DateTimeOffset At, string User, 
 /// concurrency token, and the queue (leases on images handed out). Every write runs in a transaction of
 /// <see cref="LabelWriteGate"/>, so the events and their projections (votes, final labels, leases) never disagree.
 /// </summary>
-public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate gate, TimeProvider clock)
+public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate gate, LabellingSettingsService settingsService, TimeProvider clock)
 {
     public const int MaxItemsPerSubmission = 500;
     public const int MaxClientIdLength = 64;
 
     private readonly ConcurrentDictionary<int, DateTimeOffset> _lastLeaseSweep = new();
-
-    public async Task<LabellingSettings> GetSettingsAsync(int datasetId, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var settings = await db.LabellingSettings.AsNoTracking().FirstOrDefaultAsync(s => s.DatasetId == datasetId, cancellationToken);
-        if (settings is null && !await db.Datasets.AnyAsync(d => d.Id == datasetId, cancellationToken))
-        {
-            throw new LabellingException($"dataset {datasetId} does not exist", 404);
-        }
-
-        return settings ?? new LabellingSettings { DatasetId = datasetId };
-    }
-
-    public async Task SaveSettingsAsync(int datasetId, int overlap, int leaseSeconds, int? modelId, string user, Queue.QueueOrder order = Queue.QueueOrder.Random,
-        bool showImportLabels = false, CancellationToken cancellationToken = default)
-    {
-        if (overlap is < 1 or > LabellingSettings.MaxOverlap)
-        {
-            throw new LabellingException($"overlap must be between 1 and {LabellingSettings.MaxOverlap}");
-        }
-
-        if (leaseSeconds is < 10 or > 3600)
-        {
-            throw new LabellingException("the lease must be between 10 and 3600 seconds");
-        }
-
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.LabellingSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId, cancellationToken);
-        if (row is null)
-        {
-            row = new LabellingSettings { DatasetId = datasetId };
-            db.LabellingSettings.Add(row);
-        }
-
-        if (!Enum.IsDefined(order))
-        {
-            throw new LabellingException($"unknown queue order {(int)order}");
-        }
-
-        (row.Overlap, row.LeaseSeconds, row.ModelId, row.Order, row.ShowImportLabels, row.UpdatedAt, row.UpdatedBy) =
-            (overlap, leaseSeconds, modelId, order, showImportLabels, clock.GetUtcNow(), user);
-        await db.SaveChangesAsync(cancellationToken);
-        gate.Bump(datasetId);
-    }
 
     /// <summary>
     /// Appends one event per item and updates the labeller's votes. A client id seen before for this user returns the
@@ -372,7 +328,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     /// </summary>
     public async Task<IReadOnlyList<long>> LeaseAsync(int datasetId, string userId, IReadOnlyList<long> candidates, int count, CancellationToken cancellationToken = default)
     {
-        var settings = await GetSettingsAsync(datasetId, cancellationToken);
+        var settings = await settingsService.GetSettingsAsync(datasetId, cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
         return await LeaseAsync(db, datasetId, userId, settings, [.. candidates], [], count, cancellationToken);
@@ -384,7 +340,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     /// </summary>
     public async Task<List<long>> WithSlotAsync(int datasetId, string userId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken = default)
     {
-        var overlap = (await GetSettingsAsync(datasetId, cancellationToken)).Overlap;
+        var overlap = (await settingsService.GetSettingsAsync(datasetId, cancellationToken)).Overlap;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var ids = imageIds.ToList();
         var open = (await Open(db, datasetId, userId, [], clock.GetUtcNow()).Where(x => ids.Contains(x.Id) && (x.Mine || x.Votes + x.Others < overlap))

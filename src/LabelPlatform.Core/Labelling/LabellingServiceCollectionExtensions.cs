@@ -8,6 +8,7 @@ public static class LabellingServiceCollectionExtensions
     public static IServiceCollection AddLabelling(this IServiceCollection services)
     {
         services.AddSingleton<LabelWriteGate>();
+        services.AddSingleton<LabellingSettingsService>();
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();

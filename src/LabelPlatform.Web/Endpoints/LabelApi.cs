@@ -43,26 +43,26 @@ public static class LabelApi
 
     private static string UserId(HttpContext http) => http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed-in user without an id");
 
-    private static async Task<IResult> NextAsync(int datasetId, int? count, string? exclude, HttpContext http, LabelQueue queue, LabellingService labelling, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> NextAsync(int datasetId, int? count, string? exclude, HttpContext http, LabelQueue queue, LabellingSettingsService labellingSettings, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
     {
         var skip = (exclude ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => long.TryParse(s, out var v) ? v : 0).Where(v => v > 0).Take(500).ToList();
         var ids = await queue.NextAsync(datasetId, UserId(http), count ?? 1, skip, ct);
-        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, labelling, ct) });
+        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, labellingSettings, ct) });
     }
 
-    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabellingService labelling, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabellingSettingsService labellingSettings, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
     {
         var ids = await insights.ExpandAsync(datasetId, seed, UserId(http), Math.Clamp(count ?? 30, 1, 200), ct);
-        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, labelling, ct) });
+        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, labellingSettings, ct) });
     }
 
-    private static async Task<List<ImageDto>> DescribeAsync(int datasetId, IReadOnlyList<long> ids, PlatformDbContext db, LabelInsights insights, LabellingService labelling, CancellationToken ct)
+    private static async Task<List<ImageDto>> DescribeAsync(int datasetId, IReadOnlyList<long> ids, PlatformDbContext db, LabelInsights insights, LabellingSettingsService labellingSettings, CancellationToken ct)
     {
         var images = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && ids.Contains(i.Id))
             .Select(i => new { i.Id, i.Origin, i.Width, i.Height }).ToDictionaryAsync(i => i.Id, ct);
         var provenance = await db.ImageProvenance.AsNoTracking().Where(p => ids.Contains(p.ImageId))
             .Select(p => new { p.ImageId, p.AltText, p.PageTitle, p.PageUrl }).ToDictionaryAsync(p => p.ImageId, ct);
-        var showImportLabels = (await labelling.GetSettingsAsync(datasetId, ct)).ShowImportLabels;
+        var showImportLabels = (await labellingSettings.GetSettingsAsync(datasetId, ct)).ShowImportLabels;
         var suggestions = (await insights.SuggestAsync(datasetId, ids, withImport: showImportLabels, ct)).ToDictionary(s => s.ImageId);
         var classNames = showImportLabels ? [] : await db.ImageClasses.Where(c => c.DatasetId == datasetId).Select(c => c.Name).ToListAsync(ct);
         return [.. ids.Where(images.ContainsKey).Select(id =>

@@ -87,7 +87,7 @@ public class LabelQueueTests
         }
 
         var labelling = platform.Get<LabellingService>();
-        await labelling.SaveSettingsAsync(dataset.Id, overlap: 1, leaseSeconds: 60, modelId: null, "admin", QueueOrder.Uncertainty);
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(dataset.Id, overlap: 1, leaseSeconds: 60, modelId: null, "admin", QueueOrder.Uncertainty);
         for (var i = 0; i < 20; i++)
         {
             await labelling.SubmitAsync(new SubmitRequest(dataset.Id, "expert", $"e{i}", "single", [new LabelItem(ids[i], LabelEventKind.Label, classes[i < 10 ? "cats" : "dogs"])]));
@@ -109,9 +109,9 @@ public class LabelQueueTests
         var probe = data.ImageIds[0];
 
         var hidden = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
-        await labelling.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: true);
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: true);
         var shown = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
-        await labelling.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: false);
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: false);
         foreach (var id in data.ImageIds.Skip(1).Take(11))
         {
             await labelling.SubmitAsync(new SubmitRequest(data.DatasetId, "human", $"h{id}", "single", [new LabelItem(id, LabelEventKind.Label, data.ClassIds[1])]));

@@ -106,7 +106,7 @@ public class LabellingServiceTests
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 40);
         await using var _ = platform;
         var service = platform.Get<LabellingService>();
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
 
         // Forty labellers open the page together: each reads the same first free images before any lease is taken.
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -243,7 +243,7 @@ public class LabellingServiceTests
         var (platform, clock, data) = await StartAsync(classes: 1, perClass: 2);
         await using var _ = platform;
         var service = platform.Get<LabellingService>();
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
 
         var a = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "a", 1, []);
         var b = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "b", 1, []);
@@ -263,7 +263,7 @@ public class LabellingServiceTests
         await service.SubmitAsync(Label(data, "c", "c1", data.ImageIds[0], 0));
         await service.SubmitAsync(Label(data, "c", "c2", data.ImageIds[1], 0));
         Assert.Empty(await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "d", 2, []));
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 60, modelId: null, "admin");
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 60, modelId: null, "admin");
         Assert.Equal(data.ImageIds.Order(), (await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "d", 2, [])).Order());
         Assert.Empty(await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "c", 2, []));
     }
@@ -275,7 +275,7 @@ public class LabellingServiceTests
         await using var _ = platform;
         var service = platform.Get<LabellingService>();
         var insights = platform.Get<LabelInsights>();
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
         var seed = data.ImageIds[0];
 
         var a = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
@@ -338,7 +338,7 @@ public class LabellingServiceTests
         var insights = platform.Get<LabelInsights>();
         var service = platform.Get<LabellingService>();
         // Suggestions from import-labelled neighbours only where the dataset shows import labels.
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 120, modelId: null, "admin", showImportLabels: true);
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 120, modelId: null, "admin", showImportLabels: true);
 
         // The seeded vectors lean towards their class's axis: most neighbours of a class-b image are class b.
         var image = data.ImageIds[25];

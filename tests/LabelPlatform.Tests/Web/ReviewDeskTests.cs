@@ -141,7 +141,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
         var images = _data.ImageIds.Take(4).ToList();
         var labelling = _factory.Services.GetRequiredService<LabellingService>();
         // Overlap 4 and votes a, a, b, c: class a is ahead (the majority Enter accepts) but has no consensus (2 of 4).
-        await labelling.SaveSettingsAsync(_data.DatasetId, 4, 120, null, "test");
+        await _factory.Services.GetRequiredService<LabellingSettingsService>().SaveSettingsAsync(_data.DatasetId, 4, 120, null, "test");
         foreach (var (user, cls) in new[] { ("u1", 0), ("u2", 0), ("u3", 1), ("u4", 2) })
         {
             await labelling.SubmitAsync(new SubmitRequest(_data.DatasetId, user, $"bulk-{user}", "single", [.. images.Select(id => new LabelItem(id, LabelEventKind.Label, _data.ClassIds[cls]))]));

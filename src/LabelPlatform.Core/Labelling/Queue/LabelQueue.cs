@@ -8,7 +8,7 @@ namespace LabelPlatform.Core.Labelling.Queue;
 /// (<see cref="LabellingService.LeaseAsync(int, string, IReadOnlyList{long}, int, CancellationToken)"/> keeps two
 /// labellers off one slot).
 /// </summary>
-public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, QueuePriorities priorities, TimeProvider clock)
+public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, LabellingSettingsService labellingSettings, QueuePriorities priorities, TimeProvider clock)
 {
     public const int MaxCount = 50;
     private const int MaxNextRounds = 8, MaxCandidates = 400;
@@ -30,7 +30,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
             throw new LabellingException($"count must be between 1 and {MaxCount}");
         }
 
-        var settings = await labelling.GetSettingsAsync(datasetId, cancellationToken);
+        var settings = await labellingSettings.GetSettingsAsync(datasetId, cancellationToken);
         var plan = await priorities.PlanAsync(datasetId, settings.Order, cancellationToken);
         var start = plan.Rotate ? QueueOrdering.StartFor(datasetId, userId, plan.Ids.Count) : 0;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
