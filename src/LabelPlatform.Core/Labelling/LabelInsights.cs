@@ -67,7 +67,7 @@ public sealed class LabelInsights(
     SearchService search,
     ModelRegistry models,
     GroundTruthService groundTruth,
-    LabellingService labelling,
+    LabelLeases leases,
     LabelWriteGate writes,
     LabellingSettingsService labellingSettings,
     Images.ImageStore store,
@@ -164,14 +164,14 @@ public sealed class LabelInsights(
         {
             var hits = index.Search(vector, Math.Min(depth, VectorIndexLimits.MaxK), null, null).Select(h => h.Id).ToList();
             // A few spare candidates: one taken by someone else between this read and the lease is replaced, not lost.
-            result = [.. (await labelling.WithSlotAsync(datasetId, userId, hits, cancellationToken)).Take(count * 2)];
+            result = [.. (await leases.WithSlotAsync(datasetId, userId, hits, cancellationToken)).Take(count * 2)];
             if (result.Count >= count || depth >= index.Count || depth >= VectorIndexLimits.MaxK)
             {
                 break;
             }
         }
 
-        return [.. await labelling.LeaseAsync(datasetId, userId, result, count, cancellationToken)];
+        return [.. await leases.LeaseAsync(datasetId, userId, result, count, cancellationToken)];
     }
 
     /// <summary>Images that met the overlap without a majority and have no final label, oldest first.</summary>

@@ -9,6 +9,7 @@ public static class LabellingServiceCollectionExtensions
     {
         services.AddSingleton<LabelWriteGate>();
         services.AddSingleton<LabellingSettingsService>();
+        services.AddSingleton<LabelLeases>();
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();
