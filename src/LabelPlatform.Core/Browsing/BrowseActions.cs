@@ -76,7 +76,7 @@ public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts,
         var csv = new StringBuilder("id,sha256,origin,import_label,final_label\n");
         foreach (var i in images)
         {
-            var final = finals.TryGetValue(i.Id, out var f) ? LabelInsights.Describe(new LabelValue(f.ClassId, f.Rejected), names) : null;
+            var final = finals.TryGetValue(i.Id, out var f) ? LabelNames.Describe(new LabelValue(f.ClassId, f.Rejected), names) : null;
             var import = i.SourceClassId is { } c ? names.GetValueOrDefault(c) : null;
             csv.AppendJoin(',', CsvCell.Text(i.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), CsvCell.Text(i.Sha256), CsvCell.Text(i.Origin), CsvCell.Text(import), CsvCell.Text(final)).Append('\n');
         }

@@ -68,6 +68,7 @@ public sealed class LabelInsights(
     ModelRegistry models,
     GroundTruthService groundTruth,
     LabelLeases leases,
+    LabelNames labelNames,
     LabelWriteGate writes,
     LabellingSettingsService labellingSettings,
     Images.ImageStore store,
@@ -116,7 +117,7 @@ public sealed class LabelInsights(
         }
 
         var labels = await NeighbourLabelsAsync(datasetId, withImport ?? (await labellingSettings.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
-        var names = await ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
         var vectors = await VectorsAsync(model.Id, imageIds, cancellationToken);
         var result = new List<ImageSuggestions>();
@@ -179,10 +180,10 @@ public sealed class LabelInsights(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
-        var names = await ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var open = board.Images.Values.Where(i => i.Final is null && i.Consensus is null && i.Votes.Count >= board.Overlap).OrderBy(i => i.ImageId).Take(limit).ToList();
-        var users = await LabellingService.UserNamesAsync(db, open.SelectMany(i => i.Votes.Select(v => v.UserId)), cancellationToken);
-        return [.. open.Select(i => new NoConsensus(i.ImageId, [.. i.Votes.Select(v => (users.GetValueOrDefault(v.UserId, v.UserId), Describe(v.Value, names)))]))];
+        var users = await LabelNames.UserNamesAsync(db, open.SelectMany(i => i.Votes.Select(v => v.UserId)), cancellationToken);
+        return [.. open.Select(i => new NoConsensus(i.ImageId, [.. i.Votes.Select(v => (users.GetValueOrDefault(v.UserId, v.UserId), LabelNames.Describe(v.Value, names)))]))];
     }
 
     /// <summary>
@@ -199,7 +200,7 @@ public sealed class LabelInsights(
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
-        var names = await ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var labels = await NeighbourLabelsAsync(datasetId, withImport: true, cancellationToken); // reviewers weigh import labels too
         var candidates = board.Images.Values.Where(i => i.Final is null)
             .Select(i => (i.ImageId, Label: i.Consensus ?? Unanimous(i)))
@@ -217,7 +218,7 @@ public sealed class LabelInsights(
 
             var neighbours = index.Search(vector, Math.Min(SearchDepth, index.Count), null, id)
                 .Where(h => labels.ContainsKey(h.Id)).Take(SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
-            if (Disagreement.Judge(id, label!.Value, Describe(label.Value, names), neighbours, names) is { } disagreement)
+            if (Disagreement.Judge(id, label!.Value, LabelNames.Describe(label.Value, names), neighbours, names) is { } disagreement)
             {
                 result.Add(disagreement);
             }
@@ -237,7 +238,7 @@ public sealed class LabelInsights(
         var withVotes = board.Images.Values.Where(i => i.Votes.Count > 0).ToList();
         // Labellers: whoever has labelling events (a reviewer who only decided final labels is not one).
         var userIds = withVotes.SelectMany(i => i.Votes.Select(v => v.UserId)).Union(events.Where(e => e.Kind <= LabelEventKind.Undo).Select(e => e.UserId)).Distinct().Order(StringComparer.Ordinal).ToList();
-        var names = await LabellingService.UserNamesAsync(db, userIds, cancellationToken);
+        var names = await LabelNames.UserNamesAsync(db, userIds, cancellationToken);
 
         var imported = await db.Images.Where(i => i.DatasetId == datasetId && i.SourceClassId != null).Select(i => new { i.Id, i.SourceClassId })
             .ToDictionaryAsync(i => i.Id, i => i.SourceClassId!.Value, cancellationToken);
@@ -399,9 +400,9 @@ public sealed class LabelInsights(
             .Select(i => new { i.Id, i.Sha256, i.Format, i.Origin }).ToListAsync(cancellationToken);
         var finals = await db.FinalLabels.AsNoTracking().Where(f => f.DatasetId == datasetId).ToDictionaryAsync(f => f.ImageId, cancellationToken);
         var votes = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip).ToListAsync(cancellationToken);
-        var users = await LabellingService.UserNamesAsync(db, votes.Select(v => v.UserId).Concat(finals.Values.Select(f => f.DecidedBy)), cancellationToken);
+        var users = await LabelNames.UserNamesAsync(db, votes.Select(v => v.UserId).Concat(finals.Values.Select(f => f.DecidedBy)), cancellationToken);
         var votesOf = votes.GroupBy(v => v.ImageId).ToDictionary(g => g.Key, g => g.OrderBy(v => v.EventId)
-            .Select(v => new ExportVote(users.GetValueOrDefault(v.UserId, v.UserId), Describe(LabelValue.FromVote(v.Kind, v.ClassId)!.Value, names), v.UpdatedAt)).ToList());
+            .Select(v => new ExportVote(users.GetValueOrDefault(v.UserId, v.UserId), LabelNames.Describe(LabelValue.FromVote(v.Kind, v.ClassId)!.Value, names), v.UpdatedAt)).ToList());
         var board = await LabelBoard.LoadAsync(db, datasetId, cancellationToken);
         var rows = new List<ExportRow>();
         foreach (var i in images)
@@ -413,7 +414,7 @@ public sealed class LabelInsights(
             }
             else if (board.Images.TryGetValue(i.Id, out var b) && b.Consensus is { } c)
             {
-                rows.Add(new ExportRow(i.Id, i.Sha256, i.Format, i.Origin, Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes));
+                rows.Add(new ExportRow(i.Id, i.Sha256, i.Format, i.Origin, LabelNames.Describe(c, names), c.Rejected ? "rejected" : "consensus", null, imageVotes.Count > 0 ? imageVotes.Max(v => v.At) : null, imageVotes));
             }
             else if (state.ClassOf.TryGetValue(i.Id, out var cls))
             {
@@ -425,15 +426,6 @@ public sealed class LabelInsights(
     }
 
     public void Dispose() => _rebuildGate.Dispose();
-
-    public static string Describe(LabelValue value, IReadOnlyDictionary<int, string> names) =>
-        value.Rejected ? "rejected" : value.ClassId is { } c ? names.GetValueOrDefault(c, $"class {c}") : "noise";
-
-    public async Task<Dictionary<int, string>> ClassNamesAsync(int datasetId, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
-    }
 
     private static LabelValue? Unanimous(ImageLabels image) =>
         image.Votes.Count > 0 && image.Votes.All(v => v.Value == image.Votes[0].Value) ? image.Votes[0].Value : null;

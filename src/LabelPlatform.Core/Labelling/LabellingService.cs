@@ -325,7 +325,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         var rows = await db.LabelEvents.AsNoTracking().Where(e => e.ImageId == imageId).OrderBy(e => e.Id)
             .Join(db.LabelSubmissions, e => e.SubmissionId, s => s.Id, (e, s) => new { e, s.ClientId })
             .ToListAsync(cancellationToken);
-        var users = await UserNamesAsync(db, rows.Select(r => r.e.UserId), cancellationToken);
+        var users = await LabelNames.UserNamesAsync(db, rows.Select(r => r.e.UserId), cancellationToken);
         var classIds = rows.SelectMany(r => new[] { r.e.ClassId, r.e.SuggestedClassId }).OfType<int>().Distinct().ToList();
         var names = await db.ImageClasses.Where(c => classIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         return [.. rows.Select(r => new HistoryEntry(r.e.Id, r.e.CreatedAt, users.GetValueOrDefault(r.e.UserId, r.e.UserId), r.e.Kind,
@@ -346,12 +346,6 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             .GroupBy(e => (e.ImageId, e.UserId)).Select(g => g.MaxBy(e => e.Id)!)
             .Select(e => new LabelVote { ImageId = e.ImageId, UserId = e.UserId, DatasetId = datasetId, EventId = e.Id, Kind = e.Kind, ClassId = e.ClassId })
             .OrderBy(v => v.ImageId).ThenBy(v => v.UserId, StringComparer.Ordinal)];
-    }
-
-    internal static async Task<Dictionary<string, string>> UserNamesAsync(PlatformDbContext db, IEnumerable<string> ids, CancellationToken cancellationToken)
-    {
-        var list = ids.Distinct().ToList();
-        return await db.Users.Where(u => list.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, cancellationToken);
     }
 
     private static void CheckClientId(string clientId)
@@ -436,7 +430,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             return new LabelConflictException("The final label you changed has been removed since you loaded the page. Reload and decide again.", null);
         }
 
-        var who = (await UserNamesAsync(db, [current.DecidedBy], cancellationToken)).GetValueOrDefault(current.DecidedBy, current.DecidedBy);
+        var who = (await LabelNames.UserNamesAsync(db, [current.DecidedBy], cancellationToken)).GetValueOrDefault(current.DecidedBy, current.DecidedBy);
         var what = current.Rejected ? "rejected" : (await db.ImageClasses.Where(c => c.Id == current.ClassId).Select(c => c.Name).FirstOrDefaultAsync(cancellationToken)) ?? "?";
         return new LabelConflictException(
             $"{who} set the final label of this image to \"{what}\" at {current.DecidedAt:yyyy-MM-dd HH:mm:ss} UTC (version {current.Version}) after you loaded it. " +

@@ -10,6 +10,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabelWriteGate>();
         services.AddSingleton<LabellingSettingsService>();
         services.AddSingleton<LabelLeases>();
+        services.AddSingleton<LabelNames>();
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();

@@ -34,7 +34,7 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
 /// <see cref="LabellingService.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, ImportSuspectQueue importSuspects, LabellingService labelling, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelNames labelNames, ImportSuspectQueue importSuspects, LabellingService labelling, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -45,7 +45,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
     public async Task<ReviewQueuePage> PageAsync(int datasetId, string? queue, int page, CancellationToken cancellationToken = default)
     {
         queue = ReviewQueueNames.Normalise(queue);
-        var names = await insights.ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var hasModel = true;
         SuspectSource? source = null;
         List<Entry> entries;

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Images;
 
-public class DetailsModel(PlatformDbContext db, LabellingService labelling, LabelInsights insights) : PageModel
+public class DetailsModel(PlatformDbContext db, LabellingService labelling, LabelNames labelNames) : PageModel
 {
     public DatasetImage Image { get; private set; } = null!;
     public string DatasetName { get; private set; } = "";
@@ -46,7 +46,7 @@ public class DetailsModel(PlatformDbContext db, LabellingService labelling, Labe
         {
             var board = await LabelBoard.LoadAsync(db, image.DatasetId, ct);
             Human = board.Images.GetValueOrDefault(id);
-            ClassNames = await insights.ClassNamesAsync(image.DatasetId, ct);
+            ClassNames = await labelNames.ClassNamesAsync(image.DatasetId, ct);
             var ids = Human?.Votes.Select(v => v.UserId).ToList() ?? [];
             UserNames = await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, ct);
         }
