@@ -11,6 +11,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabellingSettingsService>();
         services.AddSingleton<LabelLeases>();
         services.AddSingleton<LabelNames>();
+        services.AddSingleton<LabelHistory>();
         services.AddSingleton<LabellingService>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();

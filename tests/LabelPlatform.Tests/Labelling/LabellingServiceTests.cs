@@ -195,7 +195,7 @@ public class LabellingServiceTests
         Assert.Equal((image, data.ClassIds[0]), (vote.ImageId, vote.ClassId));
         // 2 labels + 3 grid + 3 undos + 1 undo, nothing removed; and the projection is exactly the fold of the events.
         Assert.Equal(9, await db.LabelEvents.CountAsync());
-        var folded = await service.FoldVotesAsync(data.DatasetId);
+        var folded = await platform.Get<LabelHistory>().FoldVotesAsync(data.DatasetId);
         Assert.Equal(votes.Select(v => (v.ImageId, v.UserId, v.EventId, v.ClassId)), folded.Select(v => (v.ImageId, v.UserId, v.EventId, v.ClassId)));
         await Assert.ThrowsAsync<LabellingException>(() => service.UndoAsync(data.DatasetId, "u2", "nothing"));
     }

@@ -112,7 +112,7 @@ public sealed class DatasetClassesTests : IDisposable
         Assert.Equal(before.ClassOf, after.ClassOf);
         Assert.Equal("class-b renamed", after.Classes.Single(c => c.Id == seeded.ClassIds[1]).Name);
         Assert.NotEqual(before.Hash, after.Hash);
-        var history = await _factory.Services.GetRequiredService<LabellingService>().HistoryAsync(image);
+        var history = await _factory.Services.GetRequiredService<LabelHistory>().HistoryAsync(image);
         Assert.Equal("class-b renamed", Assert.Single(history).ClassName);
     }
 

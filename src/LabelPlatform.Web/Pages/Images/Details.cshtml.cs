@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Images;
 
-public class DetailsModel(PlatformDbContext db, LabellingService labelling, LabelNames labelNames) : PageModel
+public class DetailsModel(PlatformDbContext db, LabelHistory history, LabelNames labelNames) : PageModel
 {
     public DatasetImage Image { get; private set; } = null!;
     public string DatasetName { get; private set; } = "";
@@ -41,7 +41,7 @@ public class DetailsModel(PlatformDbContext db, LabellingService labelling, Labe
         IsNoise = image.SourceClass?.IsNoise == true;
         PreviousId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id < id).OrderByDescending(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
         NextId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id > id).OrderBy(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
-        History = await labelling.HistoryAsync(id, ct);
+        History = await history.HistoryAsync(id, ct);
         if (History.Count > 0)
         {
             var board = await LabelBoard.LoadAsync(db, image.DatasetId, ct);
