@@ -14,10 +14,10 @@ public sealed record BulkDecision(int Decided, int Repeated, IReadOnlyList<strin
 
 /// <summary>
 /// The browser's bulk actions on a selection, each through the service other callers use: review decisions through
-/// <see cref="LabellingService.SetFinalAsync"/> (one event per image, the version check included), deletion through
+/// <see cref="ReviewDecisions.SetFinalAsync"/> (one event per image, the version check included), deletion through
 /// <see cref="ImageDeletion"/>, and a CSV of the selection.
 /// </summary>
-public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, ImageDeletion deletion)
+public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts, ReviewDecisions decisions, ImageDeletion deletion)
 {
     /// <summary>Most images one post may act on: a browser page holds at most 240, and a bulk write holds the labelling lock per image.</summary>
     public const int MaxSelection = 500;
@@ -42,7 +42,7 @@ public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts,
         {
             try
             {
-                var result = await labelling.SetFinalAsync(new ReviewRequest(datasetId, id, userId, $"browse-{batch}-{action}-{id}", reject ? null : classId, reject, versions.GetValueOrDefault(id)), cancellationToken);
+                var result = await decisions.SetFinalAsync(new ReviewRequest(datasetId, id, userId, $"browse-{batch}-{action}-{id}", reject ? null : classId, reject, versions.GetValueOrDefault(id)), cancellationToken);
                 if (result.Duplicate)
                 {
                     repeated++;

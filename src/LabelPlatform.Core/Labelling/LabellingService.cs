@@ -1,20 +1,7 @@
 using LabelPlatform.Core.Data;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Core.Labelling;
-
-/// <summary>A request that cannot be carried out as asked (bad image, class or kind); maps to 400 or 404.</summary>
-public sealed class LabellingException(string message, int status = 400) : Exception(message)
-{
-    public int Status { get; } = status;
-}
-
-/// <summary>A reviewer's decision was based on a final label someone else has changed since; maps to 409.</summary>
-public sealed class LabelConflictException(string message, FinalLabel? current) : Exception(message)
-{
-    public FinalLabel? Current { get; } = current;
-}
 
 /// <summary>The suggestions shown with an image when the action was taken.</summary>
 public sealed record ShownSuggestions(IReadOnlyList<Suggestion> Items)
@@ -33,10 +20,6 @@ public sealed record SubmitRequest(int DatasetId, string UserId, string ClientId
 /// <summary>What a submission stored. <see cref="Duplicate"/>: this client id was seen before and nothing new was written.</summary>
 public sealed record SubmitResult(long SubmissionId, bool Duplicate, IReadOnlyList<long> EventIds, IReadOnlyList<long> ImageIds);
 
-public sealed record ReviewRequest(int DatasetId, long ImageId, string UserId, string ClientId, int? ClassId, bool Rejected, int? ExpectedVersion);
-
-public sealed record ReviewResult(long SubmissionId, bool Duplicate, long EventId, int Version);
-
 /// <summary>
 /// The labelling workflow's writes: append-only events with idempotent submissions, undo, reviewer decisions with a
 /// concurrency token, and the queue (leases on images handed out). Every write runs in a transaction of
@@ -45,7 +28,6 @@ public sealed record ReviewResult(long SubmissionId, bool Duplicate, long EventI
 public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate gate, TimeProvider clock)
 {
     public const int MaxItemsPerSubmission = 500;
-    public const int MaxClientIdLength = 64;
 
     /// <summary>
     /// Appends one event per item and updates the labeller's votes. A client id seen before for this user returns the
@@ -53,7 +35,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     /// </summary>
     public async Task<SubmitResult> SubmitAsync(SubmitRequest request, CancellationToken cancellationToken = default)
     {
-        CheckClientId(request.ClientId);
+        LabelWrites.CheckClientId(request.ClientId);
         if (request.Items.Count is 0 or > MaxItemsPerSubmission)
         {
             throw new LabellingException($"a submission holds 1 to {MaxItemsPerSubmission} items");
@@ -72,12 +54,12 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // One connection for the whole request: EF would otherwise open and close it (and run the pragmas) per query.
         await db.Database.OpenConnectionAsync(cancellationToken);
-        if (await StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
+        if (await LabelWrites.StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
         {
             return stored;
         }
 
-        var taxonomy = await TaxonomyAsync(db, request.DatasetId, cancellationToken);
+        var taxonomy = await LabelWrites.TaxonomyAsync(db, request.DatasetId, cancellationToken);
         var imageIds = request.Items.Select(i => i.ImageId).ToList();
         var found = await db.Images.Where(i => i.DatasetId == request.DatasetId && imageIds.Contains(i.Id)).CountAsync(cancellationToken);
         if (found != imageIds.Count)
@@ -89,7 +71,7 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         try
         {
             await using var tx = await gate.BeginAsync(db, cancellationToken);
-            await EnsureClassesStillExistAsync(db, request.DatasetId, items.Select(i => i.ClassId), cancellationToken);
+            await LabelWrites.EnsureClassesStillExistAsync(db, request.DatasetId, items.Select(i => i.ClassId), cancellationToken);
             var now = clock.GetUtcNow();
             // Few statements while the write lock is held: the votes to update are read first, then the submission,
             // its events and the votes are inserted or updated by one SaveChanges (linked by navigation, ids filled in).
@@ -121,11 +103,11 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             gate.Bump(request.DatasetId);
             return new SubmitResult(submission.Id, false, [.. events.Select(e => e.Id)], imageIds);
         }
-        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (LabelWrites.IsUniqueViolation(ex))
         {
             // The same client id committed by a concurrent request between our check and our insert.
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);
-            return await StoredAsync(again, request.UserId, request.ClientId, cancellationToken) ?? throw new InvalidOperationException("lost a submission race without a stored submission", ex);
+            return await LabelWrites.StoredAsync(again, request.UserId, request.ClientId, cancellationToken) ?? throw new InvalidOperationException("lost a submission race without a stored submission", ex);
         }
     }
 
@@ -140,9 +122,9 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
     /// this dataset, undoes nothing.</param>
     public async Task<SubmitResult> UndoAsync(int datasetId, string userId, string clientId, long? expectedSubmissionId = null, CancellationToken cancellationToken = default)
     {
-        CheckClientId(clientId);
+        LabelWrites.CheckClientId(clientId);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await StoredAsync(db, userId, clientId, cancellationToken) is { } stored)
+        if (await LabelWrites.StoredAsync(db, userId, clientId, cancellationToken) is { } stored)
         {
             return stored;
         }
@@ -218,140 +200,15 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             gate.Bump(datasetId);
             return new SubmitResult(submission.Id, false, [.. undos.Select(u => u.Id)], [.. undos.Select(u => u.ImageId)]);
         }
-        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (LabelWrites.IsUniqueViolation(ex))
         {
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);
-            return await StoredAsync(again, userId, clientId, cancellationToken) ?? throw new InvalidOperationException("lost an undo race without a stored submission", ex);
+            return await LabelWrites.StoredAsync(again, userId, clientId, cancellationToken) ?? throw new InvalidOperationException("lost an undo race without a stored submission", ex);
         }
-    }
-
-    /// <summary>
-    /// A reviewer sets an image's final label. <see cref="ReviewRequest.ExpectedVersion"/> is the version the reviewer
-    /// saw (null: there was none); if the final label has changed since, nothing is written and the caller gets a
-    /// <see cref="LabelConflictException"/> naming who changed it.
-    /// </summary>
-    public async Task<ReviewResult> SetFinalAsync(ReviewRequest request, CancellationToken cancellationToken = default)
-    {
-        CheckClientId(request.ClientId);
-        if (request.Rejected == (request.ClassId is not null))
-        {
-            throw new LabellingException("give either a class or reject");
-        }
-
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await StoredAsync(db, request.UserId, request.ClientId, cancellationToken) is { } stored)
-        {
-            // A client id is one action: reused for another image (or a label) it is a client bug, not a replay.
-            if (stored.ImageIds is not [var storedImage] || storedImage != request.ImageId
-                || !await db.LabelEvents.AnyAsync(e => e.Id == stored.EventIds[0] && e.Kind == LabelEventKind.Review, cancellationToken)
-                || await db.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken) is not { } final)
-            {
-                throw new LabellingException($"client id '{request.ClientId}' was already used for another action", 409);
-            }
-
-            return new ReviewResult(stored.SubmissionId, true, stored.EventIds[0], final.Version);
-        }
-
-        var taxonomy = await TaxonomyAsync(db, request.DatasetId, cancellationToken);
-        if (request.ClassId is { } c && !taxonomy.Classes.Contains(c))
-        {
-            throw new LabellingException($"class {c} is not a class of this dataset", 404);
-        }
-
-        if (!await db.Images.AnyAsync(i => i.Id == request.ImageId && i.DatasetId == request.DatasetId, cancellationToken))
-        {
-            throw new LabellingException($"image {request.ImageId} is not in this dataset", 404);
-        }
-
-        try
-        {
-            await using var tx = await gate.BeginAsync(db, cancellationToken);
-            await EnsureClassesStillExistAsync(db, request.DatasetId, [request.ClassId], cancellationToken);
-            var row = await db.FinalLabels.FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken);
-            if (row?.Version != request.ExpectedVersion)
-            {
-                throw await ConflictAsync(db, row, cancellationToken);
-            }
-
-            var now = clock.GetUtcNow();
-            var submission = new LabelSubmission { DatasetId = request.DatasetId, UserId = request.UserId, ClientId = request.ClientId, CreatedAt = now };
-            db.LabelSubmissions.Add(submission);
-            await db.SaveChangesAsync(cancellationToken);
-            var e = new LabelEvent
-            {
-                SubmissionId = submission.Id, DatasetId = request.DatasetId, ImageId = request.ImageId, UserId = request.UserId, Kind = LabelEventKind.Review,
-                ClassId = request.ClassId, Rejected = request.Rejected, Source = "review", CreatedAt = now,
-            };
-            db.LabelEvents.Add(e);
-            await db.SaveChangesAsync(cancellationToken);
-            if (row is null)
-            {
-                row = new FinalLabel { ImageId = request.ImageId, DatasetId = request.DatasetId, DecidedBy = request.UserId };
-                db.FinalLabels.Add(row);
-            }
-
-            (row.ClassId, row.Rejected, row.EventId, row.DecidedBy, row.DecidedAt) = (request.ClassId, request.Rejected, e.Id, request.UserId, now);
-            row.Version = (request.ExpectedVersion ?? 0) + 1;
-            await db.SaveChangesAsync(cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-            gate.Bump(request.DatasetId);
-            return new ReviewResult(submission.Id, false, e.Id, row.Version);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
-            throw await ConflictAsync(again, await again.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken), cancellationToken);
-        }
-        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
-        {
-            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
-            if (await StoredAsync(again, request.UserId, request.ClientId, cancellationToken) is { } same)
-            {
-                var final = await again.FinalLabels.AsNoTracking().FirstAsync(f => f.ImageId == request.ImageId, cancellationToken);
-                return new ReviewResult(same.SubmissionId, true, same.EventIds[0], final.Version);
-            }
-
-            // Two reviewers created the first final label at once: the later insert loses.
-            throw await ConflictAsync(again, await again.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken), cancellationToken);
-        }
-    }
-
-    private static void CheckClientId(string clientId)
-    {
-        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > MaxClientIdLength)
-        {
-            throw new LabellingException($"every submission needs a client id of 1 to {MaxClientIdLength} characters");
-        }
-    }
-
-    private sealed record Taxonomy(HashSet<int> Classes, int? NoiseClassId);
-
-    /// <summary>
-    /// The taxonomy is read before the write lock is taken, and an unused class may be deleted in between (see
-    /// DatasetService.DeleteClassAsync): checked again under the lock, so no event ever names a class that is gone.
-    /// </summary>
-    private static async Task EnsureClassesStillExistAsync(PlatformDbContext db, int datasetId, IEnumerable<int?> classIds, CancellationToken cancellationToken)
-    {
-        var wanted = classIds.OfType<int>().Distinct().ToList();
-        if (wanted.Count > 0 && await db.ImageClasses.CountAsync(c => c.DatasetId == datasetId && wanted.Contains(c.Id), cancellationToken) != wanted.Count)
-        {
-            throw new LabellingException("a class of this submission was deleted meanwhile: reload the page", 409);
-        }
-    }
-
-    private static async Task<Taxonomy> TaxonomyAsync(PlatformDbContext db, int datasetId, CancellationToken cancellationToken)
-    {
-        var classes = await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId).Select(c => new { c.Id, c.IsNoise }).ToListAsync(cancellationToken);
-        if (classes.Count == 0 && !await db.Datasets.AnyAsync(d => d.Id == datasetId, cancellationToken))
-        {
-            throw new LabellingException($"dataset {datasetId} does not exist", 404);
-        }
-
-        return new Taxonomy([.. classes.Select(c => c.Id)], classes.FirstOrDefault(c => c.IsNoise)?.Id);
     }
 
     /// <summary>Checks an item against the taxonomy; "noise" becomes the dataset's noise class when it has one.</summary>
-    private static LabelItem Normalise(LabelItem item, Taxonomy taxonomy)
+    private static LabelItem Normalise(LabelItem item, LabelWrites.Taxonomy taxonomy)
     {
         // Suggestions come from neighbours' labels, so they only name classes in use (never deletable): an unknown
         // one is a broken client, refused rather than stored as a dangling id.
@@ -378,33 +235,4 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
                 throw new LabellingException($"unknown action {item.Kind}");
         }
     }
-
-    private static async Task<SubmitResult?> StoredAsync(PlatformDbContext db, string userId, string clientId, CancellationToken cancellationToken)
-    {
-        var submission = await db.LabelSubmissions.AsNoTracking().Where(s => s.UserId == userId && s.ClientId == clientId).Select(s => (long?)s.Id).FirstOrDefaultAsync(cancellationToken);
-        if (submission is not { } id)
-        {
-            return null;
-        }
-
-        var events = await db.LabelEvents.AsNoTracking().Where(e => e.SubmissionId == id).OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId }).ToListAsync(cancellationToken);
-        return new SubmitResult(id, true, [.. events.Select(e => e.Id)], [.. events.Select(e => e.ImageId)]);
-    }
-
-    private static async Task<LabelConflictException> ConflictAsync(PlatformDbContext db, FinalLabel? current, CancellationToken cancellationToken)
-    {
-        if (current is null)
-        {
-            return new LabelConflictException("The final label you changed has been removed since you loaded the page. Reload and decide again.", null);
-        }
-
-        var who = (await LabelNames.UserNamesAsync(db, [current.DecidedBy], cancellationToken)).GetValueOrDefault(current.DecidedBy, current.DecidedBy);
-        var what = current.Rejected ? "rejected" : (await db.ImageClasses.Where(c => c.Id == current.ClassId).Select(c => c.Name).FirstOrDefaultAsync(cancellationToken)) ?? "?";
-        return new LabelConflictException(
-            $"{who} set the final label of this image to \"{what}\" at {current.DecidedAt:yyyy-MM-dd HH:mm:ss} UTC (version {current.Version}) after you loaded it. " +
-            "Nothing was saved: reload to see their decision, then decide again.", current);
-    }
-
-    private static bool IsUniqueViolation(DbUpdateException ex) =>
-        ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite && sqlite.Message.Contains("UNIQUE", StringComparison.Ordinal);
 }

@@ -13,6 +13,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabelNames>();
         services.AddSingleton<LabelHistory>();
         services.AddSingleton<LabellingService>();
+        services.AddSingleton<ReviewDecisions>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();
         services.AddSingleton<Queue.LabelQueue>();

@@ -32,9 +32,9 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// <summary>
 /// The reviewer's desk: every review queue a page at a time (no queue stops at its first screenful), each image with
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
-/// <see cref="LabellingService.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
+/// <see cref="ReviewDecisions.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelNames labelNames, ImportSuspectQueue importSuspects, LabellingService labelling, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -114,7 +114,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         {
             try
             {
-                var saved = await labelling.SetFinalAsync(new ReviewRequest(datasetId, item.ImageId, userId, item.ClientId, item.ClassId, false, item.ExpectedVersion), cancellationToken);
+                var saved = await decisions.SetFinalAsync(new ReviewRequest(datasetId, item.ImageId, userId, item.ClientId, item.ClassId, false, item.ExpectedVersion), cancellationToken);
                 results.Add(new BulkResult(item.ImageId, saved.Version, saved.Duplicate, null));
             }
             catch (LabelConflictException ex)

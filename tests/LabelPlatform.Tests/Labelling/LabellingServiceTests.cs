@@ -105,7 +105,6 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 40);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
 
         // Forty labellers open the page together: each reads the same first free images before any lease is taken.
@@ -157,12 +156,13 @@ public class LabellingServiceTests
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
         var service = platform.Get<LabellingService>();
-        await service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
+        var decisions = platform.Get<ReviewDecisions>();
+        await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
         await service.SubmitAsync(Label(data, "rev", "l-1", data.ImageIds[2], 0));
 
-        var otherImage = await Assert.ThrowsAsync<LabellingException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[1], "rev", "r-1", data.ClassIds[1], false, null)));
-        var aLabelsId = await Assert.ThrowsAsync<LabellingException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[2], "rev", "l-1", data.ClassIds[1], false, null)));
-        var replay = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
+        var otherImage = await Assert.ThrowsAsync<LabellingException>(() => decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[1], "rev", "r-1", data.ClassIds[1], false, null)));
+        var aLabelsId = await Assert.ThrowsAsync<LabellingException>(() => decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[2], "rev", "l-1", data.ClassIds[1], false, null)));
+        var replay = await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
 
         Assert.Equal((409, 409), (otherImage.Status, aLabelsId.Status));
         Assert.True(replay.Duplicate);
@@ -205,19 +205,19 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var decisions = platform.Get<ReviewDecisions>();
         var image = data.ImageIds[5];
 
-        var first = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-1", "r1", data.ClassIds[1], false, null));
+        var first = await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-1", "r1", data.ClassIds[1], false, null));
         // rev-2 loaded the page before rev-1 decided (saw no final label).
-        var conflict = await Assert.ThrowsAsync<LabelConflictException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r2", data.ClassIds[2], false, null)));
-        var second = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r3", data.ClassIds[2], false, first.Version));
+        var conflict = await Assert.ThrowsAsync<LabelConflictException>(() => decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r2", data.ClassIds[2], false, null)));
+        var second = await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r3", data.ClassIds[2], false, first.Version));
         // Two reviewers on version 2 at the same moment: exactly one wins.
         Task<bool> Race(string id) => Task.Run(async () =>
         {
             try
             {
-                await service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, $"rev-{id}", id, null, true, second.Version));
+                await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, $"rev-{id}", id, null, true, second.Version));
                 return true;
             }
             catch (LabelConflictException)
@@ -273,7 +273,6 @@ public class LabellingServiceTests
     {
         var (platform, clock, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
         var insights = platform.Get<LabelInsights>();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
         var seed = data.ImageIds[0];
@@ -304,6 +303,7 @@ public class LabellingServiceTests
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
         var service = platform.Get<LabellingService>();
+        var decisions = platform.Get<ReviewDecisions>();
         var truth = platform.Get<GroundTruthService>();
         var (agreed, tied, rejected) = (data.ImageIds[0], data.ImageIds[1], data.ImageIds[2]);
 
@@ -315,7 +315,7 @@ public class LabellingServiceTests
         await service.SubmitAsync(Label(data, "u1", "3", tied, 1));
         await service.SubmitAsync(Label(data, "u2", "4", tied, 2));
         var consensus = await truth.CurrentAsync(data.DatasetId);
-        await service.SetFinalAsync(new ReviewRequest(data.DatasetId, rejected, "rev", "5", null, true, null));
+        await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, rejected, "rev", "5", null, true, null));
         var reviewed = await truth.CurrentAsync(data.DatasetId);
 
         Assert.Equal(data.ClassIds[0], before.ClassOf[agreed]);

@@ -150,7 +150,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
         var page = await _factory.Services.GetRequiredService<ReviewDesk>().PageAsync(_data.DatasetId, ReviewQueueNames.Consensus, 1);
         Assert.All(page.Items, i => Assert.Equal(_data.ClassIds[0], i.Majority?.ClassId));
         // Another reviewer decides the last image first: the bulk accept's "no final label yet" is stale for it.
-        await labelling.SetFinalAsync(new ReviewRequest(_data.DatasetId, images[3], "other-reviewer", "first", _data.ClassIds[2], false, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, images[3], "other-reviewer", "first", _data.ClassIds[2], false, null));
         var (reviewer, token) = await ReviewerAsync();
 
         var response = await PostJsonAsync(reviewer, token, "bulk", new
@@ -174,7 +174,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
         var image = _data.ImageIds[5];
         var before = (await reviewer.GetFromJsonAsync<JsonElement>($"/api/review/{_data.DatasetId}/neighbours?imageId={image}&k=6")).GetProperty("neighbours").EnumerateArray().ToList();
         var nearest = before[0].GetProperty("imageId").GetInt64();
-        await _factory.Services.GetRequiredService<LabellingService>().SetFinalAsync(new ReviewRequest(_data.DatasetId, nearest, "someone", "n-1", null, true, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, nearest, "someone", "n-1", null, true, null));
 
         var after = (await reviewer.GetFromJsonAsync<JsonElement>($"/api/review/{_data.DatasetId}/neighbours?imageId={image}&k=6")).GetProperty("neighbours").EnumerateArray().ToList();
 
@@ -196,8 +196,8 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
                 [.. _data.ImageIds.Take(2).Select(id => new LabelItem(id, LabelEventKind.Label, _data.ClassIds[1]))]));
         }
 
-        await labelling.SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[2], "r", "f-1", _data.ClassIds[1], false, null));
-        await labelling.SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[3], "r", "f-2", null, true, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[2], "r", "f-1", _data.ClassIds[1], false, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[3], "r", "f-2", null, true, null));
         var (reviewer, _) = await ReviewerAsync();
 
         var html = await reviewer.GetStringAsync($"/Datasets/Details/{_data.DatasetId}");
