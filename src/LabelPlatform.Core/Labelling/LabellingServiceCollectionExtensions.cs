@@ -12,7 +12,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabelLeases>();
         services.AddSingleton<LabelNames>();
         services.AddSingleton<LabelHistory>();
-        services.AddSingleton<LabellingService>();
+        services.AddSingleton<LabelSubmissions>();
         services.AddSingleton<ReviewDecisions>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<Queue.QueuePriorities>();

@@ -74,7 +74,7 @@ public static class LabelApi
         })];
     }
 
-    private static async Task<IResult> SubmitAsync(int datasetId, SubmitDto body, HttpContext http, LabellingService labelling, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(int datasetId, SubmitDto body, HttpContext http, LabelSubmissions submissions, CancellationToken ct)
     {
         var items = new List<LabelItem>();
         foreach (var item in body.Items ?? [])
@@ -94,11 +94,11 @@ public static class LabelApi
         }
 
         var source = body.Source is { } src && Sources.Contains(src) ? src : "single";
-        return Results.Ok(ToDto(await labelling.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
+        return Results.Ok(ToDto(await submissions.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
     }
 
-    private static async Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabellingService labelling, CancellationToken ct) =>
-        Results.Ok(ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
+    private static async Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabelSubmissions submissions, CancellationToken ct) =>
+        Results.Ok(ToDto(await submissions.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
 
     private static ResultDto ToDto(SubmitResult r) => new(r.SubmissionId, r.Duplicate, r.EventIds, r.ImageIds);
 }

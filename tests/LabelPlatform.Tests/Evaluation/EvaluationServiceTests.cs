@@ -128,7 +128,7 @@ public class EvaluationServiceTests
         await using var platform = await CorePlatform.StartAsync();
         var seeded = await SeedAsync(platform);
         var service = platform.Get<EvaluationService>();
-        var labelling = platform.Get<LabellingService>();
+        var labelling = platform.Get<LabelSubmissions>();
         var decisions = platform.Get<ReviewDecisions>();
         var split = await service.GetOrCreateSplitAsync(seeded.DatasetId, null, SplitProtocols.LeaveOneOut, 0, "test");
         var request = new EvaluationRequest { DatasetId = seeded.DatasetId, SplitId = split.Id, ModelId = seeded.ModelId, Ks = [5], MainK = 5 };

@@ -86,7 +86,7 @@ public class LabelQueueTests
             ids = [.. images.Select(i => i.Id)];
         }
 
-        var labelling = platform.Get<LabellingService>();
+        var labelling = platform.Get<LabelSubmissions>();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(dataset.Id, overlap: 1, leaseSeconds: 60, modelId: null, "admin", QueueOrder.Uncertainty);
         for (var i = 0; i < 20; i++)
         {
@@ -105,7 +105,7 @@ public class LabelQueueTests
         await using var platform = await CorePlatform.StartAsync(configure: s => s.AddSingleton<TimeProvider>(clock));
         var data = await EvaluationSeed.CreateAsync(platform.Services, "hidden", classes: 3, perClass: 12);
         var insights = platform.Get<LabelInsights>();
-        var labelling = platform.Get<LabellingService>();
+        var labelling = platform.Get<LabelSubmissions>();
         var probe = data.ImageIds[0];
 
         var hidden = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();

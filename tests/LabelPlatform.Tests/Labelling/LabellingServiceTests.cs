@@ -33,7 +33,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
 
         var first = await service.SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0));
         var again = await service.SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0));
@@ -58,7 +58,7 @@ public class LabellingServiceTests
         await using var _ = platform;
         var shown = new ShownSuggestions([new Suggestion(data.ClassIds[0], "class-a", 0.6, 6), new Suggestion(987_654, "made up", 0.4, 4)]);
 
-        var refused = await Assert.ThrowsAsync<LabellingException>(() => platform.Get<LabellingService>().SubmitAsync(
+        var refused = await Assert.ThrowsAsync<LabellingException>(() => platform.Get<LabelSubmissions>().SubmitAsync(
             new SubmitRequest(data.DatasetId, "u1", "c-1", "single", [new LabelItem(data.ImageIds[0], LabelEventKind.Label, data.ClassIds[0], shown)])));
 
         Assert.Contains("suggestion class 987654 is not a class of this dataset", refused.Message, StringComparison.Ordinal);
@@ -82,7 +82,7 @@ public class LabellingServiceTests
             await begin.ExecuteNonQueryAsync();
         }
 
-        var submit = Task.Run(() => platform.Get<LabellingService>().SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0) with
+        var submit = Task.Run(() => platform.Get<LabelSubmissions>().SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0) with
         {
             Items = [new LabelItem(data.ImageIds[0], LabelEventKind.Label, spare)],
         }));
@@ -128,7 +128,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         // Tab 1 labels image 0; tab 2 then labels image 1; tab 1's undo (or the action log's undo of an older entry)
         // means image 0, never tab 2's later label.
         var tab1 = await service.SubmitAsync(Label(data, "u1", "t1", data.ImageIds[0], 0));
@@ -155,7 +155,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var decisions = platform.Get<ReviewDecisions>();
         await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
         await service.SubmitAsync(Label(data, "rev", "l-1", data.ImageIds[2], 0));
@@ -174,7 +174,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var image = data.ImageIds[0];
 
         await service.SubmitAsync(Label(data, "u1", "a", image, 0));
@@ -242,7 +242,7 @@ public class LabellingServiceTests
     {
         var (platform, clock, data) = await StartAsync(classes: 1, perClass: 2);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
 
         var a = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "a", 1, []);
@@ -302,7 +302,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var decisions = platform.Get<ReviewDecisions>();
         var truth = platform.Get<GroundTruthService>();
         var (agreed, tied, rejected) = (data.ImageIds[0], data.ImageIds[1], data.ImageIds[2]);
@@ -336,7 +336,7 @@ public class LabellingServiceTests
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
         var insights = platform.Get<LabelInsights>();
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         // Suggestions from import-labelled neighbours only where the dataset shows import labels.
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 120, modelId: null, "admin", showImportLabels: true);
 
@@ -365,7 +365,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var (odd, fine) = (data.ImageIds[0], data.ImageIds[1]);
         // Both class-a images get a consensus: one says b (its neighbours lean a), the other says a.
         foreach (var user in new[] { "u1", "u2" })
@@ -386,7 +386,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 2, perClass: 10);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var insights = platform.Get<LabelInsights>();
         // u1: a a b b, u2: a b b b on four images. By hand: po = 3/4; u1 marginals a 1/2, b 1/2; u2 a 1/4, b 3/4;
         // pe = 1/2 * 1/4 + 1/2 * 3/4 = 1/2; Cohen's kappa = (0.75 - 0.5) / 0.5 = 0.5. Fleiss over the same four

@@ -38,7 +38,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     /// <summary>Labellers "u1" and "u2" vote class 0 and class 1 on the images: without a majority, all go to review.</summary>
     private async Task SplitVotesAsync(IReadOnlyList<long> images, string prefix = "split")
     {
-        var labelling = _factory.Services.GetRequiredService<LabellingService>();
+        var labelling = _factory.Services.GetRequiredService<LabelSubmissions>();
         foreach (var (user, cls) in new[] { ("u1", 0), ("u2", 1) })
         {
             await labelling.SubmitAsync(new SubmitRequest(_data.DatasetId, user, $"{prefix}-{user}", "single",
@@ -139,7 +139,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     public async Task A_bulk_accept_saves_each_majority_and_reports_the_one_that_conflicts()
     {
         var images = _data.ImageIds.Take(4).ToList();
-        var labelling = _factory.Services.GetRequiredService<LabellingService>();
+        var labelling = _factory.Services.GetRequiredService<LabelSubmissions>();
         // Overlap 4 and votes a, a, b, c: class a is ahead (the majority Enter accepts) but has no consensus (2 of 4).
         await _factory.Services.GetRequiredService<LabellingSettingsService>().SaveSettingsAsync(_data.DatasetId, 4, 120, null, "test");
         foreach (var (user, cls) in new[] { ("u1", 0), ("u2", 0), ("u3", 1), ("u4", 2) })
@@ -188,7 +188,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     [Fact]
     public async Task The_dataset_page_counts_human_labels_per_class_and_links_the_review_queue()
     {
-        var labelling = _factory.Services.GetRequiredService<LabellingService>();
+        var labelling = _factory.Services.GetRequiredService<LabelSubmissions>();
         // Two images agreed on class b (consensus), one decided class b by a reviewer, one rejected.
         foreach (var user in new[] { "u1", "u2" })
         {

@@ -21,11 +21,10 @@ public sealed record SubmitRequest(int DatasetId, string UserId, string ClientId
 public sealed record SubmitResult(long SubmissionId, bool Duplicate, IReadOnlyList<long> EventIds, IReadOnlyList<long> ImageIds);
 
 /// <summary>
-/// The labelling workflow's writes: append-only events with idempotent submissions, undo, reviewer decisions with a
-/// concurrency token, and the queue (leases on images handed out). Every write runs in a transaction of
-/// <see cref="LabelWriteGate"/>, so the events and their projections (votes, final labels, leases) never disagree.
+/// Labellers' writes: append-only events with idempotent submissions, and undo of any standing submission. Each runs
+/// in a transaction of <see cref="LabelWriteGate"/>, so the events and their projections (votes, leases) never disagree.
 /// </summary>
-public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate gate, TimeProvider clock)
+public sealed class LabelSubmissions(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate gate, TimeProvider clock)
 {
     public const int MaxItemsPerSubmission = 500;
 
