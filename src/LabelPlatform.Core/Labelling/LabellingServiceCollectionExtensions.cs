@@ -15,6 +15,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabelSubmissions>();
         services.AddSingleton<ReviewDecisions>();
         services.AddSingleton<LabelInsights>();
+        services.AddSingleton<LabelAgreement>();
         services.AddSingleton<Queue.QueuePriorities>();
         services.AddSingleton<Queue.LabelQueue>();
         return services;

@@ -345,7 +345,7 @@ public class LabellingServiceTests
         var suggestions = Assert.Single(await insights.SuggestAsync(data.DatasetId, [image]));
         await service.SubmitAsync(new SubmitRequest(data.DatasetId, "u1", "s1", "single",
             [new LabelItem(image, LabelEventKind.Label, suggestions.Items[0].ClassId, new ShownSuggestions(suggestions.Items))]));
-        var stats = await insights.AgreementAsync(data.DatasetId);
+        var stats = await platform.Get<LabelAgreement>().AgreementAsync(data.DatasetId);
 
         Assert.Equal(LabelInsights.SuggestionNeighbours, suggestions.NeighboursUsed);
         Assert.InRange(suggestions.Items.Count, 1, 3);
@@ -398,7 +398,7 @@ public class LabellingServiceTests
             await service.SubmitAsync(Label(data, "u2", $"u2-{i}", data.ImageIds[i], u2[i]));
         }
 
-        var report = await insights.AgreementAsync(data.DatasetId);
+        var report = await platform.Get<LabelAgreement>().AgreementAsync(data.DatasetId);
         var open = await insights.NoConsensusAsync(data.DatasetId, 10);
 
         var pair = Assert.Single(report.Pairs);
