@@ -22,7 +22,7 @@ public sealed record BrowseFacets(IReadOnlyList<(int Id, string Name)> Classes, 
 /// one image or by model disagreement. Columns SQL can judge are filtered there; human labels come from one
 /// <see cref="LabelBoard"/> read and are judged in memory, which is one pass over the dataset's rows per page.
 /// </summary>
-public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelNames labelNames, SearchService search)
+public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search)
 {
     private sealed record Row(long Id, int? SourceClassId, long? NearDuplicateOfId, string? Host);
 
@@ -68,7 +68,7 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
         var labellers = voters.Select(u => (Id: u, Name: users.GetValueOrDefault(u, u))).OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase).ToList();
         var origins = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && i.Source == ImageSource.Crawl).Select(i => i.Origin).ToListAsync(cancellationToken);
         var hosts = origins.Select(BrowseFilter.HostOf).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return new BrowseFacets(classes, labellers, hosts, await insights.ModelAsync(datasetId, cancellationToken) is not null);
+        return new BrowseFacets(classes, labellers, hosts, await neighbourLabels.ModelAsync(datasetId, cancellationToken) is not null);
     }
 
     /// <summary>The dataset's rows after the filters SQL can judge (import label, near duplicate, crawled), then the host.</summary>
@@ -142,7 +142,7 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
             return (ids, [], null);
         }
 
-        var model = await insights.ModelAsync(datasetId, cancellationToken);
+        var model = await neighbourLabels.ModelAsync(datasetId, cancellationToken);
         if (model is null)
         {
             return (ids, [], "This dataset has no embeddings yet: sorted by id.");

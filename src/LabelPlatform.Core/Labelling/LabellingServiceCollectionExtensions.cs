@@ -14,6 +14,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabelHistory>();
         services.AddSingleton<LabelSubmissions>();
         services.AddSingleton<ReviewDecisions>();
+        services.AddSingleton<NeighbourLabels>();
         services.AddSingleton<LabelInsights>();
         services.AddSingleton<LabelAgreement>();
         services.AddSingleton<Queue.QueuePriorities>();

@@ -34,7 +34,7 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
 /// <see cref="ReviewDecisions.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -52,7 +52,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         switch (queue)
         {
             case ReviewQueueNames.Knn:
-                hasModel = await insights.ModelAsync(datasetId, cancellationToken) is not null;
+                hasModel = await neighbourLabels.ModelAsync(datasetId, cancellationToken) is not null;
                 entries = [.. (await insights.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select(d => new Entry(d.ImageId, [],
                     $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
                     Quick(d.Label.ClassId, d.NeighbourClassId), d.Label.ClassId is { } c ? (c, "the labellers' label") : null))];

@@ -13,14 +13,14 @@ namespace LabelPlatform.Core.Review;
 public sealed record NeighbourLabel(long ImageId, float Score, string? Label, string Source);
 
 /// <summary>What the reviewer sees beside an image: its nearest images and their current labels, human ones first.</summary>
-public sealed class ReviewNeighbours(IDbContextFactory<PlatformDbContext> contexts, SearchService search, LabelInsights insights, LabelNames labelNames)
+public sealed class ReviewNeighbours(IDbContextFactory<PlatformDbContext> contexts, SearchService search, NeighbourLabels neighbourLabels, LabelNames labelNames)
 {
     public const int MaxK = 24;
 
     /// <summary>Null when the dataset has no embeddings; empty when this image has no vector yet (nothing is computed here).</summary>
     public async Task<IReadOnlyList<NeighbourLabel>?> FindAsync(int datasetId, long imageId, int k, CancellationToken cancellationToken = default)
     {
-        var model = await insights.ModelAsync(datasetId, cancellationToken);
+        var model = await neighbourLabels.ModelAsync(datasetId, cancellationToken);
         if (model is null)
         {
             return null;
