@@ -4,8 +4,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Core.Labelling;
 
-public sealed record ImageSuggestions(long ImageId, IReadOnlyList<Suggestion> Items, int NeighboursUsed);
-
 public sealed record Disagreement(long ImageId, LabelValue Label, string LabelName, int NeighbourClassId, string NeighbourClassName, double NeighbourShare, double LabelShare)
 {
     /// <summary>
@@ -41,46 +39,8 @@ public sealed class LabelInsights(
     SearchService search,
     NeighbourLabels neighbourLabels,
     LabelLeases leases,
-    LabelNames labelNames,
-    LabellingSettingsService labellingSettings)
+    LabelNames labelNames)
 {
-    public const int SuggestionNeighbours = 10;
-    private const int SearchDepth = 64;
-
-    /// <summary>Top-3 classes among each image's <see cref="SuggestionNeighbours"/> nearest labelled neighbours; confidence = votes / neighbours.</summary>
-    /// <param name="withImport">Whether import labels vote; null: as the dataset's settings show them to labellers (reviewers pass true).</param>
-    public async Task<List<ImageSuggestions>> SuggestAsync(int datasetId, IReadOnlyList<long> imageIds, bool? withImport = null, CancellationToken cancellationToken = default)
-    {
-        var model = await neighbourLabels.ModelAsync(datasetId, cancellationToken);
-        if (model is null || imageIds.Count == 0)
-        {
-            return [.. imageIds.Select(id => new ImageSuggestions(id, [], 0))];
-        }
-
-        var labels = await neighbourLabels.LabelsAsync(datasetId, withImport ?? (await labellingSettings.GetSettingsAsync(datasetId, cancellationToken)).ShowImportLabels, cancellationToken);
-        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
-        var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
-        var vectors = await neighbourLabels.VectorsAsync(model.Id, imageIds, cancellationToken);
-        var result = new List<ImageSuggestions>();
-        foreach (var id in imageIds)
-        {
-            if (!vectors.TryGetValue(id, out var vector) || index.Count < 2)
-            {
-                result.Add(new ImageSuggestions(id, [], 0));
-                continue;
-            }
-
-            var neighbours = index.Search(vector, Math.Min(SearchDepth, index.Count), null, id)
-                .Where(h => labels.ContainsKey(h.Id)).Take(SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
-            var top = neighbours.GroupBy(c => c).Select(g => (Class: g.Key, Votes: g.Count()))
-                .OrderByDescending(g => g.Votes).ThenBy(g => neighbours.IndexOf(g.Class)).Take(3)
-                .Select(g => new Suggestion(g.Class, names.GetValueOrDefault(g.Class, "?"), Math.Round(g.Votes / (double)neighbours.Count, 3), g.Votes)).ToList();
-            result.Add(new ImageSuggestions(id, top, neighbours.Count));
-        }
-
-        return result;
-    }
-
     /// <summary>
     /// Grid expansion: the seed's nearest images, most similar first, that still need a vote from this labeller
     /// (no vote of theirs, no final label, fewer votes and other labellers' leases than the overlap), leased to them
@@ -157,8 +117,8 @@ public sealed class LabelInsights(
                 continue;
             }
 
-            var neighbours = index.Search(vector, Math.Min(SearchDepth, index.Count), null, id)
-                .Where(h => labels.ContainsKey(h.Id)).Take(SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
+            var neighbours = index.Search(vector, Math.Min(LabelSuggestions.SearchDepth, index.Count), null, id)
+                .Where(h => labels.ContainsKey(h.Id)).Take(LabelSuggestions.SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
             if (Disagreement.Judge(id, label!.Value, LabelNames.Describe(label.Value, names), neighbours, names) is { } disagreement)
             {
                 result.Add(disagreement);

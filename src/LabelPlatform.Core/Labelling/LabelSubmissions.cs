@@ -11,8 +11,6 @@ public sealed record ShownSuggestions(IReadOnlyList<Suggestion> Items)
     public string Encode() => string.Join(';', Items.Select(s => FormattableString.Invariant($"{s.ClassId}:{s.Confidence:0.###}")));
 }
 
-public sealed record Suggestion(int ClassId, string ClassName, double Confidence, int Votes);
-
 public sealed record LabelItem(long ImageId, LabelEventKind Kind, int? ClassId = null, ShownSuggestions? Suggestions = null);
 
 public sealed record SubmitRequest(int DatasetId, string UserId, string ClientId, string Source, IReadOnlyList<LabelItem> Items);

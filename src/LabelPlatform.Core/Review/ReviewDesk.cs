@@ -34,7 +34,7 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
 /// <see cref="ReviewDecisions.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelSuggestions suggestions, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -161,7 +161,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
     private async Task<List<Entry>> BreakTiesAsync(int datasetId, List<Entry> shown, CancellationToken cancellationToken)
     {
         var tied = shown.Where(e => e.Majority is null).Select(e => e.ImageId).ToList();
-        var hints = (await insights.SuggestAsync(datasetId, tied, withImport: true, cancellationToken)).ToDictionary(s => s.ImageId); // reviewers weigh import labels
+        var hints = (await suggestions.SuggestAsync(datasetId, tied, withImport: true, cancellationToken)).ToDictionary(s => s.ImageId); // reviewers weigh import labels
         return [.. shown.Select(e => e.Majority is null && hints.TryGetValue(e.ImageId, out var s) && s.Items is [var first, ..] && first.Confidence >= 0.5
             ? e with { Majority = (first.ClassId, $"{first.Votes} of its {s.NeighboursUsed} nearest labelled images (the votes are tied)") }
             : e)];

@@ -104,13 +104,13 @@ public class LabelQueueTests
         var clock = new ManualClock(Now);
         await using var platform = await CorePlatform.StartAsync(configure: s => s.AddSingleton<TimeProvider>(clock));
         var data = await EvaluationSeed.CreateAsync(platform.Services, "hidden", classes: 3, perClass: 12);
-        var insights = platform.Get<LabelInsights>();
+        var suggestions = platform.Get<LabelSuggestions>();
         var labelling = platform.Get<LabelSubmissions>();
         var probe = data.ImageIds[0];
 
-        var hidden = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
+        var hidden = (await suggestions.SuggestAsync(data.DatasetId, [probe])).Single();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: true);
-        var shown = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
+        var shown = (await suggestions.SuggestAsync(data.DatasetId, [probe])).Single();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: false);
         foreach (var id in data.ImageIds.Skip(1).Take(11))
         {
@@ -118,7 +118,7 @@ public class LabelQueueTests
         }
 
         clock.Advance(TimeSpan.FromSeconds(6)); // hints may lag writes by up to 5 s
-        var human = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
+        var human = (await suggestions.SuggestAsync(data.DatasetId, [probe])).Single();
 
         Assert.Empty(hidden.Items);
         Assert.NotEmpty(shown.Items); // drawn from the neighbours' import labels

@@ -335,22 +335,21 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var insights = platform.Get<LabelInsights>();
         var service = platform.Get<LabelSubmissions>();
         // Suggestions from import-labelled neighbours only where the dataset shows import labels.
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 120, modelId: null, "admin", showImportLabels: true);
 
         // The seeded vectors lean towards their class's axis: most neighbours of a class-b image are class b.
         var image = data.ImageIds[25];
-        var suggestions = Assert.Single(await insights.SuggestAsync(data.DatasetId, [image]));
+        var suggestions = Assert.Single(await platform.Get<LabelSuggestions>().SuggestAsync(data.DatasetId, [image]));
         await service.SubmitAsync(new SubmitRequest(data.DatasetId, "u1", "s1", "single",
             [new LabelItem(image, LabelEventKind.Label, suggestions.Items[0].ClassId, new ShownSuggestions(suggestions.Items))]));
         var stats = await platform.Get<LabelAgreement>().AgreementAsync(data.DatasetId);
 
-        Assert.Equal(LabelInsights.SuggestionNeighbours, suggestions.NeighboursUsed);
+        Assert.Equal(LabelSuggestions.SuggestionNeighbours, suggestions.NeighboursUsed);
         Assert.InRange(suggestions.Items.Count, 1, 3);
         Assert.Equal(data.ClassIds[1], suggestions.Items[0].ClassId);
-        Assert.Equal(suggestions.Items[0].Votes / (double)LabelInsights.SuggestionNeighbours, suggestions.Items[0].Confidence, 3);
+        Assert.Equal(suggestions.Items[0].Votes / (double)LabelSuggestions.SuggestionNeighbours, suggestions.Items[0].Confidence, 3);
         Assert.True(suggestions.Items.Zip(suggestions.Items.Skip(1)).All(p => p.First.Confidence >= p.Second.Confidence));
         await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         var stored = await db.LabelEvents.SingleAsync();

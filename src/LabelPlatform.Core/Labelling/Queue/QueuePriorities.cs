@@ -146,7 +146,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
             }
 
             var neighbours = index.Search(vector, Math.Min(64, index.Count), null, sample[place])
-                .Where(h => labels.ContainsKey(h.Id)).Take(LabelInsights.SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
+                .Where(h => labels.ContainsKey(h.Id)).Take(LabelSuggestions.SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
             if (QueueOrdering.Margin(neighbours) is { } margin)
             {
                 margins.Add((sample[place], margin, place));
