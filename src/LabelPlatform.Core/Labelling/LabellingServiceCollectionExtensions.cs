@@ -16,6 +16,7 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<ReviewDecisions>();
         services.AddSingleton<NeighbourLabels>();
         services.AddSingleton<LabelInsights>();
+        services.AddSingleton<NeighbourExpansion>();
         services.AddSingleton<LabelSuggestions>();
         services.AddSingleton<LabelAgreement>();
         services.AddSingleton<Queue.QueuePriorities>();

@@ -50,9 +50,9 @@ public static class LabelApi
         return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, suggestions, labellingSettings, ct) });
     }
 
-    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabellingSettingsService labellingSettings, LabelInsights insights, LabelSuggestions suggestions, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabellingSettingsService labellingSettings, NeighbourExpansion expansion, LabelSuggestions suggestions, PlatformDbContext db, CancellationToken ct)
     {
-        var ids = await insights.ExpandAsync(datasetId, seed, UserId(http), Math.Clamp(count ?? 30, 1, 200), ct);
+        var ids = await expansion.ExpandAsync(datasetId, seed, UserId(http), Math.Clamp(count ?? 30, 1, 200), ct);
         return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, suggestions, labellingSettings, ct) });
     }
 

@@ -273,13 +273,13 @@ public class LabellingServiceTests
     {
         var (platform, clock, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var insights = platform.Get<LabelInsights>();
+        var expansion = platform.Get<NeighbourExpansion>();
         await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
         var seed = data.ImageIds[0];
 
-        var a = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
-        var b = await insights.ExpandAsync(data.DatasetId, seed, "b", 10);
-        var aAgain = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
+        var a = await expansion.ExpandAsync(data.DatasetId, seed, "a", 10);
+        var b = await expansion.ExpandAsync(data.DatasetId, seed, "b", 10);
+        var aAgain = await expansion.ExpandAsync(data.DatasetId, seed, "a", 10);
         var fromQueue = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "c", 50, []);
 
         Assert.Equal(10, a.Count);
@@ -293,7 +293,7 @@ public class LabellingServiceTests
 
         // Once a's leases lapse, b may expand into those images.
         clock.Advance(TimeSpan.FromSeconds(61));
-        var bLater = await insights.ExpandAsync(data.DatasetId, seed, "b", 20);
+        var bLater = await expansion.ExpandAsync(data.DatasetId, seed, "b", 20);
         Assert.Subset(bLater.ToHashSet(), a.ToHashSet());
     }
 
