@@ -2,6 +2,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Review;
 using LabelPlatform.Core.Search;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,7 +23,7 @@ public sealed record BrowseFacets(IReadOnlyList<(int Id, string Name)> Classes, 
 /// one image or by model disagreement. Columns SQL can judge are filtered there; human labels come from one
 /// <see cref="LabelBoard"/> read and are judged in memory, which is one pass over the dataset's rows per page.
 /// </summary>
-public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search)
+public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues reviewQueues, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search)
 {
     private sealed record Row(long Id, int? SourceClassId, long? NearDuplicateOfId, string? Host);
 
@@ -150,7 +151,7 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
 
         if (filter.Sort == BrowseSort.Disagreement)
         {
-            var order = (await insights.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select((d, rank) => (d.ImageId, rank)).ToDictionary(x => x.ImageId, x => x.rank);
+            var order = (await reviewQueues.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select((d, rank) => (d.ImageId, rank)).ToDictionary(x => x.ImageId, x => x.rank);
             return ([.. ids.OrderBy(id => order.GetValueOrDefault(id, int.MaxValue)).ThenBy(id => id)], [], order.Count == 0 ? "No image disagrees with its neighbours: sorted by id." : null);
         }
 

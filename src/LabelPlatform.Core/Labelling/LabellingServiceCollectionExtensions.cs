@@ -15,7 +15,6 @@ public static class LabellingServiceCollectionExtensions
         services.AddSingleton<LabelSubmissions>();
         services.AddSingleton<ReviewDecisions>();
         services.AddSingleton<NeighbourLabels>();
-        services.AddSingleton<LabelInsights>();
         services.AddSingleton<NeighbourExpansion>();
         services.AddSingleton<LabelSuggestions>();
         services.AddSingleton<LabelAgreement>();

@@ -34,7 +34,7 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
 /// <see cref="ReviewDecisions.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, LabelSuggestions suggestions, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues queues, LabelSuggestions suggestions, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -53,7 +53,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         {
             case ReviewQueueNames.Knn:
                 hasModel = await neighbourLabels.ModelAsync(datasetId, cancellationToken) is not null;
-                entries = [.. (await insights.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select(d => new Entry(d.ImageId, [],
+                entries = [.. (await queues.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select(d => new Entry(d.ImageId, [],
                     $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
                     Quick(d.Label.ClassId, d.NeighbourClassId), d.Label.ClassId is { } c ? (c, "the labellers' label") : null))];
                 break;
@@ -141,7 +141,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
 
     private async Task<List<Entry>> NoConsensusEntriesAsync(int datasetId, CancellationToken cancellationToken)
     {
-        var open = await insights.NoConsensusAsync(datasetId, int.MaxValue, cancellationToken);
+        var open = await queues.NoConsensusAsync(datasetId, int.MaxValue, cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var votes = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip)
             .Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);

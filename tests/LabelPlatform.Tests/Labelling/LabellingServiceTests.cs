@@ -2,6 +2,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Labelling.Queue;
+using LabelPlatform.Core.Review;
 using LabelPlatform.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -373,7 +374,7 @@ public class LabellingServiceTests
             await service.SubmitAsync(Label(data, user, $"{user}-fine", fine, 0));
         }
 
-        var queue = await platform.Get<LabelInsights>().DisagreementsAsync(data.DatasetId, 10);
+        var queue = await platform.Get<ReviewQueues>().DisagreementsAsync(data.DatasetId, 10);
 
         var item = Assert.Single(queue);
         Assert.Equal((odd, data.ClassIds[1], data.ClassIds[0]), (item.ImageId, item.Label.ClassId, item.NeighbourClassId));
@@ -386,7 +387,7 @@ public class LabellingServiceTests
         var (platform, _, data) = await StartAsync(classes: 2, perClass: 10);
         await using var _ = platform;
         var service = platform.Get<LabelSubmissions>();
-        var insights = platform.Get<LabelInsights>();
+        var queues = platform.Get<ReviewQueues>();
         // u1: a a b b, u2: a b b b on four images. By hand: po = 3/4; u1 marginals a 1/2, b 1/2; u2 a 1/4, b 3/4;
         // pe = 1/2 * 1/4 + 1/2 * 3/4 = 1/2; Cohen's kappa = (0.75 - 0.5) / 0.5 = 0.5. Fleiss over the same four
         // two-rater items: P-bar = 0.75, shares a 3/8, b 5/8, Pe = 34/64; kappa = (0.75 - 0.53125) / 0.46875 = 0.466667.
@@ -398,7 +399,7 @@ public class LabellingServiceTests
         }
 
         var report = await platform.Get<LabelAgreement>().AgreementAsync(data.DatasetId);
-        var open = await insights.NoConsensusAsync(data.DatasetId, 10);
+        var open = await queues.NoConsensusAsync(data.DatasetId, 10);
 
         var pair = Assert.Single(report.Pairs);
         Assert.Equal((4, 0.5), (pair.Items, pair.Kappa!.Value));

@@ -1,8 +1,9 @@
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Search;
 using Microsoft.EntityFrameworkCore;
 
-namespace LabelPlatform.Core.Labelling;
+namespace LabelPlatform.Core.Review;
 
 public sealed record Disagreement(long ImageId, LabelValue Label, string LabelName, int NeighbourClassId, string NeighbourClassName, double NeighbourShare, double LabelShare)
 {
@@ -29,16 +30,10 @@ public sealed record Disagreement(long ImageId, LabelValue Label, string LabelNa
 public sealed record NoConsensus(long ImageId, IReadOnlyList<(string User, string Label)> Votes);
 
 /// <summary>
-/// What the labels say together: suggestions from the nearest labelled neighbours, neighbour expansion for grid
-/// labelling, and the review queues. Nearest neighbours come from the
-/// search service's exact index (kept in step with new embeddings); neighbour labels are the dataset's ground truth
-/// plus images whose votes so far all agree, cached until the next labelling write.
+/// The review queues drawn from the labels: images whose votes met the overlap without a majority, and human labels
+/// their nearest labelled neighbours disagree with.
 /// </summary>
-public sealed class LabelInsights(
-    IDbContextFactory<PlatformDbContext> contexts,
-    SearchService search,
-    NeighbourLabels neighbourLabels,
-    LabelNames labelNames)
+public sealed class ReviewQueues(IDbContextFactory<PlatformDbContext> contexts, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search)
 {
     /// <summary>Images that met the overlap without a majority and have no final label, oldest first.</summary>
     public async Task<List<NoConsensus>> NoConsensusAsync(int datasetId, int limit, CancellationToken cancellationToken = default)
