@@ -4,7 +4,7 @@ namespace LabelPlatform.Core.Labelling;
 
 public static class LabellingServiceCollectionExtensions
 {
-    /// <summary>Labelling boards, label submission and the insights built on them (settings are per dataset).</summary>
+    /// <summary>Label writes (submissions, review decisions, leases) behind one write gate, their reads, and the neighbour hints built on them.</summary>
     public static IServiceCollection AddLabelling(this IServiceCollection services)
     {
         services.AddSingleton<LabelWriteGate>();
