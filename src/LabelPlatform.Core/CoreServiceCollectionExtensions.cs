@@ -4,6 +4,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
+using LabelPlatform.Core.Exports;
 using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Images;
 using LabelPlatform.Core.Jobs;
@@ -40,6 +41,7 @@ public static class CoreServiceCollectionExtensions
         .AddTraining()
         .AddLabelling()
         .AddReviewDesk()
+        .AddExports()
         .AddMaps(configuration)
         .AddBrowsing();
 }

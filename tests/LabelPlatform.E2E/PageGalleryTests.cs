@@ -41,8 +41,8 @@ public sealed class PageGalleryTests(BrowserFixture fixture, ITestOutputHelper o
 
         // A few human labels, two labellers disagreeing on one image, so the review and agreement pages have content.
         var images = await services.GetRequiredService<LabelQueue>().NextAsync(datasetId, "gallery-a", 6, []);
-        var classes = await services.GetRequiredService<LabelInsights>().ClassNamesAsync(datasetId);
-        var labelling = services.GetRequiredService<LabellingService>();
+        var classes = await services.GetRequiredService<LabelNames>().ClassNamesAsync(datasetId);
+        var labelling = services.GetRequiredService<LabelSubmissions>();
         for (var i = 0; i < images.Count; i++)
         {
             foreach (var user in Labellers)

@@ -127,8 +127,8 @@ public sealed class ReviewKeyboardTests(BrowserFixture fixture, ITestOutputHelpe
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         var classIds = await db.ImageClasses.Where(c => c.DatasetId == datasetId).ToDictionaryAsync(c => c.Name, c => c.Id);
         var images = await db.Images.Where(i => i.DatasetId == datasetId).OrderBy(i => i.Id).Select(i => i.Id).Take(5).ToListAsync();
-        var labelling = Server.Services.GetRequiredService<LabellingService>();
-        await labelling.SaveSettingsAsync(datasetId, 4, 120, null, "e2e");
+        var labelling = Server.Services.GetRequiredService<LabelSubmissions>();
+        await Server.Services.GetRequiredService<LabellingSettingsService>().SaveSettingsAsync(datasetId, 4, 120, null, "e2e");
         foreach (var (user, name) in new[] { ("v1", "accordion"), ("v2", "accordion"), ("v3", "airplanes"), ("v4", "barrel") })
         {
             await labelling.SubmitAsync(new SubmitRequest(datasetId, user, $"seed-{user}", "single", [.. images.Select(id => new LabelItem(id, LabelEventKind.Label, classIds[name]))]));

@@ -14,10 +14,10 @@ public sealed record BulkDecision(int Decided, int Repeated, IReadOnlyList<strin
 
 /// <summary>
 /// The browser's bulk actions on a selection, each through the service other callers use: review decisions through
-/// <see cref="LabellingService.SetFinalAsync"/> (one event per image, the version check included), deletion through
+/// <see cref="ReviewDecisions.SetFinalAsync"/> (one event per image, the version check included), deletion through
 /// <see cref="ImageDeletion"/>, and a CSV of the selection.
 /// </summary>
-public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, ImageDeletion deletion)
+public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts, ReviewDecisions decisions, ImageDeletion deletion)
 {
     /// <summary>Most images one post may act on: a browser page holds at most 240, and a bulk write holds the labelling lock per image.</summary>
     public const int MaxSelection = 500;
@@ -42,7 +42,7 @@ public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts,
         {
             try
             {
-                var result = await labelling.SetFinalAsync(new ReviewRequest(datasetId, id, userId, $"browse-{batch}-{action}-{id}", reject ? null : classId, reject, versions.GetValueOrDefault(id)), cancellationToken);
+                var result = await decisions.SetFinalAsync(new ReviewRequest(datasetId, id, userId, $"browse-{batch}-{action}-{id}", reject ? null : classId, reject, versions.GetValueOrDefault(id)), cancellationToken);
                 if (result.Duplicate)
                 {
                     repeated++;
@@ -76,7 +76,7 @@ public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts,
         var csv = new StringBuilder("id,sha256,origin,import_label,final_label\n");
         foreach (var i in images)
         {
-            var final = finals.TryGetValue(i.Id, out var f) ? LabelInsights.Describe(new LabelValue(f.ClassId, f.Rejected), names) : null;
+            var final = finals.TryGetValue(i.Id, out var f) ? LabelNames.Describe(new LabelValue(f.ClassId, f.Rejected), names) : null;
             var import = i.SourceClassId is { } c ? names.GetValueOrDefault(c) : null;
             csv.AppendJoin(',', CsvCell.Text(i.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), CsvCell.Text(i.Sha256), CsvCell.Text(i.Origin), CsvCell.Text(import), CsvCell.Text(final)).Append('\n');
         }

@@ -2,6 +2,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Review;
 using LabelPlatform.Core.Search;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,7 +23,7 @@ public sealed record BrowseFacets(IReadOnlyList<(int Id, string Name)> Classes, 
 /// one image or by model disagreement. Columns SQL can judge are filtered there; human labels come from one
 /// <see cref="LabelBoard"/> read and are judged in memory, which is one pass over the dataset's rows per page.
 /// </summary>
-public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, SearchService search)
+public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues reviewQueues, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search)
 {
     private sealed record Row(long Id, int? SourceClassId, long? NearDuplicateOfId, string? Host);
 
@@ -38,7 +39,7 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
         var pageCount = Math.Max(1, (ordered.Count + size - 1) / size);
         var number = Math.Clamp(filter.Page, 1, pageCount);
         var pageIds = ordered.Skip((number - 1) * size).Take(size).ToList();
-        var names = await insights.ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var details = await db.Images.AsNoTracking().Where(i => pageIds.Contains(i.Id))
             .Select(i => new { i.Id, i.Sha256, i.Origin, i.SourceClassId, i.NearDuplicateOfId, i.Source })
             .ToDictionaryAsync(i => i.Id, cancellationToken);
@@ -48,8 +49,8 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
             var labels = board.Images.GetValueOrDefault(id);
             return new BrowseTile(id, d.Sha256, d.Origin,
                 d.SourceClassId is { } c ? names.GetValueOrDefault(c, $"class {c}") : null,
-                labels?.Final is { } f ? LabelInsights.Describe(f, names) : null,
-                labels?.Consensus is { } k ? LabelInsights.Describe(k, names) : null,
+                labels?.Final is { } f ? LabelNames.Describe(f, names) : null,
+                labels?.Consensus is { } k ? LabelNames.Describe(k, names) : null,
                 labels?.Votes.Count ?? 0, d.NearDuplicateOfId,
                 d.Source == ImageSource.Crawl ? BrowseFilter.HostOf(d.Origin) : null,
                 scores.TryGetValue(id, out var s) ? s : null);
@@ -64,11 +65,11 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
             .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).Select(c => (c.Id, c.Name)).ToList();
         var voters = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip)
             .Select(v => v.UserId).Distinct().ToListAsync(cancellationToken);
-        var users = await LabellingService.UserNamesAsync(db, voters, cancellationToken);
+        var users = await LabelNames.UserNamesAsync(db, voters, cancellationToken);
         var labellers = voters.Select(u => (Id: u, Name: users.GetValueOrDefault(u, u))).OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase).ToList();
         var origins = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && i.Source == ImageSource.Crawl).Select(i => i.Origin).ToListAsync(cancellationToken);
         var hosts = origins.Select(BrowseFilter.HostOf).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return new BrowseFacets(classes, labellers, hosts, await insights.ModelAsync(datasetId, cancellationToken) is not null);
+        return new BrowseFacets(classes, labellers, hosts, await neighbourLabels.ModelAsync(datasetId, cancellationToken) is not null);
     }
 
     /// <summary>The dataset's rows after the filters SQL can judge (import label, near duplicate, crawled), then the host.</summary>
@@ -142,7 +143,7 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
             return (ids, [], null);
         }
 
-        var model = await insights.ModelAsync(datasetId, cancellationToken);
+        var model = await neighbourLabels.ModelAsync(datasetId, cancellationToken);
         if (model is null)
         {
             return (ids, [], "This dataset has no embeddings yet: sorted by id.");
@@ -150,7 +151,7 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, L
 
         if (filter.Sort == BrowseSort.Disagreement)
         {
-            var order = (await insights.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select((d, rank) => (d.ImageId, rank)).ToDictionary(x => x.ImageId, x => x.rank);
+            var order = (await reviewQueues.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select((d, rank) => (d.ImageId, rank)).ToDictionary(x => x.ImageId, x => x.rank);
             return ([.. ids.OrderBy(id => order.GetValueOrDefault(id, int.MaxValue)).ThenBy(id => id)], [], order.Count == 0 ? "No image disagrees with its neighbours: sorted by id." : null);
         }
 

@@ -4,11 +4,20 @@ namespace LabelPlatform.Core.Labelling;
 
 public static class LabellingServiceCollectionExtensions
 {
-    /// <summary>Labelling boards, label submission and the insights built on them (settings are per dataset).</summary>
+    /// <summary>Label writes (submissions, review decisions, leases) behind one write gate, their reads, and the neighbour hints built on them.</summary>
     public static IServiceCollection AddLabelling(this IServiceCollection services)
     {
-        services.AddSingleton<LabellingService>();
-        services.AddSingleton<LabelInsights>();
+        services.AddSingleton<LabelWriteGate>();
+        services.AddSingleton<LabellingSettingsService>();
+        services.AddSingleton<LabelLeases>();
+        services.AddSingleton<LabelNames>();
+        services.AddSingleton<LabelHistory>();
+        services.AddSingleton<LabelSubmissions>();
+        services.AddSingleton<ReviewDecisions>();
+        services.AddSingleton<NeighbourLabels>();
+        services.AddSingleton<NeighbourExpansion>();
+        services.AddSingleton<LabelSuggestions>();
+        services.AddSingleton<LabelAgreement>();
         services.AddSingleton<Queue.QueuePriorities>();
         services.AddSingleton<Queue.LabelQueue>();
         return services;

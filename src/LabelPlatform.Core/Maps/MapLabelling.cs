@@ -8,15 +8,15 @@ namespace LabelPlatform.Core.Maps;
 public sealed record MapLabelResult(int Labelled, int Unchanged, int Conflicts, IReadOnlyList<long> ConflictIds);
 
 /// <summary>
-/// "Label the N selected images as C": one reviewer decision per image through <see cref="LabellingService.SetFinalAsync"/>,
+/// "Label the N selected images as C": one reviewer decision per image through <see cref="ReviewDecisions.SetFinalAsync"/>,
 /// so each is in the audit trail like a decision on the review page. Each image's decision carries the client id of
 /// the action plus the image id: a resent action changes nothing, and an image whose final label changed between
 /// reading and writing is a conflict, left as the other reviewer set it.
 /// </summary>
-public sealed class MapLabelling(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, IOptions<MapOptions> options)
+public sealed class MapLabelling(IDbContextFactory<PlatformDbContext> contexts, ReviewDecisions decisions, IOptions<MapOptions> options)
 {
     /// <summary>The action's client id leaves room for "-" and an image id within the 64 characters a client id may have.</summary>
-    public const int MaxClientIdLength = LabellingService.MaxClientIdLength - 21;
+    public const int MaxClientIdLength = LabelWrites.MaxClientIdLength - 21;
 
     public async Task<MapLabelResult> LabelAsync(int datasetId, string userId, string clientId, int classId, IReadOnlyCollection<long> imageIds, CancellationToken cancellationToken = default)
     {
@@ -78,7 +78,7 @@ public sealed class MapLabelling(IDbContextFactory<PlatformDbContext> contexts, 
 
             try
             {
-                var result = await labelling.SetFinalAsync(new ReviewRequest(datasetId, id, userId, $"{clientId}-{id}", classId, false, current?.Version), cancellationToken);
+                var result = await decisions.SetFinalAsync(new ReviewRequest(datasetId, id, userId, $"{clientId}-{id}", classId, false, current?.Version), cancellationToken);
                 if (result.Duplicate)
                 {
                     unchanged++;

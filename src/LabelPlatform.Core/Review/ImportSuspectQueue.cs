@@ -12,7 +12,7 @@ public sealed record SuspectSource(long RunId, string Label, DateTimeOffset? Com
 /// The import-label review queue. It lives in Review, not Labelling, because it reads an evaluation report: Labelling
 /// stays below Evaluation (which takes its ground truth from the labels), so the two never depend on each other.
 /// </summary>
-public sealed class ImportSuspectQueue(IDbContextFactory<PlatformDbContext> contexts, EvaluationService evaluations, GroundTruthService groundTruth, LabelInsights insights)
+public sealed class ImportSuspectQueue(IDbContextFactory<PlatformDbContext> contexts, EvaluationService evaluations, GroundTruthService groundTruth, LabelNames labelNames)
 {
     /// <summary>
     /// Images nobody has labelled yet whose imported label most of their 10 nearest images do not share, read from the
@@ -34,7 +34,7 @@ public sealed class ImportSuspectQueue(IDbContextFactory<PlatformDbContext> cont
         // A skip is no opinion: a skipped image stays a suspect.
         var touched = (await db.LabelVotes.Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip).Select(v => v.ImageId)
             .Union(db.FinalLabels.Where(f => f.DatasetId == datasetId).Select(f => f.ImageId)).ToListAsync(cancellationToken)).ToHashSet();
-        var names = await insights.ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         return (source, ImportLabelSuspects.Find(report, truth.ClassOf, touched, names));
     }
 }

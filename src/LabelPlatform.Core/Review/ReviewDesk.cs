@@ -32,9 +32,9 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// <summary>
 /// The reviewer's desk: every review queue a page at a time (no queue stops at its first screenful), each image with
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
-/// <see cref="LabellingService.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
+/// <see cref="ReviewDecisions.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, LabelInsights insights, ImportSuspectQueue importSuspects, LabellingService labelling, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues queues, LabelSuggestions suggestions, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -45,15 +45,15 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
     public async Task<ReviewQueuePage> PageAsync(int datasetId, string? queue, int page, CancellationToken cancellationToken = default)
     {
         queue = ReviewQueueNames.Normalise(queue);
-        var names = await insights.ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var hasModel = true;
         SuspectSource? source = null;
         List<Entry> entries;
         switch (queue)
         {
             case ReviewQueueNames.Knn:
-                hasModel = await insights.ModelAsync(datasetId, cancellationToken) is not null;
-                entries = [.. (await insights.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select(d => new Entry(d.ImageId, [],
+                hasModel = await neighbourLabels.ModelAsync(datasetId, cancellationToken) is not null;
+                entries = [.. (await queues.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select(d => new Entry(d.ImageId, [],
                     $"labelled {d.LabelName}, but {d.NeighbourShare:P0} of its nearest labelled neighbours are {d.NeighbourClassName} ({d.LabelShare:P0} agree)",
                     Quick(d.Label.ClassId, d.NeighbourClassId), d.Label.ClassId is { } c ? (c, "the labellers' label") : null))];
                 break;
@@ -114,7 +114,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
         {
             try
             {
-                var saved = await labelling.SetFinalAsync(new ReviewRequest(datasetId, item.ImageId, userId, item.ClientId, item.ClassId, false, item.ExpectedVersion), cancellationToken);
+                var saved = await decisions.SetFinalAsync(new ReviewRequest(datasetId, item.ImageId, userId, item.ClientId, item.ClassId, false, item.ExpectedVersion), cancellationToken);
                 results.Add(new BulkResult(item.ImageId, saved.Version, saved.Duplicate, null));
             }
             catch (LabelConflictException ex)
@@ -141,7 +141,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
 
     private async Task<List<Entry>> NoConsensusEntriesAsync(int datasetId, CancellationToken cancellationToken)
     {
-        var open = await insights.NoConsensusAsync(datasetId, int.MaxValue, cancellationToken);
+        var open = await queues.NoConsensusAsync(datasetId, int.MaxValue, cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var votes = await db.LabelVotes.AsNoTracking().Where(v => v.DatasetId == datasetId && v.Kind != LabelEventKind.Skip)
             .Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
@@ -161,7 +161,7 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, La
     private async Task<List<Entry>> BreakTiesAsync(int datasetId, List<Entry> shown, CancellationToken cancellationToken)
     {
         var tied = shown.Where(e => e.Majority is null).Select(e => e.ImageId).ToList();
-        var hints = (await insights.SuggestAsync(datasetId, tied, withImport: true, cancellationToken)).ToDictionary(s => s.ImageId); // reviewers weigh import labels
+        var hints = (await suggestions.SuggestAsync(datasetId, tied, withImport: true, cancellationToken)).ToDictionary(s => s.ImageId); // reviewers weigh import labels
         return [.. shown.Select(e => e.Majority is null && hints.TryGetValue(e.ImageId, out var s) && s.Items is [var first, ..] && first.Confidence >= 0.5
             ? e with { Majority = (first.ClassId, $"{first.Votes} of its {s.NeighboursUsed} nearest labelled images (the votes are tied)") }
             : e)];

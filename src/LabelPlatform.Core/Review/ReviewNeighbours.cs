@@ -13,14 +13,14 @@ namespace LabelPlatform.Core.Review;
 public sealed record NeighbourLabel(long ImageId, float Score, string? Label, string Source);
 
 /// <summary>What the reviewer sees beside an image: its nearest images and their current labels, human ones first.</summary>
-public sealed class ReviewNeighbours(IDbContextFactory<PlatformDbContext> contexts, SearchService search, LabelInsights insights)
+public sealed class ReviewNeighbours(IDbContextFactory<PlatformDbContext> contexts, SearchService search, NeighbourLabels neighbourLabels, LabelNames labelNames)
 {
     public const int MaxK = 24;
 
     /// <summary>Null when the dataset has no embeddings; empty when this image has no vector yet (nothing is computed here).</summary>
     public async Task<IReadOnlyList<NeighbourLabel>?> FindAsync(int datasetId, long imageId, int k, CancellationToken cancellationToken = default)
     {
-        var model = await insights.ModelAsync(datasetId, cancellationToken);
+        var model = await neighbourLabels.ModelAsync(datasetId, cancellationToken);
         if (model is null)
         {
             return null;
@@ -41,7 +41,7 @@ public sealed class ReviewNeighbours(IDbContextFactory<PlatformDbContext> contex
 
         var hits = index.Search(VectorCodec.FromBytes(stored), Math.Clamp(k, 1, Math.Min(MaxK, index.Count)), null, imageId);
         var ids = hits.Select(h => h.Id).ToList();
-        var names = await insights.ClassNamesAsync(datasetId, cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
         var imported = await db.Images.AsNoTracking().Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.SourceClassId, cancellationToken);
         var finals = await db.FinalLabels.AsNoTracking().Where(f => ids.Contains(f.ImageId)).ToDictionaryAsync(f => f.ImageId, cancellationToken);
         var votes = (await db.LabelVotes.AsNoTracking().Where(v => ids.Contains(v.ImageId) && v.Kind != LabelEventKind.Skip).Select(v => new { v.ImageId, v.Kind, v.ClassId }).ToListAsync(cancellationToken))
@@ -51,18 +51,18 @@ public sealed class ReviewNeighbours(IDbContextFactory<PlatformDbContext> contex
         {
             if (finals.TryGetValue(h.Id, out var f))
             {
-                return new NeighbourLabel(h.Id, h.Score, LabelInsights.Describe(new LabelValue(f.ClassId, f.Rejected), names), "review");
+                return new NeighbourLabel(h.Id, h.Score, LabelNames.Describe(new LabelValue(f.ClassId, f.Rejected), names), "review");
             }
 
             var cast = votes.GetValueOrDefault(h.Id) ?? [];
             if (Agreement.Consensus(cast, overlap) is { } consensus)
             {
-                return new NeighbourLabel(h.Id, h.Score, LabelInsights.Describe(consensus, names), "consensus");
+                return new NeighbourLabel(h.Id, h.Score, LabelNames.Describe(consensus, names), "consensus");
             }
 
             if (cast.Count > 0 && cast.All(v => v == cast[0]))
             {
-                return new NeighbourLabel(h.Id, h.Score, LabelInsights.Describe(cast[0], names), "votes");
+                return new NeighbourLabel(h.Id, h.Score, LabelNames.Describe(cast[0], names), "votes");
             }
 
             return imported.GetValueOrDefault(h.Id) is { } c

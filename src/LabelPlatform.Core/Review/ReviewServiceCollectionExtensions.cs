@@ -8,6 +8,7 @@ public static class ReviewServiceCollectionExtensions
     public static IServiceCollection AddReviewDesk(this IServiceCollection services)
     {
         services.AddSingleton<ReviewDesk>();
+        services.AddSingleton<ReviewQueues>();
         services.AddSingleton<ImportSuspectQueue>();
         services.AddSingleton<ReviewNeighbours>();
         return services;

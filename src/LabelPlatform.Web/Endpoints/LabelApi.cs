@@ -43,38 +43,38 @@ public static class LabelApi
 
     private static string UserId(HttpContext http) => http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed-in user without an id");
 
-    private static async Task<IResult> NextAsync(int datasetId, int? count, string? exclude, HttpContext http, LabelQueue queue, LabellingService labelling, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> NextAsync(int datasetId, int? count, string? exclude, HttpContext http, LabelQueue queue, LabellingSettingsService labellingSettings, LabelSuggestions suggestions, PlatformDbContext db, CancellationToken ct)
     {
         var skip = (exclude ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => long.TryParse(s, out var v) ? v : 0).Where(v => v > 0).Take(500).ToList();
         var ids = await queue.NextAsync(datasetId, UserId(http), count ?? 1, skip, ct);
-        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, labelling, ct) });
+        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, suggestions, labellingSettings, ct) });
     }
 
-    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabellingService labelling, LabelInsights insights, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> ExpandAsync(int datasetId, long seed, int? count, HttpContext http, LabellingSettingsService labellingSettings, NeighbourExpansion expansion, LabelSuggestions suggestions, PlatformDbContext db, CancellationToken ct)
     {
-        var ids = await insights.ExpandAsync(datasetId, seed, UserId(http), Math.Clamp(count ?? 30, 1, 200), ct);
-        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, insights, labelling, ct) });
+        var ids = await expansion.ExpandAsync(datasetId, seed, UserId(http), Math.Clamp(count ?? 30, 1, 200), ct);
+        return Results.Ok(new { images = await DescribeAsync(datasetId, ids, db, suggestions, labellingSettings, ct) });
     }
 
-    private static async Task<List<ImageDto>> DescribeAsync(int datasetId, IReadOnlyList<long> ids, PlatformDbContext db, LabelInsights insights, LabellingService labelling, CancellationToken ct)
+    private static async Task<List<ImageDto>> DescribeAsync(int datasetId, IReadOnlyList<long> ids, PlatformDbContext db, LabelSuggestions suggestions, LabellingSettingsService labellingSettings, CancellationToken ct)
     {
         var images = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId && ids.Contains(i.Id))
             .Select(i => new { i.Id, i.Origin, i.Width, i.Height }).ToDictionaryAsync(i => i.Id, ct);
         var provenance = await db.ImageProvenance.AsNoTracking().Where(p => ids.Contains(p.ImageId))
             .Select(p => new { p.ImageId, p.AltText, p.PageTitle, p.PageUrl }).ToDictionaryAsync(p => p.ImageId, ct);
-        var showImportLabels = (await labelling.GetSettingsAsync(datasetId, ct)).ShowImportLabels;
-        var suggestions = (await insights.SuggestAsync(datasetId, ids, withImport: showImportLabels, ct)).ToDictionary(s => s.ImageId);
+        var showImportLabels = (await labellingSettings.GetSettingsAsync(datasetId, ct)).ShowImportLabels;
+        var hints = (await suggestions.SuggestAsync(datasetId, ids, withImport: showImportLabels, ct)).ToDictionary(s => s.ImageId);
         var classNames = showImportLabels ? [] : await db.ImageClasses.Where(c => c.DatasetId == datasetId).Select(c => c.Name).ToListAsync(ct);
         return [.. ids.Where(images.ContainsKey).Select(id =>
         {
             var source = provenance.GetValueOrDefault(id);
             return new ImageDto(id, $"/images/{id}/file", $"/images/{id}/thumb", LabellerView.Origin(id, images[id].Origin, classNames, showImportLabels), images[id].Width, images[id].Height,
-                [.. suggestions[id].Items.Select(s => new SuggestionDto(s.ClassId, s.ClassName, s.Confidence))],
+                [.. hints[id].Items.Select(s => new SuggestionDto(s.ClassId, s.ClassName, s.Confidence))],
                 string.IsNullOrWhiteSpace(source?.AltText) ? null : source.AltText, string.IsNullOrWhiteSpace(source?.PageTitle) ? null : source.PageTitle, source?.PageUrl);
         })];
     }
 
-    private static async Task<IResult> SubmitAsync(int datasetId, SubmitDto body, HttpContext http, LabellingService labelling, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(int datasetId, SubmitDto body, HttpContext http, LabelSubmissions submissions, CancellationToken ct)
     {
         var items = new List<LabelItem>();
         foreach (var item in body.Items ?? [])
@@ -94,11 +94,11 @@ public static class LabelApi
         }
 
         var source = body.Source is { } src && Sources.Contains(src) ? src : "single";
-        return Results.Ok(ToDto(await labelling.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
+        return Results.Ok(ToDto(await submissions.SubmitAsync(new SubmitRequest(datasetId, UserId(http), body.ClientId ?? "", source, items), ct)));
     }
 
-    private static async Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabellingService labelling, CancellationToken ct) =>
-        Results.Ok(ToDto(await labelling.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
+    private static async Task<IResult> UndoAsync(int datasetId, UndoDto body, HttpContext http, LabelSubmissions submissions, CancellationToken ct) =>
+        Results.Ok(ToDto(await submissions.UndoAsync(datasetId, UserId(http), body.ClientId ?? "", body.SubmissionId, ct)));
 
     private static ResultDto ToDto(SubmitResult r) => new(r.SubmissionId, r.Duplicate, r.EventIds, r.ImageIds);
 }

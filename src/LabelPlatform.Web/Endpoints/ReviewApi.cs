@@ -9,7 +9,7 @@ namespace LabelPlatform.Web.Endpoints;
 /// The JSON endpoints of the keyboard review page: an image's nearest neighbours with their labels, one decision
 /// (a class or reject) and a bulk accept of several majorities. Signed-in reviewers and admins only (cookie), and
 /// every POST must carry the antiforgery token in the RequestVerificationToken header. Decisions are
-/// <see cref="LabellingService.SetFinalAsync"/>, as the queue's form posts are: versioned, audited, idempotent per client id.
+/// <see cref="ReviewDecisions.SetFinalAsync"/>, as the queue's form posts are: versioned, audited, idempotent per client id.
 /// </summary>
 public static class ReviewApi
 {
@@ -42,9 +42,9 @@ public static class ReviewApi
         });
     }
 
-    private static async Task<IResult> DecideAsync(int datasetId, DecideDto body, HttpContext http, LabellingService labelling, CancellationToken ct)
+    private static async Task<IResult> DecideAsync(int datasetId, DecideDto body, HttpContext http, ReviewDecisions decisions, CancellationToken ct)
     {
-        var result = await labelling.SetFinalAsync(new ReviewRequest(datasetId, body.ImageId, UserId(http), body.ClientId ?? "", body.Reject ? null : body.ClassId, body.Reject, body.ExpectedVersion), ct);
+        var result = await decisions.SetFinalAsync(new ReviewRequest(datasetId, body.ImageId, UserId(http), body.ClientId ?? "", body.Reject ? null : body.ClassId, body.Reject, body.ExpectedVersion), ct);
         return Results.Ok(new { imageId = body.ImageId, version = result.Version, duplicate = result.Duplicate, eventId = result.EventId });
     }
 

@@ -128,7 +128,8 @@ public class EvaluationServiceTests
         await using var platform = await CorePlatform.StartAsync();
         var seeded = await SeedAsync(platform);
         var service = platform.Get<EvaluationService>();
-        var labelling = platform.Get<LabellingService>();
+        var labelling = platform.Get<LabelSubmissions>();
+        var decisions = platform.Get<ReviewDecisions>();
         var split = await service.GetOrCreateSplitAsync(seeded.DatasetId, null, SplitProtocols.LeaveOneOut, 0, "test");
         var request = new EvaluationRequest { DatasetId = seeded.DatasetId, SplitId = split.Id, ModelId = seeded.ModelId, Ks = [5], MainK = 5 };
         var (before, _) = await EvaluateAsync(platform, request);
@@ -145,9 +146,9 @@ public class EvaluationServiceTests
             }
         }
 
-        await labelling.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[2], "reviewer", "r-1", dogs, false, null));
-        await labelling.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[3], "reviewer", "r-2", dogs, false, null));
-        await labelling.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[4], "reviewer", "r-3", null, true, null));
+        await decisions.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[2], "reviewer", "r-1", dogs, false, null));
+        await decisions.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[3], "reviewer", "r-2", dogs, false, null));
+        await decisions.SetFinalAsync(new ReviewRequest(seeded.DatasetId, cats[4], "reviewer", "r-3", null, true, null));
         var (after, _) = await EvaluateAsync(platform, request);
 
         await using var check = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();

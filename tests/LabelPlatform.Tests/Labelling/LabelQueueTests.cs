@@ -86,8 +86,8 @@ public class LabelQueueTests
             ids = [.. images.Select(i => i.Id)];
         }
 
-        var labelling = platform.Get<LabellingService>();
-        await labelling.SaveSettingsAsync(dataset.Id, overlap: 1, leaseSeconds: 60, modelId: null, "admin", QueueOrder.Uncertainty);
+        var labelling = platform.Get<LabelSubmissions>();
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(dataset.Id, overlap: 1, leaseSeconds: 60, modelId: null, "admin", QueueOrder.Uncertainty);
         for (var i = 0; i < 20; i++)
         {
             await labelling.SubmitAsync(new SubmitRequest(dataset.Id, "expert", $"e{i}", "single", [new LabelItem(ids[i], LabelEventKind.Label, classes[i < 10 ? "cats" : "dogs"])]));
@@ -104,21 +104,21 @@ public class LabelQueueTests
         var clock = new ManualClock(Now);
         await using var platform = await CorePlatform.StartAsync(configure: s => s.AddSingleton<TimeProvider>(clock));
         var data = await EvaluationSeed.CreateAsync(platform.Services, "hidden", classes: 3, perClass: 12);
-        var insights = platform.Get<LabelInsights>();
-        var labelling = platform.Get<LabellingService>();
+        var suggestions = platform.Get<LabelSuggestions>();
+        var labelling = platform.Get<LabelSubmissions>();
         var probe = data.ImageIds[0];
 
-        var hidden = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
-        await labelling.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: true);
-        var shown = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
-        await labelling.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: false);
+        var hidden = (await suggestions.SuggestAsync(data.DatasetId, [probe])).Single();
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: true);
+        var shown = (await suggestions.SuggestAsync(data.DatasetId, [probe])).Single();
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin", showImportLabels: false);
         foreach (var id in data.ImageIds.Skip(1).Take(11))
         {
             await labelling.SubmitAsync(new SubmitRequest(data.DatasetId, "human", $"h{id}", "single", [new LabelItem(id, LabelEventKind.Label, data.ClassIds[1])]));
         }
 
         clock.Advance(TimeSpan.FromSeconds(6)); // hints may lag writes by up to 5 s
-        var human = (await insights.SuggestAsync(data.DatasetId, [probe])).Single();
+        var human = (await suggestions.SuggestAsync(data.DatasetId, [probe])).Single();
 
         Assert.Empty(hidden.Items);
         Assert.NotEmpty(shown.Items); // drawn from the neighbours' import labels

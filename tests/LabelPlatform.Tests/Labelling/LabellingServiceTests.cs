@@ -2,6 +2,7 @@ using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Labelling.Queue;
+using LabelPlatform.Core.Review;
 using LabelPlatform.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
 
         var first = await service.SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0));
         var again = await service.SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0));
@@ -58,7 +59,7 @@ public class LabellingServiceTests
         await using var _ = platform;
         var shown = new ShownSuggestions([new Suggestion(data.ClassIds[0], "class-a", 0.6, 6), new Suggestion(987_654, "made up", 0.4, 4)]);
 
-        var refused = await Assert.ThrowsAsync<LabellingException>(() => platform.Get<LabellingService>().SubmitAsync(
+        var refused = await Assert.ThrowsAsync<LabellingException>(() => platform.Get<LabelSubmissions>().SubmitAsync(
             new SubmitRequest(data.DatasetId, "u1", "c-1", "single", [new LabelItem(data.ImageIds[0], LabelEventKind.Label, data.ClassIds[0], shown)])));
 
         Assert.Contains("suggestion class 987654 is not a class of this dataset", refused.Message, StringComparison.Ordinal);
@@ -82,7 +83,7 @@ public class LabellingServiceTests
             await begin.ExecuteNonQueryAsync();
         }
 
-        var submit = Task.Run(() => platform.Get<LabellingService>().SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0) with
+        var submit = Task.Run(() => platform.Get<LabelSubmissions>().SubmitAsync(Label(data, "u1", "c-1", data.ImageIds[0], 0) with
         {
             Items = [new LabelItem(data.ImageIds[0], LabelEventKind.Label, spare)],
         }));
@@ -105,8 +106,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 40);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
 
         // Forty labellers open the page together: each reads the same first free images before any lease is taken.
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -129,7 +129,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         // Tab 1 labels image 0; tab 2 then labels image 1; tab 1's undo (or the action log's undo of an older entry)
         // means image 0, never tab 2's later label.
         var tab1 = await service.SubmitAsync(Label(data, "u1", "t1", data.ImageIds[0], 0));
@@ -156,13 +156,14 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
-        await service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
+        var service = platform.Get<LabelSubmissions>();
+        var decisions = platform.Get<ReviewDecisions>();
+        await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
         await service.SubmitAsync(Label(data, "rev", "l-1", data.ImageIds[2], 0));
 
-        var otherImage = await Assert.ThrowsAsync<LabellingException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[1], "rev", "r-1", data.ClassIds[1], false, null)));
-        var aLabelsId = await Assert.ThrowsAsync<LabellingException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[2], "rev", "l-1", data.ClassIds[1], false, null)));
-        var replay = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
+        var otherImage = await Assert.ThrowsAsync<LabellingException>(() => decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[1], "rev", "r-1", data.ClassIds[1], false, null)));
+        var aLabelsId = await Assert.ThrowsAsync<LabellingException>(() => decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[2], "rev", "l-1", data.ClassIds[1], false, null)));
+        var replay = await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, data.ImageIds[0], "rev", "r-1", data.ClassIds[1], false, null));
 
         Assert.Equal((409, 409), (otherImage.Status, aLabelsId.Status));
         Assert.True(replay.Duplicate);
@@ -174,7 +175,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var image = data.ImageIds[0];
 
         await service.SubmitAsync(Label(data, "u1", "a", image, 0));
@@ -195,7 +196,7 @@ public class LabellingServiceTests
         Assert.Equal((image, data.ClassIds[0]), (vote.ImageId, vote.ClassId));
         // 2 labels + 3 grid + 3 undos + 1 undo, nothing removed; and the projection is exactly the fold of the events.
         Assert.Equal(9, await db.LabelEvents.CountAsync());
-        var folded = await service.FoldVotesAsync(data.DatasetId);
+        var folded = await platform.Get<LabelHistory>().FoldVotesAsync(data.DatasetId);
         Assert.Equal(votes.Select(v => (v.ImageId, v.UserId, v.EventId, v.ClassId)), folded.Select(v => (v.ImageId, v.UserId, v.EventId, v.ClassId)));
         await Assert.ThrowsAsync<LabellingException>(() => service.UndoAsync(data.DatasetId, "u2", "nothing"));
     }
@@ -205,19 +206,19 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var decisions = platform.Get<ReviewDecisions>();
         var image = data.ImageIds[5];
 
-        var first = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-1", "r1", data.ClassIds[1], false, null));
+        var first = await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-1", "r1", data.ClassIds[1], false, null));
         // rev-2 loaded the page before rev-1 decided (saw no final label).
-        var conflict = await Assert.ThrowsAsync<LabelConflictException>(() => service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r2", data.ClassIds[2], false, null)));
-        var second = await service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r3", data.ClassIds[2], false, first.Version));
+        var conflict = await Assert.ThrowsAsync<LabelConflictException>(() => decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r2", data.ClassIds[2], false, null)));
+        var second = await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, "rev-2", "r3", data.ClassIds[2], false, first.Version));
         // Two reviewers on version 2 at the same moment: exactly one wins.
         Task<bool> Race(string id) => Task.Run(async () =>
         {
             try
             {
-                await service.SetFinalAsync(new ReviewRequest(data.DatasetId, image, $"rev-{id}", id, null, true, second.Version));
+                await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, image, $"rev-{id}", id, null, true, second.Version));
                 return true;
             }
             catch (LabelConflictException)
@@ -242,8 +243,8 @@ public class LabellingServiceTests
     {
         var (platform, clock, data) = await StartAsync(classes: 1, perClass: 2);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        var service = platform.Get<LabelSubmissions>();
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
 
         var a = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "a", 1, []);
         var b = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "b", 1, []);
@@ -263,7 +264,7 @@ public class LabellingServiceTests
         await service.SubmitAsync(Label(data, "c", "c1", data.ImageIds[0], 0));
         await service.SubmitAsync(Label(data, "c", "c2", data.ImageIds[1], 0));
         Assert.Empty(await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "d", 2, []));
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 60, modelId: null, "admin");
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 60, modelId: null, "admin");
         Assert.Equal(data.ImageIds.Order(), (await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "d", 2, [])).Order());
         Assert.Empty(await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "c", 2, []));
     }
@@ -273,14 +274,13 @@ public class LabellingServiceTests
     {
         var (platform, clock, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
-        var insights = platform.Get<LabelInsights>();
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
+        var expansion = platform.Get<NeighbourExpansion>();
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 1, leaseSeconds: 60, modelId: null, "admin");
         var seed = data.ImageIds[0];
 
-        var a = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
-        var b = await insights.ExpandAsync(data.DatasetId, seed, "b", 10);
-        var aAgain = await insights.ExpandAsync(data.DatasetId, seed, "a", 10);
+        var a = await expansion.ExpandAsync(data.DatasetId, seed, "a", 10);
+        var b = await expansion.ExpandAsync(data.DatasetId, seed, "b", 10);
+        var aAgain = await expansion.ExpandAsync(data.DatasetId, seed, "a", 10);
         var fromQueue = await platform.Get<LabelQueue>().NextAsync(data.DatasetId, "c", 50, []);
 
         Assert.Equal(10, a.Count);
@@ -294,7 +294,7 @@ public class LabellingServiceTests
 
         // Once a's leases lapse, b may expand into those images.
         clock.Advance(TimeSpan.FromSeconds(61));
-        var bLater = await insights.ExpandAsync(data.DatasetId, seed, "b", 20);
+        var bLater = await expansion.ExpandAsync(data.DatasetId, seed, "b", 20);
         Assert.Subset(bLater.ToHashSet(), a.ToHashSet());
     }
 
@@ -303,7 +303,8 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync();
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
+        var decisions = platform.Get<ReviewDecisions>();
         var truth = platform.Get<GroundTruthService>();
         var (agreed, tied, rejected) = (data.ImageIds[0], data.ImageIds[1], data.ImageIds[2]);
 
@@ -315,7 +316,7 @@ public class LabellingServiceTests
         await service.SubmitAsync(Label(data, "u1", "3", tied, 1));
         await service.SubmitAsync(Label(data, "u2", "4", tied, 2));
         var consensus = await truth.CurrentAsync(data.DatasetId);
-        await service.SetFinalAsync(new ReviewRequest(data.DatasetId, rejected, "rev", "5", null, true, null));
+        await decisions.SetFinalAsync(new ReviewRequest(data.DatasetId, rejected, "rev", "5", null, true, null));
         var reviewed = await truth.CurrentAsync(data.DatasetId);
 
         Assert.Equal(data.ClassIds[0], before.ClassOf[agreed]);
@@ -335,22 +336,21 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var insights = platform.Get<LabelInsights>();
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         // Suggestions from import-labelled neighbours only where the dataset shows import labels.
-        await service.SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 120, modelId: null, "admin", showImportLabels: true);
+        await platform.Get<LabellingSettingsService>().SaveSettingsAsync(data.DatasetId, overlap: 2, leaseSeconds: 120, modelId: null, "admin", showImportLabels: true);
 
         // The seeded vectors lean towards their class's axis: most neighbours of a class-b image are class b.
         var image = data.ImageIds[25];
-        var suggestions = Assert.Single(await insights.SuggestAsync(data.DatasetId, [image]));
+        var suggestions = Assert.Single(await platform.Get<LabelSuggestions>().SuggestAsync(data.DatasetId, [image]));
         await service.SubmitAsync(new SubmitRequest(data.DatasetId, "u1", "s1", "single",
             [new LabelItem(image, LabelEventKind.Label, suggestions.Items[0].ClassId, new ShownSuggestions(suggestions.Items))]));
-        var stats = await insights.AgreementAsync(data.DatasetId);
+        var stats = await platform.Get<LabelAgreement>().AgreementAsync(data.DatasetId);
 
-        Assert.Equal(LabelInsights.SuggestionNeighbours, suggestions.NeighboursUsed);
+        Assert.Equal(LabelSuggestions.SuggestionNeighbours, suggestions.NeighboursUsed);
         Assert.InRange(suggestions.Items.Count, 1, 3);
         Assert.Equal(data.ClassIds[1], suggestions.Items[0].ClassId);
-        Assert.Equal(suggestions.Items[0].Votes / (double)LabelInsights.SuggestionNeighbours, suggestions.Items[0].Confidence, 3);
+        Assert.Equal(suggestions.Items[0].Votes / (double)LabelSuggestions.SuggestionNeighbours, suggestions.Items[0].Confidence, 3);
         Assert.True(suggestions.Items.Zip(suggestions.Items.Skip(1)).All(p => p.First.Confidence >= p.Second.Confidence));
         await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         var stored = await db.LabelEvents.SingleAsync();
@@ -365,7 +365,7 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 3, perClass: 20);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
+        var service = platform.Get<LabelSubmissions>();
         var (odd, fine) = (data.ImageIds[0], data.ImageIds[1]);
         // Both class-a images get a consensus: one says b (its neighbours lean a), the other says a.
         foreach (var user in new[] { "u1", "u2" })
@@ -374,7 +374,7 @@ public class LabellingServiceTests
             await service.SubmitAsync(Label(data, user, $"{user}-fine", fine, 0));
         }
 
-        var queue = await platform.Get<LabelInsights>().DisagreementsAsync(data.DatasetId, 10);
+        var queue = await platform.Get<ReviewQueues>().DisagreementsAsync(data.DatasetId, 10);
 
         var item = Assert.Single(queue);
         Assert.Equal((odd, data.ClassIds[1], data.ClassIds[0]), (item.ImageId, item.Label.ClassId, item.NeighbourClassId));
@@ -386,8 +386,8 @@ public class LabellingServiceTests
     {
         var (platform, _, data) = await StartAsync(classes: 2, perClass: 10);
         await using var _ = platform;
-        var service = platform.Get<LabellingService>();
-        var insights = platform.Get<LabelInsights>();
+        var service = platform.Get<LabelSubmissions>();
+        var queues = platform.Get<ReviewQueues>();
         // u1: a a b b, u2: a b b b on four images. By hand: po = 3/4; u1 marginals a 1/2, b 1/2; u2 a 1/4, b 3/4;
         // pe = 1/2 * 1/4 + 1/2 * 3/4 = 1/2; Cohen's kappa = (0.75 - 0.5) / 0.5 = 0.5. Fleiss over the same four
         // two-rater items: P-bar = 0.75, shares a 3/8, b 5/8, Pe = 34/64; kappa = (0.75 - 0.53125) / 0.46875 = 0.466667.
@@ -398,8 +398,8 @@ public class LabellingServiceTests
             await service.SubmitAsync(Label(data, "u2", $"u2-{i}", data.ImageIds[i], u2[i]));
         }
 
-        var report = await insights.AgreementAsync(data.DatasetId);
-        var open = await insights.NoConsensusAsync(data.DatasetId, 10);
+        var report = await platform.Get<LabelAgreement>().AgreementAsync(data.DatasetId);
+        var open = await queues.NoConsensusAsync(data.DatasetId, 10);
 
         var pair = Assert.Single(report.Pairs);
         Assert.Equal((4, 0.5), (pair.Items, pair.Kappa!.Value));

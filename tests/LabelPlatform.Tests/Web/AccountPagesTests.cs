@@ -103,7 +103,7 @@ public sealed partial class AccountPagesTests : IDisposable
         var id = await _factory.CreateUserAsync(Email, Roles.Labeller);
         var user = await _factory.SignInAsync(Email, PlatformFactory.UserPassword);
         var seeded = await EvaluationSeed.CreateAsync(_factory.Services, "delete-user", classes: 2, perClass: 3);
-        await _factory.Services.GetRequiredService<LabellingService>().SubmitAsync(new SubmitRequest(seeded.DatasetId, id, "before-delete", "single",
+        await _factory.Services.GetRequiredService<LabelSubmissions>().SubmitAsync(new SubmitRequest(seeded.DatasetId, id, "before-delete", "single",
             [new LabelItem(seeded.ImageIds[0], LabelEventKind.Label, seeded.ClassIds[0]), new LabelItem(seeded.ImageIds[1], LabelEventKind.Label, seeded.ClassIds[1])]));
         await _factory.Services.GetRequiredService<ApiTokenService>().CreateAsync("script", id, Email);
         var admin = await _factory.SignInAdminAsync();

@@ -2,6 +2,7 @@ using LabelPlatform.Core.Browsing;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Review;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -115,7 +116,7 @@ public class BrowseFilterTests(BrowseFixture fixture) : IClassFixture<BrowseFixt
             await fixture.VoteAsync(data.DatasetId, "u2", id, data.ClassIds[2]);
         }
 
-        var queue = (await fixture.Factory.Services.GetRequiredService<LabelInsights>().DisagreementsAsync(data.DatasetId, 100)).Select(d => d.ImageId).ToList();
+        var queue = (await fixture.Factory.Services.GetRequiredService<ReviewQueues>().DisagreementsAsync(data.DatasetId, 100)).Select(d => d.ImageId).ToList();
         var (ids, _) = await fixture.BrowseAsync(data.DatasetId, "?sort=Disagreement&size=240");
 
         Assert.Equal(relabelled.Order(), queue.Order());

@@ -45,13 +45,15 @@ public sealed partial class BrowseFixture : IAsyncLifetime
         return await read(scope.ServiceProvider.GetRequiredService<PlatformDbContext>());
     }
 
-    public LabellingService Labelling => Factory.Services.GetRequiredService<LabellingService>();
+    public LabelSubmissions Submissions => Factory.Services.GetRequiredService<LabelSubmissions>();
+
+    public ReviewDecisions Decisions => Factory.Services.GetRequiredService<ReviewDecisions>();
 
     public Task VoteAsync(int datasetId, string user, long imageId, int classId) =>
-        Labelling.SubmitAsync(new SubmitRequest(datasetId, user, $"{user}-{imageId}-{classId}", "single", [new LabelItem(imageId, LabelEventKind.Label, classId)]));
+        Submissions.SubmitAsync(new SubmitRequest(datasetId, user, $"{user}-{imageId}-{classId}", "single", [new LabelItem(imageId, LabelEventKind.Label, classId)]));
 
     public Task DecideAsync(int datasetId, long imageId, int? classId, bool reject = false) =>
-        Labelling.SetFinalAsync(new ReviewRequest(datasetId, imageId, AdminId, $"seed-{imageId}", classId, reject, null));
+        Decisions.SetFinalAsync(new ReviewRequest(datasetId, imageId, AdminId, $"seed-{imageId}", classId, reject, null));
 
     /// <summary>The tile ids of a browser page, in page order.</summary>
     public async Task<(List<long> Ids, string Html)> BrowseAsync(int datasetId, string query = "")

@@ -98,7 +98,7 @@ public sealed class DatasetClassesTests : IDisposable
         var admin = await _factory.SignInAdminAsync();
         var seeded = await EvaluationSeed.CreateAsync(_factory.Services, "rename-me", classes: 2, perClass: 3);
         var image = seeded.ImageIds[0];
-        await _factory.Services.GetRequiredService<LabellingService>().SubmitAsync(new SubmitRequest(seeded.DatasetId, "u1", "c1", "single", [new LabelItem(image, LabelEventKind.Label, seeded.ClassIds[1])]));
+        await _factory.Services.GetRequiredService<LabelSubmissions>().SubmitAsync(new SubmitRequest(seeded.DatasetId, "u1", "c1", "single", [new LabelItem(image, LabelEventKind.Label, seeded.ClassIds[1])]));
         var truth = _factory.Services.GetRequiredService<GroundTruthService>();
         var before = await truth.CurrentAsync(seeded.DatasetId);
         var page = $"/Admin/Datasets/Labelling/{seeded.DatasetId}";
@@ -112,7 +112,7 @@ public sealed class DatasetClassesTests : IDisposable
         Assert.Equal(before.ClassOf, after.ClassOf);
         Assert.Equal("class-b renamed", after.Classes.Single(c => c.Id == seeded.ClassIds[1]).Name);
         Assert.NotEqual(before.Hash, after.Hash);
-        var history = await _factory.Services.GetRequiredService<LabellingService>().HistoryAsync(image);
+        var history = await _factory.Services.GetRequiredService<LabelHistory>().HistoryAsync(image);
         Assert.Equal("class-b renamed", Assert.Single(history).ClassName);
     }
 
@@ -140,7 +140,7 @@ public sealed class DatasetClassesTests : IDisposable
         var seeded = await EvaluationSeed.CreateAsync(_factory.Services, "delete-some", classes: 2, perClass: 2);
         var ids = await AddClassesAsync(admin, seeded.DatasetId, "typo\nlabelled");
         // 'labelled' has no imported image, but a labeller used it once.
-        await _factory.Services.GetRequiredService<LabellingService>().SubmitAsync(new SubmitRequest(seeded.DatasetId, "u1", "c1", "single", [new LabelItem(seeded.ImageIds[0], LabelEventKind.Label, ids["labelled"])]));
+        await _factory.Services.GetRequiredService<LabelSubmissions>().SubmitAsync(new SubmitRequest(seeded.DatasetId, "u1", "c1", "single", [new LabelItem(seeded.ImageIds[0], LabelEventKind.Label, ids["labelled"])]));
         var other = await DatasetAsync();
         var url = $"/Admin/Datasets/Labelling/{seeded.DatasetId}?handler=DeleteClass";
 

@@ -38,7 +38,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     /// <summary>Labellers "u1" and "u2" vote class 0 and class 1 on the images: without a majority, all go to review.</summary>
     private async Task SplitVotesAsync(IReadOnlyList<long> images, string prefix = "split")
     {
-        var labelling = _factory.Services.GetRequiredService<LabellingService>();
+        var labelling = _factory.Services.GetRequiredService<LabelSubmissions>();
         foreach (var (user, cls) in new[] { ("u1", 0), ("u2", 1) })
         {
             await labelling.SubmitAsync(new SubmitRequest(_data.DatasetId, user, $"{prefix}-{user}", "single",
@@ -139,9 +139,9 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     public async Task A_bulk_accept_saves_each_majority_and_reports_the_one_that_conflicts()
     {
         var images = _data.ImageIds.Take(4).ToList();
-        var labelling = _factory.Services.GetRequiredService<LabellingService>();
+        var labelling = _factory.Services.GetRequiredService<LabelSubmissions>();
         // Overlap 4 and votes a, a, b, c: class a is ahead (the majority Enter accepts) but has no consensus (2 of 4).
-        await labelling.SaveSettingsAsync(_data.DatasetId, 4, 120, null, "test");
+        await _factory.Services.GetRequiredService<LabellingSettingsService>().SaveSettingsAsync(_data.DatasetId, 4, 120, null, "test");
         foreach (var (user, cls) in new[] { ("u1", 0), ("u2", 0), ("u3", 1), ("u4", 2) })
         {
             await labelling.SubmitAsync(new SubmitRequest(_data.DatasetId, user, $"bulk-{user}", "single", [.. images.Select(id => new LabelItem(id, LabelEventKind.Label, _data.ClassIds[cls]))]));
@@ -150,7 +150,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
         var page = await _factory.Services.GetRequiredService<ReviewDesk>().PageAsync(_data.DatasetId, ReviewQueueNames.Consensus, 1);
         Assert.All(page.Items, i => Assert.Equal(_data.ClassIds[0], i.Majority?.ClassId));
         // Another reviewer decides the last image first: the bulk accept's "no final label yet" is stale for it.
-        await labelling.SetFinalAsync(new ReviewRequest(_data.DatasetId, images[3], "other-reviewer", "first", _data.ClassIds[2], false, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, images[3], "other-reviewer", "first", _data.ClassIds[2], false, null));
         var (reviewer, token) = await ReviewerAsync();
 
         var response = await PostJsonAsync(reviewer, token, "bulk", new
@@ -174,7 +174,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
         var image = _data.ImageIds[5];
         var before = (await reviewer.GetFromJsonAsync<JsonElement>($"/api/review/{_data.DatasetId}/neighbours?imageId={image}&k=6")).GetProperty("neighbours").EnumerateArray().ToList();
         var nearest = before[0].GetProperty("imageId").GetInt64();
-        await _factory.Services.GetRequiredService<LabellingService>().SetFinalAsync(new ReviewRequest(_data.DatasetId, nearest, "someone", "n-1", null, true, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, nearest, "someone", "n-1", null, true, null));
 
         var after = (await reviewer.GetFromJsonAsync<JsonElement>($"/api/review/{_data.DatasetId}/neighbours?imageId={image}&k=6")).GetProperty("neighbours").EnumerateArray().ToList();
 
@@ -188,7 +188,7 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
     [Fact]
     public async Task The_dataset_page_counts_human_labels_per_class_and_links_the_review_queue()
     {
-        var labelling = _factory.Services.GetRequiredService<LabellingService>();
+        var labelling = _factory.Services.GetRequiredService<LabelSubmissions>();
         // Two images agreed on class b (consensus), one decided class b by a reviewer, one rejected.
         foreach (var user in new[] { "u1", "u2" })
         {
@@ -196,8 +196,8 @@ public sealed partial class ReviewDeskTests : IAsyncLifetime
                 [.. _data.ImageIds.Take(2).Select(id => new LabelItem(id, LabelEventKind.Label, _data.ClassIds[1]))]));
         }
 
-        await labelling.SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[2], "r", "f-1", _data.ClassIds[1], false, null));
-        await labelling.SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[3], "r", "f-2", null, true, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[2], "r", "f-1", _data.ClassIds[1], false, null));
+        await _factory.Services.GetRequiredService<ReviewDecisions>().SetFinalAsync(new ReviewRequest(_data.DatasetId, _data.ImageIds[3], "r", "f-2", null, true, null));
         var (reviewer, _) = await ReviewerAsync();
 
         var html = await reviewer.GetStringAsync($"/Datasets/Details/{_data.DatasetId}");

@@ -45,7 +45,7 @@ public partial class SearchPageTests
         // Two labellers call four class-a images class-c: the consensus relabels them.
         var relabelled = data.ImageIds.Take(4).ToList();
         var classC = data.ClassIds[2];
-        var labelling = factory.Services.GetRequiredService<LabellingService>();
+        var labelling = factory.Services.GetRequiredService<LabelSubmissions>();
         foreach (var user in new[] { "u1", "u2" })
         {
             await labelling.SubmitAsync(new SubmitRequest(data.DatasetId, user, $"{user}-client", "single", [.. relabelled.Select(i => new LabelItem(i, LabelEventKind.Label, classC))]));

@@ -115,7 +115,7 @@ function start(benchElement, configElement) {
         return entry;
     }
 
-    /** Undo of that very action, not only the last: the server is told which submission (see LabellingService.UndoAsync). */
+    /** Undo of that very action, not only the last: the server is told which submission (see LabelSubmissions.UndoAsync). */
     function undo(/** @type {Entry} */ entry) {
         if (queue.halted || !log.undoable(entry)) return;
         entry.state = "undoing";

@@ -5,10 +5,10 @@ namespace LabelPlatform.Core.Labelling.Queue;
 
 /// <summary>
 /// Hands labellers their next images, in the dataset's <see cref="QueueOrder"/>, and leases them
-/// (<see cref="LabellingService.LeaseAsync(int, string, IReadOnlyList{long}, int, CancellationToken)"/> keeps two
+/// (<see cref="LabelLeases.LeaseAsync(int, string, IReadOnlyList{long}, int, CancellationToken)"/> keeps two
 /// labellers off one slot).
 /// </summary>
-public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, QueuePriorities priorities, TimeProvider clock)
+public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, LabelLeases leases, LabellingSettingsService labellingSettings, QueuePriorities priorities, TimeProvider clock)
 {
     public const int MaxCount = 50;
     private const int MaxNextRounds = 8, MaxCandidates = 400;
@@ -30,7 +30,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
             throw new LabellingException($"count must be between 1 and {MaxCount}");
         }
 
-        var settings = await labelling.GetSettingsAsync(datasetId, cancellationToken);
+        var settings = await labellingSettings.GetSettingsAsync(datasetId, cancellationToken);
         var plan = await priorities.PlanAsync(datasetId, settings.Order, cancellationToken);
         var start = plan.Rotate ? QueueOrdering.StartFor(datasetId, userId, plan.Ids.Count) : 0;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -50,7 +50,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
                 break;
             }
 
-            leased.AddRange(await labelling.LeaseAsync(db, datasetId, userId, settings, candidates, tied, count - leased.Count, cancellationToken));
+            leased.AddRange(await leases.LeaseAsync(db, datasetId, userId, settings, candidates, tied, count - leased.Count, cancellationToken));
             excluded.AddRange(candidates.Concat(tied));
         }
 
@@ -61,7 +61,7 @@ public sealed class LabelQueue(IDbContextFactory<PlatformDbContext> contexts, La
         int count, int want, List<long> excluded, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var open = LabellingService.Open(db, datasetId, userId, excluded, now);
+        var open = LabelLeases.Open(db, datasetId, userId, excluded, now);
 
         // Candidates first, outside the write lock (plain reads); then, holding it, only those are checked again and
         // leased, so two labellers never take the last slot of an image together.

@@ -28,7 +28,7 @@ public sealed class QueuePlan(QueueOrder order, long[] ids, bool rotate)
 /// uncertainty order also when labels change (at most every <see cref="UncertaintyMaxAge"/>); the diversity order
 /// when images or vectors are added. Orders that need embeddings fall back to the random one without them.
 /// </summary>
-public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> contexts, LabellingService labelling, LabelInsights insights,
+public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate writes, NeighbourLabels neighbourLabels,
     Search.SearchService search, TimeProvider clock) : IDisposable
 {
     /// <summary>How many unlabelled images the uncertainty order ranks (each costs one neighbour search).</summary>
@@ -93,14 +93,14 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
         var count = await images.CountAsync(cancellationToken);
         var newest = await images.MaxAsync(i => (long?)i.Id, cancellationToken) ?? 0;
         var vectors = order == QueueOrder.Random ? 0 : await db.Embeddings.CountAsync(e => images.Any(i => i.Id == e.ImageId), cancellationToken);
-        var labels = order == QueueOrder.Uncertainty ? labelling.Generation(datasetId) : 0;
+        var labels = order == QueueOrder.Uncertainty ? writes.Generation(datasetId) : 0;
         return new PlanStamp(count, newest, vectors, labels);
     }
 
     private async Task<QueuePlan> BuildAsync(int datasetId, QueueOrder order, CancellationToken cancellationToken)
     {
         var random = await RandomOrderAsync(datasetId, cancellationToken);
-        if (order == QueueOrder.Random || await insights.ModelAsync(datasetId, cancellationToken) is not { } model)
+        if (order == QueueOrder.Random || await neighbourLabels.ModelAsync(datasetId, cancellationToken) is not { } model)
         {
             return new QueuePlan(order, random, rotate: true);
         }
@@ -128,14 +128,14 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
     /// <summary>Unlabelled images from the front of the random order, lowest neighbour margin first (those with no labelled neighbour are left out).</summary>
     private async Task<List<long>> UncertainFirstAsync(int datasetId, Embeddings.EmbeddingModel model, long[] random, CancellationToken cancellationToken)
     {
-        var labels = await insights.NeighbourLabelsAsync(datasetId, withImport: false, cancellationToken);
+        var labels = await neighbourLabels.LabelsAsync(datasetId, withImport: false, cancellationToken);
         if (labels.Count == 0)
         {
             return [];
         }
 
         var sample = random.Where(id => !labels.ContainsKey(id)).Take(UncertaintySample).ToList();
-        var vectors = await insights.VectorsAsync(model.Id, sample, cancellationToken);
+        var vectors = await neighbourLabels.VectorsAsync(model.Id, sample, cancellationToken);
         var index = await search.GetIndexAsync(datasetId, model, cancellationToken);
         var margins = new List<(long Id, double Margin, int Place)>();
         for (var place = 0; place < sample.Count; place++)
@@ -146,7 +146,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
             }
 
             var neighbours = index.Search(vector, Math.Min(64, index.Count), null, sample[place])
-                .Where(h => labels.ContainsKey(h.Id)).Take(LabelInsights.SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
+                .Where(h => labels.ContainsKey(h.Id)).Take(LabelSuggestions.SuggestionNeighbours).Select(h => labels[h.Id]).ToList();
             if (QueueOrdering.Margin(neighbours) is { } margin)
             {
                 margins.Add((sample[place], margin, place));
@@ -159,7 +159,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
     /// <summary>k-center picks over the vectors of a sample from the front of the random order.</summary>
     private async Task<List<long>> DiverseFirstAsync(Embeddings.EmbeddingModel model, long[] random, CancellationToken cancellationToken)
     {
-        var vectors = await insights.VectorsAsync(model.Id, [.. random.Take(DiversitySample)], cancellationToken);
+        var vectors = await neighbourLabels.VectorsAsync(model.Id, [.. random.Take(DiversitySample)], cancellationToken);
         var ids = random.Take(DiversitySample).Where(vectors.ContainsKey).ToList();
         if (ids.Count == 0)
         {

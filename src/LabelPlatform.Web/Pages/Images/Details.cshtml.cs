@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Web.Pages.Images;
 
-public class DetailsModel(PlatformDbContext db, LabellingService labelling, LabelInsights insights) : PageModel
+public class DetailsModel(PlatformDbContext db, LabelHistory history, LabelNames labelNames) : PageModel
 {
     public DatasetImage Image { get; private set; } = null!;
     public string DatasetName { get; private set; } = "";
@@ -41,12 +41,12 @@ public class DetailsModel(PlatformDbContext db, LabellingService labelling, Labe
         IsNoise = image.SourceClass?.IsNoise == true;
         PreviousId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id < id).OrderByDescending(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
         NextId = await db.Images.Where(i => i.DatasetId == image.DatasetId && i.Id > id).OrderBy(i => i.Id).Select(i => (long?)i.Id).FirstOrDefaultAsync(ct);
-        History = await labelling.HistoryAsync(id, ct);
+        History = await history.HistoryAsync(id, ct);
         if (History.Count > 0)
         {
             var board = await LabelBoard.LoadAsync(db, image.DatasetId, ct);
             Human = board.Images.GetValueOrDefault(id);
-            ClassNames = await insights.ClassNamesAsync(image.DatasetId, ct);
+            ClassNames = await labelNames.ClassNamesAsync(image.DatasetId, ct);
             var ids = Human?.Votes.Select(v => v.UserId).ToList() ?? [];
             UserNames = await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, ct);
         }

@@ -10,7 +10,7 @@ public sealed record Workbench(int DatasetId, string DatasetName, int Overlap, b
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<Workbench?> LoadAsync(PlatformDbContext db, LabellingService labelling, int datasetId, string mode, int count, long? seed, CancellationToken ct)
+    public static async Task<Workbench?> LoadAsync(PlatformDbContext db, LabellingSettingsService labellingSettings, int datasetId, string mode, int count, long? seed, CancellationToken ct)
     {
         var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct);
         if (name is null)
@@ -20,7 +20,7 @@ public sealed record Workbench(int DatasetId, string DatasetName, int Overlap, b
 
         var classes = await db.ImageClasses.AsNoTracking().Where(c => c.DatasetId == datasetId)
             .OrderBy(c => c.IsNoise).ThenBy(c => c.Name).Select(c => new { id = c.Id, name = c.Name, noise = c.IsNoise, hotkey = c.Hotkey }).ToListAsync(ct);
-        var settings = await labelling.GetSettingsAsync(datasetId, ct);
+        var settings = await labellingSettings.GetSettingsAsync(datasetId, ct);
         var config = JsonSerializer.Serialize(new { datasetId, dataset = name, mode, count, seed, classes }, Json);
         return new Workbench(datasetId, name, settings.Overlap, classes.Any(c => c.noise), config, classes.Count);
     }

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace LabelPlatform.Web.Pages.Review;
 
 /// <summary>Agreement for one dataset (consensus counts, Fleiss' and Cohen's kappa), per-labeller figures, and exports.</summary>
-public class AgreementModel(PlatformDbContext db, LabelInsights insights) : PageModel
+public class AgreementModel(PlatformDbContext db, LabelAgreement agreement) : PageModel
 {
     public int DatasetId { get; private set; }
     public string DatasetName { get; private set; } = "";
@@ -22,7 +22,7 @@ public class AgreementModel(PlatformDbContext db, LabelInsights insights) : Page
         }
 
         (DatasetId, DatasetName) = (datasetId, name);
-        Report = await insights.AgreementAsync(datasetId, ct);
+        Report = await agreement.AgreementAsync(datasetId, ct);
         return Page();
     }
 }

@@ -1,5 +1,5 @@
 using LabelPlatform.Core.Data;
-using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Exports;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +10,7 @@ namespace LabelPlatform.Web.Pages.Review;
 /// Downloads a dataset's labels: csv, jsonl, folders (a tab-separated folder-per-class manifest), or zip (the images
 /// copied into one folder per class, streamed as the archive is written: a whole dataset never sits in memory).
 /// </summary>
-public class ExportModel(PlatformDbContext db, LabelInsights insights) : PageModel
+public class ExportModel(PlatformDbContext db, LabelExport export) : PageModel
 {
     public async Task<IActionResult> OnGetAsync(int datasetId, string format = "csv", CancellationToken ct = default)
     {
@@ -37,12 +37,12 @@ public class ExportModel(PlatformDbContext db, LabelInsights insights) : PageMod
         {
             Response.ContentType = type;
             Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileNameStar = $"{name}-by-class.zip" }.ToString();
-            await insights.ExportAsync(datasetId, format, Response.Body, ct);
+            await export.ExportAsync(datasetId, format, Response.Body, ct);
             return new EmptyResult();
         }
 
         var buffer = new MemoryStream();
-        await insights.ExportAsync(datasetId, format, buffer, ct);
+        await export.ExportAsync(datasetId, format, buffer, ct);
         buffer.Position = 0;
         return File(buffer, type, $"{name}-labels.{extension}");
     }

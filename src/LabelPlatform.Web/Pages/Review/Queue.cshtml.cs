@@ -18,7 +18,7 @@ namespace LabelPlatform.Web.Pages.Review;
 /// carrying the final-label version the reviewer saw and a client id rendered with the form (a resubmitted form
 /// changes nothing).
 /// </summary>
-public class QueueModel(PlatformDbContext db, ReviewDesk desk, LabellingService labelling) : PageModel
+public class QueueModel(PlatformDbContext db, ReviewDesk desk, ReviewDecisions decisions) : PageModel
 {
     public const int Shown = ReviewDesk.PageSize;
 
@@ -35,7 +35,7 @@ public class QueueModel(PlatformDbContext db, ReviewDesk desk, LabellingService 
 
         public int? ExpectedVersion { get; set; }
 
-        [Required, StringLength(LabellingService.MaxClientIdLength)]
+        [Required, StringLength(LabelWrites.MaxClientIdLength)]
         public string ClientId { get; set; } = "";
     }
 
@@ -101,7 +101,7 @@ public class QueueModel(PlatformDbContext db, ReviewDesk desk, LabellingService 
         try
         {
             var userId = User.FindFirstValue(ClaimTypes.NameIdentifier)!;
-            var result = await labelling.SetFinalAsync(new ReviewRequest(datasetId, Input.ImageId, userId, Input.ClientId, Input.Reject ? null : Input.ClassId, Input.Reject, Input.ExpectedVersion), ct);
+            var result = await decisions.SetFinalAsync(new ReviewRequest(datasetId, Input.ImageId, userId, Input.ClientId, Input.Reject ? null : Input.ClassId, Input.Reject, Input.ExpectedVersion), ct);
             TempData["Flash"] = result.Duplicate
                 ? $"Image {Input.ImageId}: this decision was already saved (version {result.Version})."
                 : $"Image {Input.ImageId}: final label saved (version {result.Version}).";

@@ -13,7 +13,7 @@ namespace LabelPlatform.Web.Pages.Admin.Datasets;
 /// A dataset's labelling settings: overlap (labellers per image), lease length, the model for suggestions, and its
 /// classes (an imported dataset brings its folder names; a crawled one starts with none, so they are added here).
 /// </summary>
-public class LabellingModel(PlatformDbContext db, LabellingService labelling, DatasetService datasets) : PageModel
+public class LabellingModel(PlatformDbContext db, LabellingSettingsService labellingSettings, DatasetService datasets) : PageModel
 {
     public const int MaxClassName = ImageClass.MaxNameLength;
     public const int MaxClassesPerPost = 500;
@@ -74,7 +74,7 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
             return NotFound();
         }
 
-        var s = await labelling.GetSettingsAsync(datasetId, ct);
+        var s = await labellingSettings.GetSettingsAsync(datasetId, ct);
         Input = new SettingsInput { Overlap = s.Overlap, LeaseSeconds = s.LeaseSeconds, ModelId = s.ModelId, Order = s.Order, ShowImportLabels = s.ShowImportLabels };
         return Page();
     }
@@ -101,7 +101,7 @@ public class LabellingModel(PlatformDbContext db, LabellingService labelling, Da
             return Page();
         }
 
-        await labelling.SaveSettingsAsync(datasetId, Input.Overlap, Input.LeaseSeconds, Input.ModelId, User.Identity?.Name ?? "admin", Input.Order, Input.ShowImportLabels, ct);
+        await labellingSettings.SaveSettingsAsync(datasetId, Input.Overlap, Input.LeaseSeconds, Input.ModelId, User.Identity?.Name ?? "admin", Input.Order, Input.ShowImportLabels, ct);
         TempData["Flash"] = $"Labelling settings of {DatasetName} saved: overlap {Input.Overlap}, lease {Input.LeaseSeconds} s, {Input.Order.ToString().ToLowerInvariant()} order, import labels {(Input.ShowImportLabels ? "shown" : "hidden")}.";
         return RedirectToPage(new { datasetId });
     }
