@@ -198,8 +198,8 @@ public sealed class ImageViewerTests(BrowserFixture fixture, ITestOutputHelper o
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         var classIds = await db.ImageClasses.Where(c => c.DatasetId == datasetId).ToDictionaryAsync(c => c.Name, c => c.Id);
         var images = await db.Images.Where(i => i.DatasetId == datasetId).OrderBy(i => i.Id).Select(i => i.Id).Take(5).ToListAsync();
-        var labelling = Server.Services.GetRequiredService<LabellingService>();
-        await labelling.SaveSettingsAsync(datasetId, 4, 120, null, "e2e");
+        await Server.Services.GetRequiredService<LabellingSettingsService>().SaveSettingsAsync(datasetId, 4, 120, null, "e2e");
+        var labelling = Server.Services.GetRequiredService<LabelSubmissions>();
         foreach (var (user, name) in new[] { ("v1", classes[0]), ("v2", classes[0]), ("v3", classes[1]), ("v4", classes[2]) })
         {
             await labelling.SubmitAsync(new SubmitRequest(datasetId, user, $"seed-{user}-{datasetId}", "single", [.. images.Select(id => new LabelItem(id, LabelEventKind.Label, classIds[name]))]));
