@@ -72,9 +72,9 @@ public class UniquenessTests
     [Fact]
     public void Tiled_parallel_run_matches_a_naive_all_pairs_scan()
     {
-        // Small segments too, so rows come from several storage segments.
-        var vectors = TestVectors.Units(seed: 11, count: 301, dimension: 24);
-        var index = new ExactVectorIndex(24, segmentFloats: 24 * 64, chunkFloats: 24 * 64, parallelMinFloats: long.MaxValue);
+        // Small segments too, so rows come from several storage segments; 27-d, so the blocked sums have a tail.
+        var vectors = TestVectors.Units(seed: 11, count: 301, dimension: 27);
+        var index = new ExactVectorIndex(27, segmentFloats: 27 * 64, chunkFloats: 27 * 64, parallelMinFloats: long.MaxValue);
         for (var i = 0; i < vectors.Count; i++)
         {
             index.Add(1000 + i, null, vectors[i]);
