@@ -19,6 +19,20 @@ public sealed class ReviewFlagging(IDbContextFactory<PlatformDbContext> contexts
     /// <summary>Flags the images (all of <paramref name="datasetId"/>; the caller checks the selection).</summary>
     public async Task<FlagResult> FlagAsync(int datasetId, IReadOnlyCollection<long> imageIds, string userId, string? note, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await FlagOnceAsync(datasetId, imageIds, userId, note, cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another reviewer flagged one of these images between our read and our insert (one row per image):
+            // read again, and this time that row is renewed instead of added.
+            return await FlagOnceAsync(datasetId, imageIds, userId, note, cancellationToken);
+        }
+    }
+
+    private async Task<FlagResult> FlagOnceAsync(int datasetId, IReadOnlyCollection<long> imageIds, string userId, string? note, CancellationToken cancellationToken)
+    {
         note = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
         if (note?.Length > ReviewFlag.MaxNoteLength)
         {
