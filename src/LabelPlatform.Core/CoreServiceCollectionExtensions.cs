@@ -2,6 +2,7 @@ using LabelPlatform.Core.Browsing;
 using LabelPlatform.Core.Crawling;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
+using LabelPlatform.Core.Deletion;
 using LabelPlatform.Core.Embeddings;
 using LabelPlatform.Core.Evaluation;
 using LabelPlatform.Core.Exports;
@@ -43,5 +44,6 @@ public static class CoreServiceCollectionExtensions
         .AddReviewDesk()
         .AddExports()
         .AddMaps(configuration)
-        .AddBrowsing();
+        .AddBrowsing()
+        .AddDeletion();
 }

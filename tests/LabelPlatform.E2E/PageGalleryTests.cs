@@ -52,6 +52,8 @@ public sealed class PageGalleryTests(BrowserFixture fixture, ITestOutputHelper o
             }
         }
 
+        await services.GetRequiredService<Core.Review.ReviewFlagging>().FlagAsync(datasetId, [images[1], images[2]], "gallery-a", "two labellers disagree");
+
         await Page.SetViewportSizeAsync(1280, 800);
         await (await new LoginPage(Page).GotoAsync()).SignInAsync(PlatformFactory.AdminEmail, PlatformFactory.AdminPassword);
         (string Name, string Path)[] pages =
@@ -67,6 +69,8 @@ public sealed class PageGalleryTests(BrowserFixture fixture, ITestOutputHelper o
             ("admin-import", $"/Admin/Datasets/Import?datasetId={datasetId}"), ("admin-embed", $"/Admin/Datasets/Embed/{datasetId}"),
             ("admin-labelling", $"/Admin/Datasets/Labelling/{datasetId}"), ("admin-evaluations", $"/Admin/Evaluations?datasetId={datasetId}"),
             ("admin-training", "/Admin/Training"), ("admin-models", "/Admin/Models"),
+            ("browse-uniqueness", $"/Datasets/Browse/{datasetId}?sort=Uniqueness"), ("review-flagged", $"/Review/Queue/{datasetId}?queue=flagged"),
+            ("admin-dataset-delete", $"/Admin/Datasets/Delete/{datasetId}"), ("admin-model-delete", $"/Admin/Models/Delete/{model.Id}"),
         ];
         var problems = new List<string>();
         foreach (var (name, path) in pages)

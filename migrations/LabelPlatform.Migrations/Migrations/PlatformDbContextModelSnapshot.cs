@@ -1213,6 +1213,43 @@ namespace LabelPlatform.Migrations.Migrations
                     b.ToTable("EmbeddingMaps");
                 });
 
+            modelBuilder.Entity("LabelPlatform.Core.Review.ReviewFlag", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FinalVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FlaggedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FlaggedBy")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ImageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImageId")
+                        .IsUnique();
+
+                    b.HasIndex("DatasetId", "FlaggedAt");
+
+                    b.ToTable("ReviewFlags");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -1499,12 +1536,6 @@ namespace LabelPlatform.Migrations.Migrations
 
             modelBuilder.Entity("LabelPlatform.Core.Evaluation.EvaluationRun", b =>
                 {
-                    b.HasOne("LabelPlatform.Core.Datasets.Dataset", null)
-                        .WithMany()
-                        .HasForeignKey("DatasetId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
                     b.HasOne("LabelPlatform.Core.Jobs.JobRun", null)
                         .WithMany()
                         .HasForeignKey("JobRunId")
@@ -1514,12 +1545,6 @@ namespace LabelPlatform.Migrations.Migrations
                         .WithMany()
                         .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.SetNull);
-
-                    b.HasOne("LabelPlatform.Core.Evaluation.EvaluationSplit", null)
-                        .WithMany()
-                        .HasForeignKey("SplitId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
                 });
 
             modelBuilder.Entity("LabelPlatform.Core.Evaluation.EvaluationSplit", b =>
@@ -1654,6 +1679,21 @@ namespace LabelPlatform.Migrations.Migrations
                     b.HasOne("LabelPlatform.Core.Embeddings.EmbeddingModel", null)
                         .WithMany()
                         .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Review.ReviewFlag", b =>
+                {
+                    b.HasOne("LabelPlatform.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("LabelPlatform.Core.Datasets.DatasetImage", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

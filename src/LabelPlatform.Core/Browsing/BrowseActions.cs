@@ -2,6 +2,7 @@ using System.Text;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Datasets;
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Review;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Core.Browsing;
@@ -15,9 +16,9 @@ public sealed record BulkDecision(int Decided, int Repeated, IReadOnlyList<strin
 /// <summary>
 /// The browser's bulk actions on a selection, each through the service other callers use: review decisions through
 /// <see cref="ReviewDecisions.SetFinalAsync"/> (one event per image, the version check included), deletion through
-/// <see cref="ImageDeletion"/>, and a CSV of the selection.
+/// <see cref="ImageDeletion"/>, flags for the Flagged review queue through <see cref="ReviewFlagging"/>, and a CSV of the selection.
 /// </summary>
-public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts, ReviewDecisions decisions, ImageDeletion deletion)
+public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts, ReviewDecisions decisions, ImageDeletion deletion, ReviewFlagging flags)
 {
     /// <summary>Most images one post may act on: a browser page holds at most 240, and a bulk write holds the labelling lock per image.</summary>
     public const int MaxSelection = 500;
@@ -60,6 +61,10 @@ public sealed class BrowseActions(IDbContextFactory<PlatformDbContext> contexts,
 
         return new BulkDecision(decided, repeated, failures);
     }
+
+    /// <summary>Sends the selection to review: each image waits in the Flagged queue until a decision is made on it.</summary>
+    public async Task<FlagResult> FlagAsync(int datasetId, IReadOnlyList<long> imageIds, string userId, string? note, CancellationToken cancellationToken = default) =>
+        await flags.FlagAsync(datasetId, await CheckAsync(datasetId, imageIds, cancellationToken), userId, note, cancellationToken);
 
     public async Task<ImageDeletionResult> DeleteAsync(int datasetId, IReadOnlyList<long> imageIds, CancellationToken cancellationToken = default) =>
         await deletion.DeleteAsync(datasetId, await CheckAsync(datasetId, imageIds, cancellationToken), cancellationToken);

@@ -10,6 +10,9 @@ public enum BrowseSort
 
     /// <summary>Images whose nearest labelled neighbours disagree with their human label first, as the review queue orders them.</summary>
     Disagreement = 2,
+
+    /// <summary>Most unique first: the largest distance to the nearest other image of the dataset (LightlyStudio's uniqueness).</summary>
+    Uniqueness = 3,
 }
 
 /// <summary>Where an image stands in labelling; each image is in exactly one state.</summary>

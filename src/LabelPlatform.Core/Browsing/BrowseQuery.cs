@@ -20,10 +20,10 @@ public sealed record BrowseFacets(IReadOnlyList<(int Id, string Name)> Classes, 
 /// <summary>
 /// The data browser's read side (FiftyOne's sidebar, Label Studio's Data Manager): filters a dataset's images by import
 /// label, human labels, vote state, labeller, near duplicates and crawled host, and orders them by id, by similarity to
-/// one image or by model disagreement. Columns SQL can judge are filtered there; human labels come from one
+/// one image, by uniqueness (distance to the nearest other image) or by model disagreement. Columns SQL can judge are filtered there; human labels come from one
 /// <see cref="LabelBoard"/> read and are judged in memory, which is one pass over the dataset's rows per page.
 /// </summary>
-public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues reviewQueues, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search)
+public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues reviewQueues, NeighbourLabels neighbourLabels, LabelNames labelNames, SearchService search, UniquenessScores uniqueness)
 {
     private sealed record Row(long Id, int? SourceClassId, long? NearDuplicateOfId, string? Host);
 
@@ -153,6 +153,16 @@ public sealed class BrowseQuery(IDbContextFactory<PlatformDbContext> contexts, R
         {
             var order = (await reviewQueues.DisagreementsAsync(datasetId, int.MaxValue, cancellationToken)).Select((d, rank) => (d.ImageId, rank)).ToDictionary(x => x.ImageId, x => x.rank);
             return ([.. ids.OrderBy(id => order.GetValueOrDefault(id, int.MaxValue)).ThenBy(id => id)], [], order.Count == 0 ? "No image disagrees with its neighbours: sorted by id." : null);
+        }
+
+        if (filter.Sort == BrowseSort.Uniqueness)
+        {
+            // Images without a vector (not embedded yet) follow the scored ones, in id order.
+            var distances = await uniqueness.DistancesAsync(datasetId, model, cancellationToken);
+            var kept = ids.ToHashSet();
+            var scored = distances.Where(d => kept.Contains(d.Key)).ToDictionary(d => d.Key, d => d.Value);
+            return ([.. ids.OrderByDescending(id => scored.TryGetValue(id, out var s) ? s : float.NegativeInfinity).ThenBy(id => id)], scored,
+                distances.Count == 0 ? "Uniqueness needs at least two embedded images: sorted by id." : null);
         }
 
         if (filter.LikeImageId is not { } like)

@@ -6,6 +6,7 @@ using LabelPlatform.Core.Identity;
 using LabelPlatform.Core.Jobs;
 using LabelPlatform.Core.Labelling;
 using LabelPlatform.Core.Maps;
+using LabelPlatform.Core.Review;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -36,6 +37,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<FinalLabel> FinalLabels => Set<FinalLabel>();
     public DbSet<LabelLease> LabelLeases => Set<LabelLease>();
     public DbSet<EmbeddingMap> EmbeddingMaps => Set<EmbeddingMap>();
+    public DbSet<ReviewFlag> ReviewFlags => Set<ReviewFlag>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -191,8 +193,9 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
             e.Property(r => r.LabelStateHash).HasMaxLength(64);
             e.Ignore(r => r.Ks);
             e.HasIndex(r => new { r.DatasetId, r.CreatedAt });
-            e.HasOne<Dataset>().WithMany().HasForeignKey(r => r.DatasetId).OnDelete(DeleteBehavior.Cascade);
-            e.HasOne<EvaluationSplit>().WithMany().HasForeignKey(r => r.SplitId).OnDelete(DeleteBehavior.Cascade);
+            // Plain indexed ids, no foreign keys: a finished run's report outlives its dataset and split as a record
+            // (the pages say they were deleted). Ids are AUTOINCREMENT, so a dangling one never names a newer row.
+            e.HasIndex(r => r.SplitId);
             // A model version's runs stay readable after the model is removed (the manifest names it).
             e.HasOne<EmbeddingModel>().WithMany().HasForeignKey(r => r.ModelId).OnDelete(DeleteBehavior.SetNull);
             e.HasOne<JobRun>().WithMany().HasForeignKey(r => r.JobRunId).OnDelete(DeleteBehavior.SetNull);

@@ -15,7 +15,8 @@ public sealed record ImageDeletionResult(int Images, int FilesDeleted, int Files
 /// these images, so a re-run on that split measures something else), crawl provenance, duplicate-copy records,
 /// leases, votes, final labels and the images' label events. Label events are the append-only audit trail, but
 /// they name the image by a foreign key, so an image cannot go while they stay: they go with it. Submissions (the
-/// batches events came in) are kept. Near-duplicate links to a deleted image are cleared.
+/// batches events came in) are kept. Near-duplicate links to a deleted image are cleared. Review flags go by their
+/// foreign key's cascade (the Review feature sits above this one).
 /// </summary>
 public sealed class ImageDeletion(IDbContextFactory<PlatformDbContext> contexts, ImageStore store)
 {
@@ -49,15 +50,28 @@ public sealed class ImageDeletion(IDbContextFactory<PlatformDbContext> contexts,
         }
 
         // After the commit, so a failed transaction never loses a file; checked per file against every dataset.
-        var (deleted, kept) = (0, 0);
-        foreach (var file in rows.DistinctBy(r => r.Sha256))
-        {
-            if (await db.Images.AnyAsync(i => i.Sha256 == file.Sha256, cancellationToken))
-            {
-                kept++;
-                continue;
-            }
+        var (deleted, kept) = await RemoveUnreferencedFilesAsync(rows.Select(r => (r.Sha256, r.Format)), cancellationToken);
+        return new ImageDeletionResult(rows.Count, deleted, kept);
+    }
 
+    /// <summary>
+    /// Removes the stored original and thumbnail of each file that no image row (in any dataset) refers to any more;
+    /// call after the rows are gone. Returns files removed and files kept because an image still has those bytes.
+    /// </summary>
+    public async Task<(int Deleted, int Kept)> RemoveUnreferencedFilesAsync(IEnumerable<(string Sha256, string Format)> files, CancellationToken cancellationToken = default)
+    {
+        var distinct = files.DistinctBy(f => f.Sha256).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        // One query per chunk rather than one per file: a dataset's deletion sweeps tens of thousands.
+        foreach (var chunk in distinct.Select(f => f.Sha256).Chunk(5000))
+        {
+            referenced.UnionWith(await db.Images.AsNoTracking().Where(i => chunk.Contains(i.Sha256)).Select(i => i.Sha256).Distinct().ToListAsync(cancellationToken));
+        }
+
+        var deleted = 0;
+        foreach (var file in distinct.Where(f => !referenced.Contains(f.Sha256)))
+        {
             foreach (var path in new[] { store.OriginalPath(file.Sha256, file.Format), store.ThumbnailPath(file.Sha256) })
             {
                 if (File.Exists(path))
@@ -69,6 +83,6 @@ public sealed class ImageDeletion(IDbContextFactory<PlatformDbContext> contexts,
             deleted++;
         }
 
-        return new ImageDeletionResult(rows.Count, deleted, kept);
+        return (deleted, distinct.Count - deleted);
     }
 }

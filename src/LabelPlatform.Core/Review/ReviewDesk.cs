@@ -13,7 +13,10 @@ public static class ReviewQueueNames
     public const string Import = "import";
     public const string Conflicts = "conflicts";
 
-    public static string Normalise(string? queue) => queue is Knn or Import or Conflicts ? queue : Consensus;
+    /// <summary>Images sent to review (the browser's bulk action) and not decided since.</summary>
+    public const string Flagged = "flagged";
+
+    public static string Normalise(string? queue) => queue is Knn or Import or Conflicts or Flagged ? queue : Consensus;
 }
 
 public sealed record ReviewVote(string User, string Label);
@@ -34,7 +37,7 @@ public sealed record ReviewQueuePage(string Queue, IReadOnlyList<ReviewItem> Ite
 /// the majority Enter accepts, and bulk acceptance of those majorities. Decisions go through
 /// <see cref="ReviewDecisions.SetFinalAsync"/>, so a bulk accept is the same audited, version-checked write as one click.
 /// </summary>
-public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues queues, LabelSuggestions suggestions, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets)
+public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, ReviewQueues queues, LabelSuggestions suggestions, NeighbourLabels neighbourLabels, LabelNames labelNames, ImportSuspectQueue importSuspects, ReviewDecisions decisions, DatasetService datasets, ReviewFlagging flags)
 {
     public const int PageSize = 50;
     public const int MaxBulk = 200;
@@ -66,6 +69,9 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, Re
                 break;
             case ReviewQueueNames.Conflicts:
                 entries = await ConflictEntriesAsync(datasetId, names, cancellationToken);
+                break;
+            case ReviewQueueNames.Flagged:
+                entries = await FlaggedEntriesAsync(datasetId, cancellationToken);
                 break;
             default:
                 entries = await NoConsensusEntriesAsync(datasetId, cancellationToken);
@@ -165,6 +171,30 @@ public sealed class ReviewDesk(IDbContextFactory<PlatformDbContext> contexts, Re
         return [.. shown.Select(e => e.Majority is null && hints.TryGetValue(e.ImageId, out var s) && s.Items is [var first, ..] && first.Confidence >= 0.5
             ? e with { Majority = (first.ClassId, $"{first.Votes} of its {s.NeighboursUsed} nearest labelled images (the votes are tied)") }
             : e)];
+    }
+
+    /// <summary>Open flags, oldest first: who sent each and why, its votes, and as majority the votes' plurality or else its import label.</summary>
+    private async Task<List<Entry>> FlaggedEntriesAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        var open = await flags.OpenAsync(datasetId, cancellationToken);
+        var ids = open.Select(f => f.ImageId).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var imports = await db.Images.AsNoTracking().Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, i => i.SourceClassId, cancellationToken);
+        var votes = await db.LabelVotes.AsNoTracking().Where(v => ids.Contains(v.ImageId) && v.Kind != LabelEventKind.Skip)
+            .Select(v => new { v.ImageId, v.UserId, v.Kind, v.ClassId }).ToListAsync(cancellationToken);
+        var users = await LabelNames.UserNamesAsync(db, open.Select(f => f.FlaggedBy).Concat(votes.Select(v => v.UserId)), cancellationToken);
+        var names = await labelNames.ClassNamesAsync(datasetId, cancellationToken);
+        var byImage = votes.ToLookup(v => v.ImageId);
+        return [.. open.Select(f =>
+        {
+            var cast = byImage[f.ImageId].Select(v => v.Kind == LabelEventKind.Reject ? null : v.ClassId).ToList();
+            var import = imports.GetValueOrDefault(f.ImageId);
+            var note = $"sent to review by {users.GetValueOrDefault(f.FlaggedBy, f.FlaggedBy)} on {f.FlaggedAt:yyyy-MM-dd HH:mm} UTC" + (f.Note is { } n ? $": {n}" : "");
+            (int, string)? majority = Plurality(cast) is { } t ? (t.ClassId, $"{t.Votes} of {cast.Count} votes") : import is { } c ? (c, "the import label") : null;
+            return new Entry(f.ImageId,
+                [.. byImage[f.ImageId].Select(v => new ReviewVote(users.GetValueOrDefault(v.UserId, v.UserId), v.Kind == LabelEventKind.Reject ? "rejected" : v.Kind == LabelEventKind.Noise ? "noise" : v.ClassId is { } k ? names.GetValueOrDefault(k, "?") : "?"))],
+                note, Quick([.. cast, import]), majority);
+        })];
     }
 
     private async Task<List<Entry>> ConflictEntriesAsync(int datasetId, IReadOnlyDictionary<int, string> names, CancellationToken cancellationToken)

@@ -251,6 +251,13 @@ public sealed class ExactVectorIndex : IVectorIndex
         }
     }
 
+    /// <summary>One snapshot's rows (ids and vectors), for all-pairs work such as <see cref="NearestOther"/>.</summary>
+    internal IndexRows Rows()
+    {
+        var s = Volatile.Read(ref _snapshot);
+        return new IndexRows([.. s.Segments.Select(g => (g.Array, g.Offset))], _segmentShift, s.Ids, s.Count, Dimension);
+    }
+
     /// <summary>Rows per parallel work item (the benchmark's ceiling reads in the same chunks).</summary>
     internal int ChunkRows => 1 << _chunkShift;
 

@@ -259,6 +259,22 @@ public sealed class SearchService(
         })];
     }
 
+    /// <summary>
+    /// Drops the in-memory indexes of a dataset (every model, or one): after a dataset or model is deleted its
+    /// vectors must not linger in memory or in results. A later query loads afresh from the store.
+    /// </summary>
+    public void Forget(int? datasetId, int? modelId = null)
+    {
+        foreach (var key in _indexes.Keys.Where(k => (datasetId is null || k.DatasetId == datasetId) && (modelId is null || k.ModelId == modelId)))
+        {
+            if (_indexes.TryRemove(key, out var entry) && entry.IsValueCreated)
+            {
+                // The HNSW index checks for disposal under its own lock, so a search still holding it fails cleanly.
+                entry.Value.Ann?.Dispose();
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (var entry in _indexes.Values.Where(e => e.IsValueCreated))

@@ -11,6 +11,7 @@ public static class SearchServiceCollectionExtensions
     {
         services.AddSection<SearchOptions>(configuration, SearchOptions.Section);
         services.AddSingleton<SearchService>();
+        services.AddSingleton<UniquenessScores>();
         return services;
     }
 }

@@ -33,6 +33,11 @@ public static class PlatformCli
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(CrawlCommand.Create(stdout, stderr, settings));
         root.Subcommands.Add(MapCommand.Create(stdout, stderr, settings));
+        foreach (var delete in DeleteCommands.Create(stdout, stderr, settings))
+        {
+            root.Subcommands.Add(delete);
+        }
+
         if (args is ["help", .. var rest])
         {
             args = [.. rest, "--help"];

@@ -10,7 +10,7 @@ public sealed record RunRow(
     long Id, int DatasetId, string Dataset, int SplitId, string Split, string Protocol, string Method, int? ModelId, string Label,
     string KValues, int MainK, long? JobRunId, JobState? JobState, string? JobError, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt,
     int Queries, int Candidates, double? PrecisionAtK, double? AveragePrecisionAtK, double? AveragePrecisionAtKNotebook,
-    double? MeanAveragePrecision, double? Seconds, string? CreatedBy, bool Finished)
+    double? MeanAveragePrecision, double? Seconds, string? CreatedBy, bool Finished, bool DatasetDeleted = false, bool ModelDeleted = false)
 {
     public string StateText => Finished ? "Finished" : JobState?.ToString() ?? "Not started";
 }
@@ -25,15 +25,19 @@ public static class EvaluationRunQueries
     {
         var runs = where is null ? db.EvaluationRuns.AsNoTracking() : db.EvaluationRuns.AsNoTracking().Where(where);
         return from r in runs
-        join d in db.Datasets on r.DatasetId equals d.Id
-        join s in db.EvaluationSplits on r.SplitId equals s.Id
+        // Left joins: a finished run outlives its dataset and split (and its model) as a record.
+        join d in db.Datasets on r.DatasetId equals d.Id into datasets
+        from d in datasets.DefaultIfEmpty()
+        join s in db.EvaluationSplits on r.SplitId equals s.Id into splits
+        from s in splits.DefaultIfEmpty()
         join j in db.JobRuns on r.JobRunId equals (long?)j.Id into jobs
         from j in jobs.DefaultIfEmpty()
         orderby r.Id descending
-        select new RunRow(r.Id, r.DatasetId, d.Name, r.SplitId, s.Name, s.Protocol, r.Method, r.ModelId, r.Label, r.KValues, r.MainK,
+        select new RunRow(r.Id, r.DatasetId, d == null ? "deleted dataset" : d.Name, r.SplitId, s == null ? "deleted split" : s.Name, s == null ? "" : s.Protocol,
+            r.Method, r.ModelId, r.Label, r.KValues, r.MainK,
             r.JobRunId, j == null ? null : j.State, j == null ? null : j.Error, r.CreatedAt, r.CompletedAt, r.Queries, r.Candidates,
             r.PrecisionAtK, r.AveragePrecisionAtK, r.AveragePrecisionAtKNotebook, r.MeanAveragePrecision, r.Seconds, r.CreatedBy,
-            r.ReportGzip != null);
+            r.ReportGzip != null, d == null, r.Method == EvaluationMethods.Model && r.ModelId == null);
     }
 
     public static Task<RunRow?> FindRowAsync(this PlatformDbContext db, long id, CancellationToken ct) =>

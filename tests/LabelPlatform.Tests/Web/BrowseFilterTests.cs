@@ -105,6 +105,26 @@ public class BrowseFilterTests(BrowseFixture fixture) : IClassFixture<BrowseFixt
     }
 
     [Fact]
+    public async Task Sort_by_uniqueness_puts_the_image_farthest_from_its_nearest_neighbour_first()
+    {
+        var data = await fixture.SeedAsync();
+        var vectors = await fixture.ReadDbAsync(db => db.Embeddings.Where(e => e.ModelId == data.ModelId).ToDictionaryAsync(e => e.ImageId, e => VectorCodec.FromBytes(e.Vector)));
+        double Nearest(long id) => vectors.Where(v => v.Key != id).Max(v => VectorCodec.Cosine(vectors[id], v.Value));
+        var expected = vectors.Keys.OrderBy(Nearest).ThenBy(id => id).ToList();
+
+        var (ids, html) = await fixture.BrowseAsync(data.DatasetId, "?sort=Uniqueness&size=240");
+
+        Assert.Equal(expected, ids);
+        Assert.Contains("Distance to the nearest other image", html, StringComparison.Ordinal);
+        // An image deleted since the index loaded is no one's nearest neighbour any more.
+        var nearestOfFirst = vectors.Where(v => v.Key != expected[^1]).MaxBy(v => VectorCodec.Cosine(vectors[expected[^1]], v.Value)).Key;
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await fixture.PostAsync(data.DatasetId, "Delete", [nearestOfFirst], new() { ["Understand"] = "true" })).StatusCode);
+        vectors.Remove(nearestOfFirst);
+        var again = vectors.Keys.OrderBy(Nearest).ThenBy(id => id).ToList();
+        Assert.Equal(again, (await fixture.BrowseAsync(data.DatasetId, "?sort=Uniqueness&size=240")).Ids);
+    }
+
+    [Fact]
     public async Task Sort_by_model_disagreement_puts_the_disagreement_queue_first()
     {
         var data = await fixture.SeedAsync();

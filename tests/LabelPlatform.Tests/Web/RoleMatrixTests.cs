@@ -174,6 +174,8 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Review/Queue/{eval-dataset}?queue=import", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=conflicts", Login, Forbidden, Ok, Ok),
         ("/Review/Queue/{eval-dataset}?queue=knn&p=2", Login, Forbidden, Ok, Ok),
+        ("/Review/Queue/{eval-dataset}?queue=flagged", Login, Forbidden, Ok, Ok),
+        ("/Datasets/Browse/{eval-dataset}?sort=Uniqueness", Login, Forbidden, Ok, Ok),
         ("/api/review/{eval-dataset}/neighbours?imageId={eval-image}&k=5", "401", Forbidden, Ok, Ok),
         ("/Review/Agreement/{eval-dataset}", Login, Forbidden, Ok, Ok),
         ("/Review/Export/{eval-dataset}?format=csv", Login, Forbidden, Ok, Ok),
@@ -191,6 +193,10 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Models", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Users", Login, Forbidden, Forbidden, Ok),
         ("/Admin/Users/Delete/{spare}", Login, Forbidden, Forbidden, Ok),
+        // Deletion confirmations: admins only (the role model has no dataset admins).
+        ("/Admin/Datasets/Delete/{dataset}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Models/Delete/{model}", Login, Forbidden, Forbidden, Ok),
+        ("/Admin/Crawls/Delete/{crawl}", Login, Forbidden, Forbidden, Ok),
         ("/hangfire", Login, Forbidden, Forbidden, Ok),
         ("/health", Ok, Ok, Ok, Ok),
         ("/api/jobs/status?ids={run}", "401", Forbidden, Forbidden, Ok),
@@ -242,6 +248,10 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Admin/Users?handler=Reset", new() { ["userId"] = "{spare}" }, Login, Forbidden, Ok),
         // The email mistyped: the confirmation again with its message, nobody deleted.
         ("/Admin/Users/Delete/{spare}", new() { ["Confirm"] = "not-the-email@test.local" }, Login, Forbidden, Ok),
+        // A wrong name or no box ticked: the confirmation again with its message, nothing deleted.
+        ("/Admin/Datasets/Delete/{dataset}", new() { ["Confirm"] = "not-the-name" }, Login, Forbidden, Ok),
+        ("/Admin/Models/Delete/{model}", [], Login, Forbidden, Ok),
+        ("/Admin/Crawls/Delete/{crawl}", [], Login, Forbidden, Ok),
         // No fields: the form again with its messages, no password changed.
         ("/Account/Password", [], Login, Ok, Ok),
         // Search without a file: the page again with "choose an image".
@@ -275,6 +285,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
         ("/Datasets/Browse/{eval-dataset}?handler=Reject", [], Login, Forbidden, Redirect, Redirect),
         ("/Datasets/Browse/{eval-dataset}?handler=Export", [], Login, Forbidden, Redirect, Redirect),
         ("/Datasets/Browse/{eval-dataset}?handler=Delete", new() { ["Understand"] = "true" }, Login, Forbidden, Redirect, Redirect),
+        ("/Datasets/Browse/{eval-dataset}?handler=Flag", new() { ["Note"] = "matrix" }, Login, Forbidden, Redirect, Redirect),
     ];
 
     public static TheoryData<int, string, string> ReviewerHandlerCases()
@@ -308,6 +319,7 @@ public class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<RoleMatr
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
     public async Task Reviewer_post_without_antiforgery_token_is_refused_with_400(int index)
     {
         var handler = ReviewerHandlers[index];

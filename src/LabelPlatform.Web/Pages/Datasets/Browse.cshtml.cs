@@ -39,6 +39,7 @@ public class BrowseModel(PlatformDbContext db, BrowseQuery query, BrowseActions 
     [BindProperty] public int? ClassId { get; set; }
     [BindProperty] public string? Batch { get; set; }
     [BindProperty] public bool Understand { get; set; }
+    [BindProperty] public string? Note { get; set; }
 
     public int DatasetId { get; private set; }
     public string DatasetName { get; private set; } = "";
@@ -65,6 +66,19 @@ public class BrowseModel(PlatformDbContext db, BrowseQuery query, BrowseActions 
         ClassId is null ? Back(datasetId, error: "Choose the class to relabel the selection with.") : DecideAsync(datasetId, reject: false, ct);
 
     public Task<IActionResult> OnPostRejectAsync(int datasetId, CancellationToken ct) => DecideAsync(datasetId, reject: true, ct);
+
+    public async Task<IActionResult> OnPostFlagAsync(int datasetId, CancellationToken ct)
+    {
+        try
+        {
+            var done = await actions.FlagAsync(datasetId, Ids, User.FindFirstValue(ClaimTypes.NameIdentifier)!, Note, ct);
+            return await Back(datasetId, flash: $"{done.Flagged} image(s) sent to review" + (done.AlreadyOpen > 0 ? $", {done.AlreadyOpen} already waiting there" : "") + $": they wait in the Flagged queue (/Review/Queue/{datasetId}?queue=flagged) until decided.");
+        }
+        catch (BrowseSelectionException ex)
+        {
+            return await Back(datasetId, error: ex.Message);
+        }
+    }
 
     public async Task<IActionResult> OnPostExportAsync(int datasetId, CancellationToken ct)
     {

@@ -10,6 +10,9 @@ public class IndexModel(PlatformDbContext db) : PageModel
 
     public List<Row> Rows { get; private set; } = [];
 
+    /// <summary>Browser and map are for reviewers and admins (they show import labels); labellers see no links to them.</summary>
+    public bool CanBrowse => User.IsInRole(Core.Identity.Roles.Admin) || User.IsInRole(Core.Identity.Roles.Reviewer);
+
     public async Task OnGetAsync(CancellationToken ct)
     {
         Rows = await db.Datasets.AsNoTracking().OrderBy(d => d.Name).Select(d => new Row(

@@ -15,6 +15,9 @@ public class ReportModel(PlatformDbContext db, EvaluationService evaluations, IM
     public EvaluationReport? Report { get; private set; }
     public string Manifest { get; private set; } = "";
 
+    /// <summary>The dataset's name as the manifest recorded it (it outlives a deleted dataset).</summary>
+    public string DatasetName { get; private set; } = "";
+
     /// <summary>Indexes (into the confusion matrix) of the classes with off-diagonal mass, as query or as result.</summary>
     public List<int> ConfusedClasses { get; private set; } = [];
 
@@ -31,6 +34,7 @@ public class ReportModel(PlatformDbContext db, EvaluationService evaluations, IM
         }
 
         Run = run;
+        DatasetName = run.Dataset;
         if (!run.Finished)
         {
             return Page();
@@ -38,6 +42,10 @@ public class ReportModel(PlatformDbContext db, EvaluationService evaluations, IM
 
         Report = await evaluations.LoadReportAsync(id, ct);
         Manifest = await ManifestAsync(id, ct);
+        if (run.DatasetDeleted && RecordedName(Manifest) is { } recorded)
+        {
+            DatasetName = recorded;
+        }
         if (Report is { } report)
         {
             QueryById = report.QueryResults.ToDictionary(q => q.ImageId);
@@ -105,6 +113,20 @@ public class ReportModel(PlatformDbContext db, EvaluationService evaluations, IM
         catch (JsonException)
         {
             return json;
+        }
+    }
+
+    private static string? RecordedName(string manifest)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(manifest);
+            return doc.RootElement.TryGetProperty("dataset", out var d) && d.ValueKind == JsonValueKind.Object && d.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+                ? n.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
