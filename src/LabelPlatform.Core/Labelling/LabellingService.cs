@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using LabelPlatform.Core.Data;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Core.Labelling;
@@ -516,8 +515,20 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
         await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, so reads inside see what they change.
-            return new GatedTransaction(await db.Database.BeginTransactionAsync(cancellationToken), _writeGate);
+            // The semaphore orders this process's writers; the database lock orders all processes' (SQLite: the
+            // IMMEDIATE begin; PostgreSQL: an advisory lock), so reads inside see what they change.
+            var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                await DatabaseLocks.TakeTransactionLockAsync(db.Database, DatabaseLocks.Labelling, cancellationToken);
+            }
+            catch
+            {
+                await transaction.DisposeAsync();
+                throw;
+            }
+
+            return new GatedTransaction(transaction, _writeGate);
         }
         catch
         {
@@ -634,6 +645,5 @@ public sealed class LabellingService(IDbContextFactory<PlatformDbContext> contex
             "Nothing was saved: reload to see their decision, then decide again.", current);
     }
 
-    private static bool IsUniqueViolation(DbUpdateException ex) =>
-        ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite && sqlite.Message.Contains("UNIQUE", StringComparison.Ordinal);
+    private static bool IsUniqueViolation(DbUpdateException ex) => DbErrors.IsUniqueViolation(ex);
 }
