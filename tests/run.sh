@@ -30,6 +30,9 @@ results="TestResults/run"
 rm -rf "$results"
 mkdir -p "$results/sqlite" "$results/postgres"
 export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$PWD/TestResults/screenshots}"
+# Test hosts never reload appsettings.json: each host's config watcher is an inotify instance, and a few dozen live
+# hosts (plus other processes of the same user) reach the kernel's default limit of 128.
+export DOTNET_hostBuilder__reloadConfigOnChange=false
 
 set +e
 dotnet test LabelPlatform.sln --logger "trx" --logger "console;verbosity=normal" --results-directory "$results/sqlite" "$@"
