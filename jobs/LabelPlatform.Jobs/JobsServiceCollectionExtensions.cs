@@ -55,6 +55,9 @@ public sealed class JobStorageFactory(Func<IServiceProvider, JobStorage> create)
             PrepareSchemaIfNecessary = true,
             QueuePollInterval = options.QueuePollInterval,
             InvisibilityTimeout = options.InvisibilityTimeout,
+            // A job stays invisible while its process lives (the fetch is renewed), and only a dead process's job is
+            // fetched again after InvisibilityTimeout; without it a long job would start a second time beside itself.
+            UseSlidingInvisibilityTimeout = true,
         };
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString!, storageOptions), storageOptions);
     }
