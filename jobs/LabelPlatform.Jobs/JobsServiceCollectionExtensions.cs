@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
 using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Jobs;
@@ -35,6 +37,31 @@ public sealed class JobStorageFactory(Func<IServiceProvider, JobStorage> create)
 {
     public JobStorage Create(IServiceProvider services) => create(services);
 
+    /// <summary>The storage that goes with the platform database: PostgreSQL's when it is PostgreSQL, otherwise SQLite's.</summary>
+    public static JobStorage ForDatabase(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<DatabaseOptions>>().Value.IsPostgres ? Postgres(services) : Sqlite(services);
+
+    /// <summary>
+    /// Hangfire's tables in their own schema of the platform's PostgreSQL database: every web and worker process with
+    /// the connection string shares one queue, on any machine (Hangfire creates the schema on first start).
+    /// </summary>
+    public static JobStorage Postgres(IServiceProvider services)
+    {
+        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var options = services.GetRequiredService<IOptions<PlatformHangfireOptions>>().Value;
+        var storageOptions = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire",
+            PrepareSchemaIfNecessary = true,
+            QueuePollInterval = options.QueuePollInterval,
+            InvisibilityTimeout = options.InvisibilityTimeout,
+            // A job stays invisible while its process lives (the fetch is renewed), and only a dead process's job is
+            // fetched again after InvisibilityTimeout; without it a long job would start a second time beside itself.
+            UseSlidingInvisibilityTimeout = true,
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString!, storageOptions), storageOptions);
+    }
+
     /// <summary>Hangfire's own SQLite file beside the platform database (kept apart so neither locks the other).</summary>
     public static JobStorage Sqlite(IServiceProvider services)
     {
@@ -55,7 +82,7 @@ public static class JobsServiceCollectionExtensions
     public static IServiceCollection AddPlatformJobs(this IServiceCollection services, IConfiguration configuration, bool? runServer = null)
     {
         services.AddSection<PlatformHangfireOptions>(configuration, PlatformHangfireOptions.Section);
-        services.TryAddSingleton(new JobStorageFactory(JobStorageFactory.Sqlite));
+        services.TryAddSingleton(new JobStorageFactory(JobStorageFactory.ForDatabase));
         // Registered before AddHangfire so the DI container, not Hangfire's global JobStorage.Current, owns the storage
         // (several hosts in one process, as in tests, each keep their own).
         services.TryAddSingleton(sp => sp.GetRequiredService<JobStorageFactory>().Create(sp));

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace LabelPlatform.Testing;
 
 /// <summary>
-/// The real web app over real SQLite files in a fresh temp folder, with Hangfire on in-memory storage (its server
+/// The real web app over real SQLite files in a fresh temp folder (or its own PostgreSQL database, see TestDatabase), with Hangfire on in-memory storage (its server
 /// runs jobs in-process as in production). Each factory is one isolated platform.
 /// </summary>
 public class PlatformFactory : WebApplicationFactory<Program>
@@ -44,7 +44,12 @@ public class PlatformFactory : WebApplicationFactory<Program>
         // Background work at normal priority: at nice 10 an embed job gets a sliver of a core while other test hosts
         // and Chromium share the two, and job deadlines would measure the scheduler. BackgroundCpuTests covers nice.
         _settings["Jobs:BackgroundNice"] = "0";
+        // LABELPLATFORM_TEST_DATABASE set: this platform's own PostgreSQL database instead of the SQLite file.
+        TestDatabase.Apply(Database, _settings);
     }
+
+    /// <summary>This platform's PostgreSQL database; null on a SQLite run.</summary>
+    public TestDatabase? Database { get; } = TestDatabase.CreateIfPostgres();
 
     public string DataDirectory { get; }
 
@@ -127,6 +132,7 @@ public class PlatformFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
+            Database?.Dispose();
             TryDelete(DataDirectory);
         }
     }

@@ -374,7 +374,7 @@ public sealed class CrawlService(
     internal const string InterruptedReason = "interrupted: the worker stopped while this request was in flight; not requested again (a crawl requests each URL at most once)";
 
     /// <summary>Queued → Fetching, atomically: false when another run has claimed the URL or it is no longer queued.</summary>
-    private async Task<bool> ClaimAsync(long urlId, CancellationToken cancellationToken)
+    internal async Task<bool> ClaimAsync(long urlId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.CrawlUrls.Where(u => u.Id == urlId && u.Status == CrawlUrlStatus.Queued)

@@ -9,7 +9,11 @@ namespace LabelPlatform.Core.Data;
 
 public static class DataServiceCollectionExtensions
 {
+    /// <summary>SQLite's migrations (the default provider).</summary>
     public const string MigrationsAssembly = "LabelPlatform.Migrations";
+
+    /// <summary>PostgreSQL's migrations: the same model, generated for Npgsql (EF Core "migrations with multiple providers").</summary>
+    public const string PostgresMigrationsAssembly = "LabelPlatform.Migrations.Postgres";
 
     /// <summary>"Storage": the database and the data directory; relative paths resolve against <paramref name="contentRoot"/>.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration, string contentRoot)
@@ -21,6 +25,8 @@ public static class DataServiceCollectionExtensions
                 o.RootPath = StorageOptions.ResolveRoot(o.DataDirectory, contentRoot);
                 o.ContentRoot = contentRoot;
             });
+        services.AddSection<DatabaseOptions>(configuration, DatabaseOptions.Section)
+            .PostConfigure(o => o.ConnectionString = configuration.GetConnectionString(DatabaseOptions.ConnectionStringName));
 
         // A factory for jobs (many short contexts from several threads) and a scoped context for pages and Identity.
         services.AddPooledDbContextFactory<PlatformDbContext>(ConfigureDb);
@@ -30,9 +36,17 @@ public static class DataServiceCollectionExtensions
 
     private static void ConfigureDb(IServiceProvider services, DbContextOptionsBuilder options)
     {
+        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
         Directory.CreateDirectory(storage.RootPath);
-        options.UseSqlite(storage.EffectiveConnectionString, sqlite => sqlite.MigrationsAssembly(MigrationsAssembly))
+        if (database.IsPostgres)
+        {
+            options.UseNpgsql(database.ConnectionString, npgsql => npgsql.MigrationsAssembly(PostgresMigrationsAssembly));
+            return;
+        }
+
+        var connectionString = string.IsNullOrWhiteSpace(database.ConnectionString) ? storage.EffectiveConnectionString : database.ConnectionString;
+        options.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(MigrationsAssembly))
             .AddInterceptors(new SqlitePragmaInterceptor());
     }
 }

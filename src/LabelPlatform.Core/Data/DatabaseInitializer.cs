@@ -26,6 +26,8 @@ public static class DatabaseInitializer
             }
         }
 
+        // Web and workers started together on one PostgreSQL database: one migrates and seeds, the others then find it done.
+        await using var startup = await DatabaseLocks.HoldSessionLockAsync(db.Database, DatabaseLocks.Startup, cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
         if (db.Database.IsSqlite())
         {

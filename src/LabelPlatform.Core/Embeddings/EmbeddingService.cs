@@ -184,9 +184,8 @@ public sealed class EmbeddingService(
         return inserted;
     }
 
-    /// <summary>The stored form of a timestamp (SQLite keeps DateTimeOffset as binary ticks, see PlatformDbContext).</summary>
-    private static object Timestamp(PlatformDbContext db, DateTimeOffset value) =>
-        db.Database.IsSqlite() ? new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter().ConvertToProvider(value)! : value;
+    /// <summary>The stored form of a timestamp (SQLite keeps DateTimeOffset as binary ticks, see ProviderConventions).</summary>
+    private static object Timestamp(PlatformDbContext db, DateTimeOffset value) => ProviderConventions.StoredTimestamp(db.Database, value);
 
     private sealed record Pending(long Id, string Sha256, string Format, string Origin);
 }

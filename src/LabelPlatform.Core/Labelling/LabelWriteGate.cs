@@ -30,8 +30,20 @@ public sealed class LabelWriteGate : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is taken now, so reads inside see what they change.
-            return new GatedTransaction(await db.Database.BeginTransactionAsync(cancellationToken), _gate);
+            // The semaphore orders this process's writers; the database lock orders all processes' (SQLite: the
+            // IMMEDIATE begin; PostgreSQL: an advisory lock), so reads inside see what they change.
+            var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                await DatabaseLocks.TakeTransactionLockAsync(db.Database, DatabaseLocks.Labelling, cancellationToken);
+            }
+            catch
+            {
+                await transaction.DisposeAsync();
+                throw;
+            }
+
+            return new GatedTransaction(transaction, _gate);
         }
         catch
         {

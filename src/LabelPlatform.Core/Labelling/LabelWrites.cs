@@ -1,5 +1,4 @@
 using LabelPlatform.Core.Data;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace LabelPlatform.Core.Labelling;
@@ -58,6 +57,5 @@ public static class LabelWrites
         return new SubmitResult(id, true, [.. events.Select(e => e.Id)], [.. events.Select(e => e.ImageId)]);
     }
 
-    internal static bool IsUniqueViolation(DbUpdateException ex) =>
-        ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite && sqlite.Message.Contains("UNIQUE", StringComparison.Ordinal);
+    internal static bool IsUniqueViolation(DbUpdateException ex) => DbErrors.IsUniqueViolation(ex);
 }

@@ -7,8 +7,9 @@ namespace LabelPlatform.Tests.Cli;
 public class EvaluateCliTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestDatabase? _database = TestDatabase.CreateIfPostgres();
 
-    private Dictionary<string, string?> Settings => new()
+    private Dictionary<string, string?> Settings => TestDatabase.Apply(_database, new()
     {
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
@@ -16,7 +17,7 @@ public class EvaluateCliTests : IDisposable
         ["Embeddings:Int8DotProductsExact"] = "true",
         // Ids in file order, so the seeded split (and the random baseline) are the same on every run.
         ["Import:Parallelism"] = "1",
-    };
+    });
 
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
@@ -126,6 +127,7 @@ public class EvaluateCliTests : IDisposable
 
     public void Dispose()
     {
+        _database?.Dispose();
         try
         {
             Directory.Delete(_data, recursive: true);

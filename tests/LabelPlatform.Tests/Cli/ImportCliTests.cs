@@ -7,14 +7,15 @@ namespace LabelPlatform.Tests.Cli;
 public class ImportCliTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestDatabase? _database = TestDatabase.CreateIfPostgres();
 
-    private Dictionary<string, string?> Settings => new()
+    private Dictionary<string, string?> Settings => TestDatabase.Apply(_database, new()
     {
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
         ["Embeddings:Int8DotProductsExact"] = "true",
-    };
+    });
 
     [Fact]
     public async Task Import_json_reports_classes_and_counts_and_a_rerun_accepts_nothing()
@@ -136,6 +137,7 @@ public class ImportCliTests : IDisposable
 
     public void Dispose()
     {
+        _database?.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -11,24 +11,36 @@ using Microsoft.Extensions.Logging;
 
 namespace LabelPlatform.Tests.Infrastructure;
 
-/// <summary>The core services alone (no web, no Hangfire) over a real SQLite file in a temp folder.</summary>
+/// <summary>The core services alone (no web, no Hangfire) over a real SQLite file in a temp folder (or PostgreSQL, see TestDatabase).</summary>
 public sealed class CorePlatform : IAsyncDisposable
 {
-    private CorePlatform(ServiceProvider services, string dataDirectory, List<string> logs)
+    private CorePlatform(ServiceProvider services, string dataDirectory, List<string> logs, TestDatabase? database)
     {
         Services = services;
         DataDirectory = dataDirectory;
         Logs = logs;
+        Database = database;
     }
+
+    /// <summary>This platform's PostgreSQL database; null on a SQLite run.</summary>
+    public TestDatabase? Database { get; }
 
     public ServiceProvider Services { get; }
     public string DataDirectory { get; }
     /// <summary>Everything logged since start (Information and up), live.</summary>
     public List<string> Logs { get; }
 
-    public static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
+    public static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null) =>
+        await StartAsync(settings, configure, TestDatabase.CreateIfPostgres(), ownsDatabase: true);
+
+    /// <summary>A second platform over the same database as <paramref name="first"/>: another process, as far as the database can tell.</summary>
+    public static Task<CorePlatform> AlongsideAsync(CorePlatform first, Dictionary<string, string?>? settings = null) =>
+        StartAsync(settings, null, first.Database, ownsDatabase: false, first.DataDirectory);
+
+    private static async Task<CorePlatform> StartAsync(Dictionary<string, string?>? settings, Action<IServiceCollection>? configure, TestDatabase? database, bool ownsDatabase,
+        string? sharedDataDirectory = null)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+        var dataDirectory = sharedDataDirectory ?? Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
         {
             ["Storage:DataDirectory"] = dataDirectory,
@@ -39,6 +51,7 @@ public sealed class CorePlatform : IAsyncDisposable
             // The int8 path on every CPU (as PlatformFactory): results do not depend on the machine running the suite.
             ["Embeddings:Int8DotProductsExact"] = "true",
         };
+        TestDatabase.Apply(database, all);
         foreach (var (key, value) in settings ?? [])
         {
             all[key] = value;
@@ -54,7 +67,7 @@ public sealed class CorePlatform : IAsyncDisposable
         services.AddPlatformCore(configuration, dataDirectory);
         var provider = services.BuildServiceProvider();
         await DatabaseInitializer.InitializeAsync(provider);
-        return new CorePlatform(provider, dataDirectory, logs);
+        return new CorePlatform(provider, dataDirectory, logs, ownsDatabase ? database : null) { _sharesDirectory = sharedDataDirectory is not null };
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -92,10 +105,18 @@ public sealed class CorePlatform : IAsyncDisposable
         return (summary, (await runs.FindAsync(run.Id))!);
     }
 
+    private bool _sharesDirectory;
+
     public async ValueTask DisposeAsync()
     {
         await Services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Database?.Dispose();
+        if (_sharesDirectory)
+        {
+            return; // the first platform's folder: it deletes it
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -23,9 +23,10 @@ public class CliProcessTests : IDisposable
 {
     private const string ClassName = "airplanes"; // 800 images: long enough to kill the CLI half-way
     private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestDatabase? _database = TestDatabase.CreateIfPostgres();
     private readonly List<Process> _processes = [];
 
-    private Dictionary<string, string?> Settings => new()
+    private Dictionary<string, string?> Settings => TestDatabase.Apply(_database, new()
     {
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
@@ -34,7 +35,7 @@ public class CliProcessTests : IDisposable
         ["Embeddings:EmbedAfterImport"] = "false",
         ["Jobs:LeaseDuration"] = "00:00:02",
         ["Jobs:BackgroundNice"] = "0",
-    };
+    });
 
     [Fact]
     public async Task Killed_cli_import_is_shown_interrupted_and_the_same_command_resumes_that_run()
@@ -92,12 +93,12 @@ public class CliProcessTests : IDisposable
             Assert.Contains(errors, l => l.Contains("invalid configuration: Jobs:LeaseDuration = 00:00:00: must be between 00:00:01 and 1.00:00:00", StringComparison.Ordinal));
         }
 
-        Assert.False(File.Exists(Path.Combine(_data, "labelplatform.db")), "the database was created although the configuration was refused");
+        Assert.False(await SchemaExistsAsync(), "the database was created although the configuration was refused");
     }
 
     private async Task<JobRun?> FirstRunAsync(IServiceProvider client)
     {
-        if (!File.Exists(Path.Combine(_data, "labelplatform.db")))
+        if (!await SchemaExistsAsync())
         {
             return null;
         }
@@ -107,10 +108,24 @@ public class CliProcessTests : IDisposable
             await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
             return await db.JobRuns.AsNoTracking().OrderBy(j => j.Id).FirstOrDefaultAsync();
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or Npgsql.PostgresException)
         {
             return null; // the CLI is still creating the schema
         }
+    }
+
+    /// <summary>Whether a process created the platform's schema: the SQLite file, or PostgreSQL's migrations table (the database itself is the test's).</summary>
+    private async Task<bool> SchemaExistsAsync()
+    {
+        if (_database is null)
+        {
+            return File.Exists(Path.Combine(_data, "labelplatform.db"));
+        }
+
+        await using var connection = new Npgsql.NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT to_regclass('public.\"__EFMigrationsHistory\"') IS NOT NULL", connection);
+        return (bool)(await command.ExecuteScalarAsync())!;
     }
 
     private ServiceProvider BuildClientServices()
@@ -163,6 +178,7 @@ public class CliProcessTests : IDisposable
             process.WaitForExit(5000);
         }
 
+        _database?.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -11,6 +11,7 @@ namespace LabelPlatform.Tests.Jobs;
 public class FirstStartProcessTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestDatabase? _database = TestDatabase.CreateIfPostgres();
     private readonly List<string> _stdout = [];
     private Process? _process;
 
@@ -28,6 +29,10 @@ public class FirstStartProcessTests : IDisposable
         start.Environment["Storage__DataDirectory"] = _data;
         start.Environment["Urls"] = "http://127.0.0.1:0";
         start.Environment["Jobs__BackgroundNice"] = "0";
+        foreach (var (key, value) in _database?.Settings ?? [])
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
@@ -86,6 +91,7 @@ public class FirstStartProcessTests : IDisposable
         }
 
         _process?.Dispose();
+        _database?.Dispose();
         try
         {
             if (Directory.Exists(_data))

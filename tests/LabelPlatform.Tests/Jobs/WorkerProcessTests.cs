@@ -32,9 +32,10 @@ public class WorkerProcessTests : IDisposable
 {
     private const string ClassName = "airplanes"; // 800 images: long enough to kill the worker half-way
     private readonly string _data = Path.Combine(Path.GetTempPath(), "labelplatform-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestDatabase? _database = TestDatabase.CreateIfPostgres();
     private readonly List<Process> _workers = [];
 
-    private Dictionary<string, string?> Settings => new()
+    private Dictionary<string, string?> Settings => TestDatabase.Apply(_database, new()
     {
         ["Storage:DataDirectory"] = _data,
         ["Identity:Admin:Password"] = "Admin-Passw0rd!",
@@ -57,7 +58,7 @@ public class WorkerProcessTests : IDisposable
         ["Crawler:FetchTimeout"] = "00:00:30",
         ["Crawler:MaxRetries"] = "0",
         ["Jobs:BackgroundNice"] = "0",
-    };
+    });
 
     [Fact]
     public async Task Killed_worker_mid_import_is_resumed_by_another_worker_without_loss_or_duplicates()
@@ -220,6 +221,7 @@ public class WorkerProcessTests : IDisposable
             worker.WaitForExit(5000);
         }
 
+        _database?.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -74,12 +74,15 @@ public class LabellingServiceTests
         var datasets = platform.Get<LabelPlatform.Core.Datasets.DatasetService>();
         var spare = (await datasets.EnsureClassesAsync(data.DatasetId, ["spare"], null))["spare"];
         await using var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
-        // Another writer holds SQLite's write lock, so the submission reads the classes and then waits to write.
-        await using var other = new Microsoft.Data.Sqlite.SqliteConnection(db.Database.GetConnectionString());
+        // Another writer (another process, as far as the database can tell) holds the labelling write lock — SQLite's
+        // write lock, or PostgreSQL's advisory lock — so the submission reads the classes and then waits to write.
+        await using System.Data.Common.DbConnection other = TestDatabase.IsPostgres
+            ? new Npgsql.NpgsqlConnection(db.Database.GetConnectionString())
+            : new Microsoft.Data.Sqlite.SqliteConnection(db.Database.GetConnectionString());
         await other.OpenAsync();
         await using (var begin = other.CreateCommand())
         {
-            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.CommandText = TestDatabase.IsPostgres ? $"BEGIN; SELECT pg_advisory_xact_lock({DatabaseLocks.Labelling})" : "BEGIN IMMEDIATE";
             await begin.ExecuteNonQueryAsync();
         }
 
@@ -91,7 +94,7 @@ public class LabellingServiceTests
         // The unused class goes in the meantime (as DatasetService.DeleteClassAsync would: nothing refers to it yet).
         await using (var delete = other.CreateCommand())
         {
-            delete.CommandText = $"DELETE FROM ImageClasses WHERE Id = {spare}; COMMIT";
+            delete.CommandText = $"DELETE FROM \"ImageClasses\" WHERE \"Id\" = {spare}; COMMIT";
             await delete.ExecuteNonQueryAsync();
         }
 

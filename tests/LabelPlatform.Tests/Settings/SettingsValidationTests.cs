@@ -122,6 +122,24 @@ public class SettingsValidationTests : IDisposable
     }
 
     [Fact]
+    public void An_unknown_database_provider_is_refused_naming_the_key_and_the_value()
+    {
+        using var services = AllServices(new() { ["Database:Provider"] = "Oracle" });
+
+        var problem = Assert.Single(StartupSettings.Problems(services));
+        Assert.StartsWith("Database:Provider: 'Oracle' is not a database provider", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Postgres_without_a_connection_string_is_refused_naming_the_connection_string_key()
+    {
+        using var services = AllServices(new() { ["Database:Provider"] = "Postgres" });
+
+        var problem = Assert.Single(StartupSettings.Problems(services));
+        Assert.Contains("ConnectionStrings:Platform must be set when Database:Provider = Postgres", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Several_bad_values_are_all_named_at_once()
     {
         using var services = AllServices(new() { ["Jobs:LeaseDuration"] = "00:00:00", ["Import:BatchSize"] = "0", ["Identity:Admin:Email"] = "not-an-address" });
@@ -141,6 +159,7 @@ public class SettingsValidationTests : IDisposable
     [InlineData("Hangfire:WorkerCount", "0")]
     [InlineData("Crawler:Concurrency", "-3")]
     [InlineData("Jobs:LeaseDuration", "later")]
+    [InlineData("Database:Provider", "Mysql")]
     public async Task The_cli_exits_with_2_naming_the_key_before_it_imports_anything(string key, string value)
     {
         using var folder = new Infrastructure.ImportFolder().AddCaltech("accordion", 2);

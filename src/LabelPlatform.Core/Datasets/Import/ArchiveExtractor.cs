@@ -399,7 +399,14 @@ public sealed class ArchiveExtractor(IOptions<ImportOptions> importOptions, IOpt
         /// <summary>Entries are written here first, then moved; a hidden name, which no extracted entry can have.</summary>
         public string TempPath { get; } = Path.Combine(Root, $".extracting-{Guid.NewGuid():N}");
 
-        public void Skip(string name, string reason) => Skipped.Add(new SkippedEntry(name, reason));
+        public void Skip(string name, string reason) => Skipped.Add(new SkippedEntry(Printable(name), reason));
+
+        /// <summary>
+        /// A refused name as people (and PostgreSQL, whose text cannot hold NUL) can store and read it: control
+        /// characters become their Unicode control pictures (NUL → ␀, ESC → ␛).
+        /// </summary>
+        internal static string Printable(string name) => !name.Any(char.IsControl) ? name
+            : string.Concat(name.Select(c => c < ' ' ? (char)(0x2400 + c) : c == '\x7f' ? '\u2421' : char.IsControl(c) ? '\ufffd' : c));
 
         /// <summary>Where the entry goes, or null when it is skipped (and then recorded with its reason).</summary>
         public string? Target(string entryName)
