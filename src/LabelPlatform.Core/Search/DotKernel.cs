@@ -31,7 +31,13 @@ internal static class DotKernel
             : Score<Simd128, Vector128<float>>(ref q, ref m, offset, d);
     }
 
-    private static float Score<TSimd, TVector>(ref float q, ref float m, nuint o, nuint d)
+    /// <summary>
+    /// The same dot product at one chosen vector width. <see cref="GemmKernel"/> mirrors this order of operations
+    /// exactly (four accumulators over strides of four vectors, the tail into the first, (s0+s1)+(s2+s3), Sum, then
+    /// the scalar rest), so a batch search and a single search give bit-identical scores.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Score<TSimd, TVector>(ref float q, ref float m, nuint o, nuint d)
         where TSimd : struct, ISimd<TVector>
         where TVector : struct
     {
@@ -61,59 +67,5 @@ internal static class DotKernel
         }
 
         return sum;
-    }
-
-    // One kernel for every vector width: the JIT specialises the generic method per struct and inlines these.
-    private interface ISimd<TVector>
-        where TVector : struct
-    {
-        static abstract int Width { get; }
-
-        static abstract TVector Load(ref float source, nuint offset);
-
-        static abstract TVector MultiplyAdd(TVector left, TVector right, TVector addend);
-
-        static abstract TVector Add(TVector left, TVector right);
-
-        static abstract float Sum(TVector vector);
-    }
-
-    private readonly struct Simd512 : ISimd<Vector512<float>>
-    {
-        public static int Width => Vector512<float>.Count;
-
-        public static Vector512<float> Load(ref float source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
-
-        public static Vector512<float> MultiplyAdd(Vector512<float> left, Vector512<float> right, Vector512<float> addend) => Vector512.FusedMultiplyAdd(left, right, addend);
-
-        public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
-
-        public static float Sum(Vector512<float> vector) => Vector512.Sum(vector);
-    }
-
-    private readonly struct Simd256 : ISimd<Vector256<float>>
-    {
-        public static int Width => Vector256<float>.Count;
-
-        public static Vector256<float> Load(ref float source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
-
-        public static Vector256<float> MultiplyAdd(Vector256<float> left, Vector256<float> right, Vector256<float> addend) => Vector256.FusedMultiplyAdd(left, right, addend);
-
-        public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
-
-        public static float Sum(Vector256<float> vector) => Vector256.Sum(vector);
-    }
-
-    private readonly struct Simd128 : ISimd<Vector128<float>>
-    {
-        public static int Width => Vector128<float>.Count;
-
-        public static Vector128<float> Load(ref float source, nuint offset) => Vector128.LoadUnsafe(ref source, offset);
-
-        public static Vector128<float> MultiplyAdd(Vector128<float> left, Vector128<float> right, Vector128<float> addend) => Vector128.FusedMultiplyAdd(left, right, addend);
-
-        public static Vector128<float> Add(Vector128<float> left, Vector128<float> right) => left + right;
-
-        public static float Sum(Vector128<float> vector) => Vector128.Sum(vector);
     }
 }
