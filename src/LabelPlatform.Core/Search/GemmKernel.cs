@@ -48,6 +48,26 @@ public static class GemmKernel
         }
     }
 
+    /// <summary>At a chosen width (512, 256 or 128 bits), for benchmarks that measure the AVX2 path on an AVX-512 machine.</summary>
+    /// <exception cref="PlatformNotSupportedException">The CPU (or the runtime's settings) lacks that width.</exception>
+    public static void Multiply(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int d, Span<float> c, int ldc, int vectorBits)
+    {
+        switch (vectorBits)
+        {
+            case 512 when Vector512.IsHardwareAccelerated:
+                Multiply<Simd512, Vector512<float>>(a, m, b, n, d, c, ldc);
+                break;
+            case 256 when Vector256.IsHardwareAccelerated:
+                Multiply<Simd256, Vector256<float>>(a, m, b, n, d, c, ldc);
+                break;
+            case 128:
+                Multiply<Simd128, Vector128<float>>(a, m, b, n, d, c, ldc);
+                break;
+            default:
+                throw new PlatformNotSupportedException($"{vectorBits}-bit vectors are not available here.");
+        }
+    }
+
     /// <summary>At a chosen width: tests run the AVX2 (256-bit) path on machines that would pick AVX-512.</summary>
     internal static void Multiply<TSimd, TVector>(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int d, Span<float> c, int ldc)
         where TSimd : struct, ISimd<TVector>
