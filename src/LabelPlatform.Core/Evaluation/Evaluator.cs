@@ -38,6 +38,9 @@ public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Se
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Score through OpenBLAS's sgemm where it is installed (faster here), else through GemmKernel.</summary>
+    public bool NativeBlas { get; init; } = true;
+
     /// <summary>Results kept per query: the largest cut-off.</summary>
     public int Depth => Ks.Max();
 
@@ -111,7 +114,7 @@ public static class Evaluator
         {
             var first = block * queryBlock;
             var count = Math.Min(queryBlock, queries.Count - first);
-            Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile);
+            Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile, settings.NativeBlas);
             for (var q = 0; q < count; q++)
             {
                 var query = queries[first + q];
@@ -154,7 +157,7 @@ public static class Evaluator
     }
 
     /// <summary>Only the all-pairs scores (no ranking), for the benchmark: returns a checksum so nothing is optimised away.</summary>
-    public static double ScoreOnly(EvaluationData data, int queryBlock, int candidateTile, int maxDegreeOfParallelism = 0)
+    public static double ScoreOnly(EvaluationData data, int queryBlock, int candidateTile, int maxDegreeOfParallelism = 0, bool nativeBlas = true)
     {
         var threads = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
         var n = data.Candidates.Count;
@@ -165,7 +168,7 @@ public static class Evaluator
         {
             var first = block * queryBlock;
             var count = Math.Min(queryBlock, data.Queries.Count - first);
-            Score(data, 0, first, count, scores, candidateTile);
+            Score(data, 0, first, count, scores, candidateTile, nativeBlas);
             var sum = TensorPrimitives.Sum<float>(scores.AsSpan(0, count * n));
             lock (gate)
             {
@@ -178,7 +181,7 @@ public static class Evaluator
     }
 
     /// <summary>Fills scores[q * n + c] for queries first..first+count.</summary>
-    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores, int candidateTile)
+    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores, int candidateTile, bool nativeBlas)
     {
         var n = data.Candidates.Count;
         if (data.IsRandom)
@@ -196,10 +199,16 @@ public static class Evaluator
             return;
         }
 
-        // Blocked, register-tiled product (see GemmKernel); candidateTile only chunks the calls, results do not depend on it.
         var d = data.Dimension;
         var qv = data.QueryVectors.AsSpan(first * d, count * d);
         var cv = data.CandidateVectors!;
+        if (nativeBlas && Search.NativeBlas.Available)
+        {
+            Search.NativeBlas.Multiply(qv, count, cv, n, d, scores, n);
+            return;
+        }
+
+        // Blocked, register-tiled product (see GemmKernel); candidateTile only chunks the calls, results do not depend on it.
         for (var tile = 0; tile < n; tile += candidateTile)
         {
             var rows = Math.Min(candidateTile, n - tile);
