@@ -95,7 +95,7 @@ public class GemmKernelTests
     public void Operands_shorter_than_their_sizes_are_refused()
     {
         var a = new float[10];
-        Assert.Throws<ArgumentException>(() => GemmKernel.Multiply(a, 2, new float[9], 1, 5, new float[2], 1));
+        Assert.Throws<ArgumentException>(() => GemmKernel.Multiply(a, 2, new float[4], 1, 5, new float[2], 1));
         Assert.Throws<ArgumentException>(() => GemmKernel.Multiply(a, 2, new float[10], 2, 5, new float[3], 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => GemmKernel.Multiply(a, 2, new float[10], 2, 5, new float[4], 1));
     }
