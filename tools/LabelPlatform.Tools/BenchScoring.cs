@@ -114,13 +114,15 @@ internal static class BenchScoring
         var queries = new Option<int>("--queries") { Description = "Single queries timed per size", DefaultValueFactory = _ => 100 };
         var dimension = new Option<int>("--dimension") { DefaultValueFactory = _ => 1280 };
         var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
+        var timedBatches = new Option<int>("--batches") { Description = "Timed batches per size (the best is reported)", DefaultValueFactory = _ => 4 };
         var threads = Threads();
-        var command = new Command("search", "Exact top-k one query at a time and in batches, beside the kernel alone and OpenBLAS") { sizes, batch, queries, dimension, k, threads };
+        var command = new Command("search", "Exact top-k one query at a time and in batches, beside the kernel alone and OpenBLAS") { sizes, batch, queries, dimension, k, timedBatches, threads };
         command.SetAction(parse =>
         {
             var (b, q, d, topK, t) = (parse.GetValue(batch), parse.GetValue(queries), parse.GetValue(dimension), parse.GetValue(k), ThreadsOf(parse.GetValue(threads)));
             var data = SyntheticEmbeddings.Isotropic(d, 2026);
-            var queryRows = RandomUnitRows(Math.Max(q, b * 4), d, 9);
+            var nb = Math.Max(1, parse.GetValue(timedBatches));
+            var queryRows = RandomUnitRows(Math.Max(q, b * nb), d, 9);
             foreach (var n in parse.GetValue(sizes)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
             {
                 var need = (long)n * d * sizeof(float);
@@ -146,9 +148,9 @@ internal static class BenchScoring
                 }
 
                 Figure($"ours.search.{label}.single_ms", watch.Elapsed.TotalMilliseconds / q, "ms");
-                var batches = Enumerable.Range(0, 4).Select(j => queryRows.Skip(j * b).Take(b).Select(v => new BatchQuery(v, topK)).ToList()).ToList();
+                var batches = Enumerable.Range(0, nb).Select(j => queryRows.Skip(j * b).Take(b).Select(v => new BatchQuery(v, topK)).ToList()).ToList();
                 index.SearchBatch(batches[0]);
-                var perBatch = Enumerable.Range(0, 4).Select(j => Time(() => index.SearchBatch(batches[j]))).Order().First();
+                var perBatch = Enumerable.Range(0, nb).Select(j => Time(() => index.SearchBatch(batches[j]))).Order().First();
                 Figure($"ours.search.{label}.batch{b}_ms", perBatch * 1000, "ms");
                 Figure($"ours.search.{label}.batch{b}_gflops", 2.0 * b * n * d / perBatch / 1e9, "GFLOP/s");
             }

@@ -8,12 +8,12 @@ set -euo pipefail
 sizes=${1:-100000,1000000}
 tools=(dotnet tools/LabelPlatform.Tools/bin/Release/net10.0/LabelPlatform.Tools.dll)
 out=${ROUNDS_DIR:-$(mktemp -d)}
-for round in 1 2 3; do
+for round in ${ROUNDS:-1 2 3}; do
   echo "round $round -> $out" >&2
-  "${tools[@]}" bench gemm > "$out/ours-gemm-$round.txt"
-  "${tools[@]}" bench loo > "$out/ours-loo-$round.txt"
-  /usr/bin/python3 tools/peers/numpy_loo.py > "$out/peer-loo-$round.txt"
-  "${tools[@]}" bench search --sizes "$sizes" --batch 64 > "$out/ours-search-$round.txt"
-  /usr/bin/python3 tools/peers/faiss_flat.py --sizes "$sizes" --batch 64 > "$out/peer-search-$round.txt"
+  "${tools[@]}" bench gemm --repeats 2 > "$out/ours-gemm-$round.txt"
+  "${tools[@]}" bench loo --repeats 2 > "$out/ours-loo-$round.txt"
+  /usr/bin/python3 tools/peers/numpy_loo.py --repeats 2 > "$out/peer-loo-$round.txt"
+  "${tools[@]}" bench search --sizes "$sizes" --batch 64 --queries 30 --batches 2 > "$out/ours-search-$round.txt"
+  /usr/bin/python3 tools/peers/faiss_flat.py --sizes "$sizes" --batch 64 --queries 30 --batches 2 > "$out/peer-search-$round.txt"
 done
 /usr/bin/python3 tools/peers/compare.py "$out"

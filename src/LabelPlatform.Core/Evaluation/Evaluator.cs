@@ -78,10 +78,14 @@ public static class Evaluator
     public const float DuplicateScore = 0.9999f;
 
     /// <summary>
-    /// Queries scored together (64 x 1280-d = 320 KB): every block reads all candidates once, so at 16 the
-    /// 9,144-candidate leave-one-out read 26 GB from memory, at 64 6.5 GB, below the kernel's compute time.
+    /// Queries scored together: every block reads (and sgemm packs) all candidates once, so at 16 the 9,144-candidate
+    /// leave-one-out read 26 GB from memory and at 64 sgemm still spent a tenth of its time packing; at 256 neither
+    /// shows. The block's scores are capped at <see cref="MaxBlockScores"/> per worker for large candidate sets.
     /// </summary>
-    public const int DefaultQueryBlock = 64;
+    public const int DefaultQueryBlock = 256;
+
+    /// <summary>Scores one worker holds at once (16 MB), which shrinks the query block when candidates are many.</summary>
+    public const int MaxBlockScores = 1 << 22;
 
     /// <summary>Kept for callers that vary it; the product is tiled by <see cref="GemmKernel.TileRows"/> inside the kernel.</summary>
     public const int DefaultCandidateTile = GemmKernel.TileRows;
@@ -91,11 +95,12 @@ public static class Evaluator
 
     public static EvaluationReport Evaluate(EvaluationData data, EvaluationSettings settings, Action<int>? queriesDone = null, CancellationToken cancellationToken = default)
     {
-        var queryBlock = settings.QueryBlock;
         if (settings.Problem() is { } problem)
         {
             throw new ArgumentException(problem, nameof(settings));
         }
+
+        var queryBlock = Math.Min(settings.QueryBlock, Math.Max(16, MaxBlockScores / Math.Max(1, data.Candidates.Count)));
 
         var ks = settings.Ks.Distinct().Order().ToArray();
         var queries = data.Queries;
