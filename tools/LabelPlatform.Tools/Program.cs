@@ -4,5 +4,11 @@ using LabelPlatform.Tools;
 var root = new RootCommand("LabelPlatform tools: experiments and benchmarks that do not ship with the platform");
 root.Subcommands.Add(HeadExperiments.Create());
 root.Subcommands.Add(Int8Precision.Create());
-root.Subcommands.Add(BenchMap.Create());
+var bench = BenchMap.Create();
+foreach (var command in BenchScoring.Create())
+{
+    bench.Subcommands.Add(command);
+}
+
+root.Subcommands.Add(bench);
 return await root.Parse(args).InvokeAsync();

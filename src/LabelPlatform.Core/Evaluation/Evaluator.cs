@@ -1,4 +1,5 @@
 using LabelPlatform.Core.Labelling;
+using LabelPlatform.Core.Search;
 using System.Numerics.Tensors;
 
 namespace LabelPlatform.Core.Evaluation;
@@ -31,6 +32,15 @@ public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Se
     public int QueryBlock { get; init; } = Evaluator.DefaultQueryBlock;
     public int CandidateTile { get; init; } = Evaluator.DefaultCandidateTile;
 
+    /// <summary>
+    /// Threads one evaluation may use. Bounded because an unbounded Parallel.For on a loaded machine kept injecting
+    /// thread-pool threads (239 seen in one evaluation) that only contend for the same cores.
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Score through OpenBLAS's sgemm where it is installed (faster here), else through GemmKernel.</summary>
+    public bool NativeBlas { get; init; } = true;
+
     /// <summary>Results kept per query: the largest cut-off.</summary>
     public int Depth => Ks.Max();
 
@@ -44,6 +54,11 @@ public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Se
         if (QueryBlock < 1 || CandidateTile < 1)
         {
             return "query block and candidate tile must be positive";
+        }
+
+        if (MaxDegreeOfParallelism is < 1 or > Evaluator.MaxThreads)
+        {
+            return $"the degree of parallelism must be between 1 and {Evaluator.MaxThreads}";
         }
 
         return Ks.Contains(MainK) ? null : $"the main k ({MainK}) must be one of the k values";
@@ -62,19 +77,30 @@ public static class Evaluator
     /// <summary>A result this close to the query is flagged as a likely exact copy.</summary>
     public const float DuplicateScore = 0.9999f;
 
-    /// <summary>Queries scored together against one candidate tile (16 x 1280-d = 80 KB, stays in L1/L2).</summary>
-    public const int DefaultQueryBlock = 16;
+    /// <summary>
+    /// Queries scored together: every block reads (and sgemm packs) all candidates once, so at 16 the 9,144-candidate
+    /// leave-one-out read 26 GB from memory and at 64 sgemm still spent a tenth of its time packing; at 256 neither
+    /// shows. The block's scores are capped at <see cref="MaxBlockScores"/> per worker for large candidate sets.
+    /// </summary>
+    public const int DefaultQueryBlock = 256;
 
-    /// <summary>Candidates per tile (128 x 1280-d = 640 KB, stays in L2 while a block of queries passes over it).</summary>
-    public const int DefaultCandidateTile = 128;
+    /// <summary>Scores one worker holds at once (16 MB), which shrinks the query block when candidates are many.</summary>
+    public const int MaxBlockScores = 1 << 22;
+
+    /// <summary>Kept for callers that vary it; the product is tiled by <see cref="GemmKernel.TileRows"/> inside the kernel.</summary>
+    public const int DefaultCandidateTile = GemmKernel.TileRows;
+
+    /// <summary>Upper bound of <see cref="EvaluationSettings.MaxDegreeOfParallelism"/>.</summary>
+    public const int MaxThreads = 256;
 
     public static EvaluationReport Evaluate(EvaluationData data, EvaluationSettings settings, Action<int>? queriesDone = null, CancellationToken cancellationToken = default)
     {
-        var queryBlock = settings.QueryBlock;
         if (settings.Problem() is { } problem)
         {
             throw new ArgumentException(problem, nameof(settings));
         }
+
+        var queryBlock = Math.Min(settings.QueryBlock, Math.Max(16, MaxBlockScores / Math.Max(1, data.Candidates.Count)));
 
         var ks = settings.Ks.Distinct().Order().ToArray();
         var queries = data.Queries;
@@ -89,11 +115,11 @@ public static class Evaluator
         var curves = new double[queries.Count][];
         var blocks = (queries.Count + queryBlock - 1) / queryBlock;
         var done = 0;
-        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken }, () => new Workspace(queryBlock, candidates.Count), (block, _, work) =>
+        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = settings.MaxDegreeOfParallelism }, () => new Workspace(queryBlock, candidates.Count), (block, _, work) =>
         {
             var first = block * queryBlock;
             var count = Math.Min(queryBlock, queries.Count - first);
-            Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile);
+            Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile, settings.NativeBlas);
             for (var q = 0; q < count; q++)
             {
                 var query = queries[first + q];
@@ -136,17 +162,18 @@ public static class Evaluator
     }
 
     /// <summary>Only the all-pairs scores (no ranking), for the benchmark: returns a checksum so nothing is optimised away.</summary>
-    public static double ScoreOnly(EvaluationData data, int queryBlock, int candidateTile)
+    public static double ScoreOnly(EvaluationData data, int queryBlock, int candidateTile, int maxDegreeOfParallelism = 0, bool nativeBlas = true)
     {
+        var threads = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
         var n = data.Candidates.Count;
         var blocks = (data.Queries.Count + queryBlock - 1) / queryBlock;
         var total = 0.0;
         var gate = new Lock();
-        Parallel.For(0, blocks, () => new float[queryBlock * n], (block, _, scores) =>
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new float[queryBlock * n], (block, _, scores) =>
         {
             var first = block * queryBlock;
             var count = Math.Min(queryBlock, data.Queries.Count - first);
-            Score(data, 0, first, count, scores, candidateTile);
+            Score(data, 0, first, count, scores, candidateTile, nativeBlas);
             var sum = TensorPrimitives.Sum<float>(scores.AsSpan(0, count * n));
             lock (gate)
             {
@@ -159,7 +186,7 @@ public static class Evaluator
     }
 
     /// <summary>Fills scores[q * n + c] for queries first..first+count.</summary>
-    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores, int candidateTile)
+    private static void Score(EvaluationData data, int seed, int first, int count, float[] scores, int candidateTile, bool nativeBlas)
     {
         var n = data.Candidates.Count;
         if (data.IsRandom)
@@ -180,18 +207,17 @@ public static class Evaluator
         var d = data.Dimension;
         var qv = data.QueryVectors.AsSpan(first * d, count * d);
         var cv = data.CandidateVectors!;
+        if (nativeBlas && Search.NativeBlas.Available)
+        {
+            Search.NativeBlas.Multiply(qv, count, cv, n, d, scores, n);
+            return;
+        }
+
+        // Blocked, register-tiled product (see GemmKernel); candidateTile only chunks the calls, results do not depend on it.
         for (var tile = 0; tile < n; tile += candidateTile)
         {
-            var end = Math.Min(n, tile + candidateTile);
-            for (var q = 0; q < count; q++)
-            {
-                var query = qv.Slice(q * d, d);
-                var row = scores.AsSpan(q * n, n);
-                for (var c = tile; c < end; c++)
-                {
-                    row[c] = TensorPrimitives.Dot(query, cv.AsSpan(c * d, d));
-                }
-            }
+            var rows = Math.Min(candidateTile, n - tile);
+            GemmKernel.Multiply(qv, count, cv.AsSpan(tile * d, rows * d), rows, d, scores.AsSpan(tile), n);
         }
     }
 

@@ -20,7 +20,7 @@ namespace LabelPlatform.Core.Search;
 /// and rows below a published count are never written again, so a search sees a consistent prefix and never a torn
 /// vector. Growth copies into new arrays (copy-on-grow), so older snapshots stay valid.</para>
 /// </remarks>
-public sealed class ExactVectorIndex : IVectorIndex
+public sealed partial class ExactVectorIndex : IVectorIndex
 {
     private const int SegmentFloats = 1 << 24;
     private const int ChunkFloats = 1 << 20;

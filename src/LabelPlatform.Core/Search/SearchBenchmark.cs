@@ -314,7 +314,7 @@ public static class SearchBenchmark
 
         var total = 0f;
         var gate = new Lock();
-        Parallel.For(0, chunks.Length, () => 0f, (c, _, local) => local + TensorPrimitives.Sum(chunks[c].Span), local =>
+        Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, () => 0f, (c, _, local) => local + TensorPrimitives.Sum(chunks[c].Span), local =>
         {
             lock (gate)
             {

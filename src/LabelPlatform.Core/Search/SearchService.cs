@@ -19,6 +19,10 @@ public sealed class SearchOptions
 
     /// <summary>Also keep a USearch HNSW index per (dataset, model) for approximate queries (twice the memory).</summary>
     public bool Ann { get; set; }
+
+    /// <summary>Threads one search (exact scan or HNSW build) may use; validated so a bad setting fails at start-up.</summary>
+    [Range(1, 256)]
+    public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
 }
 
 /// <summary>A query: a stored image of the dataset ("more like this") or the bytes of an uploaded image.</summary>
@@ -150,7 +154,9 @@ public sealed class SearchService(
     private async Task<IndexEntry> SyncAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken, bool mayLag = false)
     {
         // Lazy: GetOrAdd may run its factory twice under a race, and a native HNSW index must not be built and dropped.
-        var entry = _indexes.GetOrAdd((datasetId, model.Id), _ => new Lazy<IndexEntry>(() => new IndexEntry(new ExactVectorIndex(model.Dimension), options.Value.Ann ? new AnnVectorIndex(model.Dimension) : null))).Value;
+        var entry = _indexes.GetOrAdd((datasetId, model.Id), _ => new Lazy<IndexEntry>(() => new IndexEntry(
+            new ExactVectorIndex(model.Dimension) { MaxDegreeOfParallelism = options.Value.MaxDegreeOfParallelism },
+            options.Value.Ann ? new AnnVectorIndex(model.Dimension, new AnnIndexOptions { Threads = options.Value.MaxDegreeOfParallelism }) : null))).Value;
         if (!await entry.Gate.WaitAsync(0, cancellationToken))
         {
             if (mayLag && Volatile.Read(ref entry.LastEmbeddingId) > 0)

@@ -62,7 +62,7 @@ public sealed class SyntheticEmbeddings
     public void Fill(long firstRow, float[] destination, int rows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, (long)rows * Dimension, nameof(destination));
-        Parallel.For(0, rows, i => FillRow(firstRow + i, destination.AsSpan(i * Dimension, Dimension)));
+        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => FillRow(firstRow + i, destination.AsSpan(i * Dimension, Dimension)));
     }
 
     private void FillRow(long row, Span<float> vector)
