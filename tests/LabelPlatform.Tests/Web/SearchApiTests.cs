@@ -207,7 +207,9 @@ public class SearchApiTests(SearchFixture fixture) : IClassFixture<SearchFixture
 
         Assert.Contains("id=\"result-grid\"", page, StringComparison.Ordinal);
         Assert.Equal(4, page.Split("class=\"thumb result\"").Length - 1);
-        Assert.DoesNotContain($"data-image-id=\"{imageId}\"", page, StringComparison.Ordinal);
+        // The query is shown beside the results (the query pane), never among them.
+        Assert.DoesNotContain($"class=\"thumb result\" data-image-id=\"{imageId}\"", page, StringComparison.Ordinal);
+        Assert.Contains($"id=\"query-image\" src=\"/images/{imageId}/thumb\"", page, StringComparison.Ordinal);
         Assert.Contains("more like this", page, StringComparison.Ordinal);
     }
 
