@@ -38,8 +38,12 @@ public sealed record EvaluationSettings(IReadOnlyList<int> Ks, int MainK, int Se
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Score through OpenBLAS's sgemm where it is installed (faster here), else through GemmKernel.</summary>
-    public bool NativeBlas { get; init; } = true;
+    /// <summary>
+    /// Score through OpenBLAS's sgemm where it is installed instead of GemmKernel. Off by default: sgemm's sums differ
+    /// from GemmKernel's in the last bits, so a run's ties (and with them its metrics) would depend on whether the
+    /// machine has libopenblas; GemmKernel gives the same scores at every SIMD width and on every install.
+    /// </summary>
+    public bool NativeBlas { get; init; }
 
     /// <summary>Results kept per query: the largest cut-off.</summary>
     public int Depth => Ks.Max();
