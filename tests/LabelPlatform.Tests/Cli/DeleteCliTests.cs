@@ -1,4 +1,5 @@
 using LabelPlatform.Core.Data;
+using LabelPlatform.Testing;
 using LabelPlatform.Tests.Infrastructure;
 using LabelPlatform.Web.Cli;
 using Microsoft.EntityFrameworkCore;
@@ -14,12 +15,13 @@ public class DeleteCliTests
     {
         await using var platform = await CorePlatform.StartAsync();
         var data = await EvaluationSeed.CreateAsync(platform.Services, "cli-delete", classes: 2, perClass: 5);
-        var settings = new Dictionary<string, string?>
+        // The CLI opens the platform's own database: its SQLite file, or on the PostgreSQL pass its test database.
+        var settings = TestDatabase.Apply(platform.Database, new Dictionary<string, string?>
         {
             ["Storage:DataDirectory"] = platform.DataDirectory,
             ["Identity:Admin:Email"] = "admin@core.test",
             ["Identity:Admin:Password"] = "Admin-Passw0rd!",
-        };
+        });
         async Task<(int Code, string Out, string Err)> Run(params string[] args)
         {
             using var stdout = new StringWriter();
