@@ -100,7 +100,7 @@ public sealed class LabelSubmissions(IDbContextFactory<PlatformDbContext> contex
             gate.Bump(request.DatasetId);
             return new SubmitResult(submission.Id, false, [.. events.Select(e => e.Id)], imageIds);
         }
-        catch (DbUpdateException ex) when (LabelWrites.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
             // The same client id committed by a concurrent request between our check and our insert.
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);
@@ -197,7 +197,7 @@ public sealed class LabelSubmissions(IDbContextFactory<PlatformDbContext> contex
             gate.Bump(datasetId);
             return new SubmitResult(submission.Id, false, [.. undos.Select(u => u.Id)], [.. undos.Select(u => u.ImageId)]);
         }
-        catch (DbUpdateException ex) when (LabelWrites.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);
             return await LabelWrites.StoredAsync(again, userId, clientId, cancellationToken) ?? throw new InvalidOperationException("lost an undo race without a stored submission", ex);

@@ -56,6 +56,4 @@ public static class LabelWrites
         var events = await db.LabelEvents.AsNoTracking().Where(e => e.SubmissionId == id).OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId }).ToListAsync(cancellationToken);
         return new SubmitResult(id, true, [.. events.Select(e => e.Id)], [.. events.Select(e => e.ImageId)]);
     }
-
-    internal static bool IsUniqueViolation(DbUpdateException ex) => DbErrors.IsUniqueViolation(ex);
 }

@@ -90,7 +90,7 @@ public sealed class ReviewDecisions(IDbContextFactory<PlatformDbContext> context
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);
             throw await ConflictAsync(again, await again.FinalLabels.AsNoTracking().FirstOrDefaultAsync(f => f.ImageId == request.ImageId, cancellationToken), cancellationToken);
         }
-        catch (DbUpdateException ex) when (LabelWrites.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);
             if (await LabelWrites.StoredAsync(again, request.UserId, request.ClientId, cancellationToken) is { } same)
