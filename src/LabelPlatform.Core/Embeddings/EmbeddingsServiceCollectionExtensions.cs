@@ -12,6 +12,8 @@ public static class EmbeddingsServiceCollectionExtensions
         services.AddSection<EmbeddingOptions>(configuration, EmbeddingOptions.Section);
         services.AddSingleton<ImagePreprocessor>();
         services.AddSingleton<OnnxEmbedder>();
+        services.AddSection<QueryBatchingOptions>(configuration, QueryBatchingOptions.Section);
+        services.AddSingleton<QueryBatcher>();
         services.AddSingleton<InferenceHardware>();
         services.AddSingleton<ModelCheckImages>();
         services.AddSingleton<FloatVariants>();

@@ -73,6 +73,7 @@ public sealed class SearchService(
     ImageStore store,
     ImagePreprocessor preprocessor,
     OnnxEmbedder embedder,
+    QueryBatcher batcher,
     IOptions<SearchOptions> options) : IDisposable
 {
     private const int LoadPage = 4096;
@@ -218,8 +219,7 @@ public sealed class SearchService(
 
         var input = new float[ImagePreprocessor.InputLength(model.Preprocessing)];
         preprocessor.Fill(bytes, model.Preprocessing, input);
-        var vectors = await embedder.EmbedAsync(model, input, 1, cancellationToken);
-        return vectors[0] ?? throw new SearchException("the model returned an empty vector for the query image");
+        return await batcher.EmbedAsync(model, input, cancellationToken) ?? throw new SearchException("the model returned an empty vector for the query image");
     }
 
     private async Task<float[]> QueryVectorAsync(SearchQuery query, CancellationToken cancellationToken)
