@@ -59,7 +59,7 @@ public sealed class QueryBatcher(OnnxEmbedder embedder, IOptions<QueryBatchingOp
         }
 
         var request = new Request(input, cancellationToken);
-        var lane = _lanes.GetOrAdd(model.Id, _ => new Lazy<Lane>(() => new Lane(this, model, max))).Value;
+        var lane = _lanes.GetOrAdd(model.Id, _ => new Lazy<Lane>(() => new Lane(this, model))).Value;
         ObjectDisposedException.ThrowIf(!lane.Queue.Writer.TryWrite(request), this);
 
         await using (cancellationToken.UnsafeRegister(static r => ((Request)r!).Result.TrySetCanceled(), request))
@@ -93,14 +93,12 @@ public sealed class QueryBatcher(OnnxEmbedder embedder, IOptions<QueryBatchingOp
     {
         private readonly QueryBatcher _owner;
         private readonly EmbeddingModel _model;
-        private readonly int _max;
         private readonly SemaphoreSlim _slots;
 
-        public Lane(QueryBatcher owner, EmbeddingModel model, int max)
+        public Lane(QueryBatcher owner, EmbeddingModel model)
         {
             _owner = owner;
             _model = model;
-            _max = max;
             // One batch in flight per session: while all are busy, queries queue and form the next batch.
             _slots = new SemaphoreSlim(owner._embedder.SessionCount, owner._embedder.SessionCount);
             Loop = Task.Run(RunAsync);
@@ -114,7 +112,7 @@ public sealed class QueryBatcher(OnnxEmbedder embedder, IOptions<QueryBatchingOp
         {
             var stopping = _owner._stopping.Token;
             var reader = Queue.Reader;
-            var pending = new List<Request>(_max);
+            var pending = new List<Request>();
             try
             {
                 while (await reader.WaitToReadAsync(stopping))
@@ -166,8 +164,10 @@ public sealed class QueryBatcher(OnnxEmbedder embedder, IOptions<QueryBatchingOp
                 }
             }
 
+            // Read per batch, so a changed setting (the serve benchmark flips it between cases) applies at once.
+            var max = Math.Min(_owner._options.Value.MaxBatch, _owner._embedder.MaxBatch(_model));
             var deadline = DateTime.UtcNow + _owner._options.Value.MaxWait;
-            while (pending.Count < _max)
+            while (pending.Count < max)
             {
                 if (reader.TryRead(out var request))
                 {
