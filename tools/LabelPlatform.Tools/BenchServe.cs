@@ -190,8 +190,8 @@ internal static class BenchServe
                     var before = batcher.Counts;
                     var result = await ServeLoad.RunAsync($"upload, batching {(batching.Enabled ? $"wait {mode} ms" : "off")}{suffix}", clients, settings.Duration, Upload);
                     var after = batcher.Counts;
-                    var mean = after.Calls > before.Calls ? (double)(after.Queries - before.Queries) / (after.Calls - before.Calls) : 1;
-                    Console.WriteLine(result.Line() + string.Create(CultureInfo.InvariantCulture, $" | mean batch {mean:0.0}"));
+                    var mean = after.Calls > before.Calls ? ((double)(after.Queries - before.Queries) / (after.Calls - before.Calls)).ToString("0.0", CultureInfo.InvariantCulture) : "-";
+                    Console.WriteLine($"{result.Line()} | mean batch {mean}");
                 }
 
                 Console.WriteLine((await ServeLoad.RunAsync($"more like this (image id){suffix}", clients, settings.Duration, ById)).Line());
