@@ -13,7 +13,8 @@ work=$(mktemp -d)
 sample=$work/sample
 for dir in "$root"/*/; do
   name=$(basename "$dir"); mkdir -p "$sample/$name"
-  ls "$dir" | sort | head -20 | while read -r f; do cp "$dir/$f" "$sample/$name/"; done
+  mapfile -t files < <(LC_ALL=C ls "$dir" | LC_ALL=C sort)
+  for f in "${files[@]:0:20}"; do cp "$dir/$f" "$sample/$name/"; done
 done
 echo "sample: $(find "$sample" -type f | wc -l) images in $sample" >&2
 for round in ${ROUNDS:-1 2 3}; do
