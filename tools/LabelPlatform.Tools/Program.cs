@@ -11,5 +11,6 @@ foreach (var command in BenchScoring.Create())
 }
 
 bench.Subcommands.Add(BenchServe.Create());
+bench.Subcommands.Add(BenchAnn.Create());
 root.Subcommands.Add(bench);
 return await root.Parse(args).InvokeAsync();

@@ -115,20 +115,43 @@ public static class Evaluator
             candidateIndex[candidates[c].ImageId] = c;
         }
 
+        var classOf = new int[candidates.Count];
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            classOf[c] = candidates[c].ClassId;
+        }
+
+        // Leave-one-out (the queries are the candidates): half the product, the other half mirrored (GramMatrix).
+        var gram = !settings.NativeBlas && IsLeaveOneOut(data) ? GC.AllocateUninitializedArray<float>(candidates.Count * candidates.Count) : null;
+        if (gram is not null)
+        {
+            GramMatrix.FillUpper(data.CandidateVectors!, candidates.Count, data.Dimension, gram, settings.MaxDegreeOfParallelism, cancellationToken);
+        }
+
         var results = new QueryResult[queries.Count];
         var curves = new double[queries.Count][];
         var blocks = (queries.Count + queryBlock - 1) / queryBlock;
         var done = 0;
-        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = settings.MaxDegreeOfParallelism }, () => new Workspace(queryBlock, candidates.Count), (block, _, work) =>
+        var n = candidates.Count;
+        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = settings.MaxDegreeOfParallelism }, () => (Scores: gram is null ? new float[queryBlock * n] : [], Ranking: new QueryRanking.Workspace()), (block, _, work) =>
         {
             var first = block * queryBlock;
             var count = Math.Min(queryBlock, queries.Count - first);
-            Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile, settings.NativeBlas);
+            if (gram is null)
+            {
+                Score(data, settings.Seed, first, count, work.Scores, settings.CandidateTile, settings.NativeBlas);
+            }
+            else
+            {
+                GramMatrix.MirrorRows(gram, n, first, first + count);
+            }
+
             for (var q = 0; q < count; q++)
             {
                 var query = queries[first + q];
                 var self = candidateIndex.TryGetValue(query.ImageId, out var s) ? s : -1;
-                (results[first + q], curves[first + q]) = RankOne(query, candidates, work.Scores.AsSpan(q * candidates.Count, candidates.Count), self, ks, settings.Depth, !data.IsRandom, work);
+                var scores = gram is null ? work.Scores.AsSpan(q * n, n) : gram.AsSpan((first + q) * n, n);
+                (results[first + q], curves[first + q]) = RankOne(query, candidates, classOf, scores, self, ks, settings.Depth, !data.IsRandom, work.Ranking);
             }
 
             queriesDone?.Invoke(Interlocked.Add(ref done, count));
@@ -138,31 +161,29 @@ public static class Evaluator
         return Aggregate(data, settings with { Ks = ks }, results, curves);
     }
 
-    private sealed class Workspace(int queries, int candidates)
+    /// <summary>
+    /// True when the queries are the candidates, in the same order and with the same vectors (a leave-one-out
+    /// split), and the whole score matrix fits <see cref="GramMatrix.MaxScores"/>.
+    /// </summary>
+    internal static bool IsLeaveOneOut(EvaluationData data)
     {
-        public readonly float[] Scores = new float[queries * candidates];
-        public readonly ulong[] Keys = new ulong[candidates];
-        public readonly List<ulong> RelevantKeys = new(256);
-        private ulong[] _top = [];
-        private int[] _ranks = [];
-        private int[] _ahead = [];
-
-        public ulong[] Top(int depth) => _top.Length >= depth ? _top : _top = new ulong[depth];
-
-        public Span<int> Ranks(int count) => (_ranks.Length >= count ? _ranks : _ranks = new int[Math.Max(count, _ranks.Length * 2)]).AsSpan(0, count);
-
-        /// <summary>Zeroed counters, one per relevant key.</summary>
-        public Span<int> Ahead(int count)
+        var n = data.Candidates.Count;
+        if (data.IsRandom || data.Queries.Count != n || n == 0 || (long)n * n > GramMatrix.MaxScores || data.CandidateVectors is null)
         {
-            if (_ahead.Length < count)
-            {
-                _ahead = new int[Math.Max(count, _ahead.Length * 2)];
-            }
-
-            var span = _ahead.AsSpan(0, count);
-            span.Clear();
-            return span;
+            return false;
         }
+
+        for (var i = 0; i < n; i++)
+        {
+            if (data.Queries[i].ImageId != data.Candidates[i].ImageId)
+            {
+                return false;
+            }
+        }
+
+        var length = n * data.Dimension;
+        return ReferenceEquals(data.QueryVectors, data.CandidateVectors)
+            || data.QueryVectors.AsSpan(0, length).SequenceEqual(data.CandidateVectors.AsSpan(0, length));
     }
 
     /// <summary>Only the all-pairs scores (no ranking), for the benchmark: returns a checksum so nothing is optimised away.</summary>
@@ -173,6 +194,25 @@ public static class Evaluator
         var blocks = (data.Queries.Count + queryBlock - 1) / queryBlock;
         var total = 0.0;
         var gate = new Lock();
+        if (!nativeBlas && IsLeaveOneOut(data))
+        {
+            // The evaluator's own leave-one-out path: the upper half multiplied, rows completed and summed in blocks.
+            var gram = GC.AllocateUninitializedArray<float>(n * n);
+            GramMatrix.FillUpper(data.CandidateVectors!, n, data.Dimension, gram, threads);
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
+            {
+                var first = block * queryBlock;
+                var count = Math.Min(queryBlock, n - first);
+                GramMatrix.MirrorRows(gram, n, first, first + count);
+                var sum = TensorPrimitives.Sum<float>(gram.AsSpan(first * n, count * n));
+                lock (gate)
+                {
+                    total += sum;
+                }
+            });
+            return total;
+        }
+
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new float[queryBlock * n], (block, _, scores) =>
         {
             var first = block * queryBlock;
@@ -225,92 +265,15 @@ public static class Evaluator
         }
     }
 
-    /// <summary>Sort key: higher score first, then lower candidate index (candidates are in image-id order).</summary>
-    private static ulong Key(float score, int index)
+    /// <summary>One query's result and precision-recall curve from its scores (see <see cref="QueryRanking"/>).</summary>
+    private static (QueryResult, double[]) RankOne(EvaluationItem query, IReadOnlyList<EvaluationItem> candidates, int[] classOf, ReadOnlySpan<float> scores, int self, int[] ks, int depth, bool flagDuplicates, QueryRanking.Workspace work)
     {
-        var bits = BitConverter.SingleToUInt32Bits(-score);
-        var ordered = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
-        return ((ulong)ordered << 32) | (uint)index;
-    }
-
-    /// <summary>
-    /// One query's ranking without a full sort: the top <paramref name="depth"/> keys are kept in a small sorted
-    /// buffer, and a relevant result's rank is the number of keys ahead of it, counted by binary search of every
-    /// other key among the sorted relevant keys (n log R instead of n log n, and keys past the last relevant one
-    /// are skipped).
-    /// </summary>
-    private static (QueryResult, double[]) RankOne(EvaluationItem query, IReadOnlyList<EvaluationItem> candidates, ReadOnlySpan<float> scores, int self, int[] ks, int depth, bool flagDuplicates, Workspace work)
-    {
-        var keys = work.Keys;
-        var relevant = work.RelevantKeys;
-        relevant.Clear();
-        var top = work.Top(depth);
-        var kept = 0;
-        var n = 0;
-        for (var c = 0; c < scores.Length; c++)
-        {
-            if (c == self)
-            {
-                continue;
-            }
-
-            var key = Key(float.IsNaN(scores[c]) ? float.NegativeInfinity : scores[c], c);
-            keys[n++] = key;
-            if (candidates[c].ClassId == query.ClassId)
-            {
-                relevant.Add(key);
-            }
-
-            if (kept < depth || key < top[kept - 1])
-            {
-                // Insertion into the sorted buffer; it stays short (the largest K), and late inserts are rare.
-                var at = kept < depth ? kept++ : kept - 1;
-                while (at > 0 && top[at - 1] > key)
-                {
-                    top[at] = top[at - 1];
-                    at--;
-                }
-
-                top[at] = key;
-            }
-        }
-
+        var ranks = QueryRanking.Rank(scores, classOf, query.ClassId, self, depth, work, out var top, out var kept);
         var hits = new List<Hit>(kept);
         for (var i = 0; i < kept; i++)
         {
             var c = (int)(uint)top[i];
             hits.Add(new Hit(candidates[c].ImageId, candidates[c].ClassId, scores[c], flagDuplicates && scores[c] >= DuplicateScore));
-        }
-
-        var sortedRelevant = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(relevant);
-        sortedRelevant.Sort();
-        var ranks = work.Ranks(sortedRelevant.Length);
-        if (sortedRelevant.Length > 0)
-        {
-            // ahead[j] = keys of other classes that fall between relevant key j-1 and relevant key j.
-            var ahead = work.Ahead(sortedRelevant.Length);
-            var last = sortedRelevant[^1];
-            for (var i = 0; i < n; i++)
-            {
-                var key = keys[i];
-                if (key >= last)
-                {
-                    continue;
-                }
-
-                var position = sortedRelevant.BinarySearch(key);
-                if (position < 0)
-                {
-                    ahead[~position]++;
-                }
-            }
-
-            var before = 0;
-            for (var j = 0; j < sortedRelevant.Length; j++)
-            {
-                before += ahead[j];
-                ranks[j] = j + 1 + before;
-            }
         }
 
         var metrics = RankingMetrics.Compute(ranks, ks);
@@ -463,6 +426,16 @@ public static class Evaluator
         };
         var intervals = new List<Interval>();
         var n = evaluated.Count;
+
+        // Every metric resamples the same queries (one generator seeded alike per metric, as before): drawn once
+        // here, a seventh of the generator calls (64 M at leave-one-out size) for the same intervals.
+        var draws = new int[n == 0 ? 0 : (long)settings.BootstrapSamples * n];
+        var random = new Random(settings.Seed);
+        for (var i = 0; i < draws.Length; i++)
+        {
+            draws[i] = random.Next(n);
+        }
+
         foreach (var (name, value, of) in metrics)
         {
             if (n == 0 || settings.BootstrapSamples == 0)
@@ -472,14 +445,14 @@ public static class Evaluator
             }
 
             var values = evaluated.Select(of).ToArray();
-            var random = new Random(settings.Seed);
             var means = new double[settings.BootstrapSamples];
             for (var b = 0; b < means.Length; b++)
             {
                 double sum = 0;
+                var drawn = draws.AsSpan(b * n, n);
                 for (var i = 0; i < n; i++)
                 {
-                    sum += values[random.Next(n)];
+                    sum += values[drawn[i]];
                 }
 
                 means[b] = sum / n;
