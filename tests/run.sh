@@ -26,6 +26,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
 fi
 
+# npm's s3rver (package.json devDependencies): the image-store tests start it as a real S3 server. Installed from the
+# lock when node_modules is missing or older than the lock.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "Installing the npm test dependencies (npm ci)..." >&2
+    npm ci --no-audit --no-fund >/dev/null
+fi
+
 results="TestResults/run"
 rm -rf "$results"
 mkdir -p "$results/sqlite" "$results/postgres"

@@ -26,7 +26,7 @@ public static class MapSeed
     {
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-        var store = scope.ServiceProvider.GetRequiredService<ImageStore>();
+        var blobs = scope.ServiceProvider.GetRequiredService<IBlobStorage>();
         var now = DateTimeOffset.UtcNow;
         var dataset = new Dataset { Name = name, CreatedAt = now };
         db.Datasets.Add(dataset);
@@ -58,9 +58,7 @@ public static class MapSeed
                     DatasetId = dataset.Id, Sha256 = sha, Format = "JPEG", Origin = $"{classRows[cluster].Name}/image_{r:D5}.jpg",
                     Width = 32, Height = 32, Bytes = thumbnails[cluster].Length, SourceClassId = classRows[cluster].Id, CreatedAt = now,
                 });
-                var path = store.ThumbnailPath(sha);
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await File.WriteAllBytesAsync(path, thumbnails[cluster]);
+                await blobs.PutIfAbsentAsync(ImageStore.ThumbnailKey(sha), thumbnails[cluster], default);
             }
 
             db.Images.AddRange(rows);

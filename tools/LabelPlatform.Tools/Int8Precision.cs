@@ -88,7 +88,7 @@ internal static class Int8Precision
             {
                 token.ThrowIfCancellationRequested();
                 var (id, sha, format) = images[i];
-                preprocessor.Fill(await File.ReadAllBytesAsync(store.OriginalPath(sha, format), token), int8.Preprocessing, input);
+                preprocessor.Fill(await store.ReadOriginalAsync(sha, format, token), int8.Preprocessing, input);
                 var vector = probe.Embed(input);
                 lock (gate)
                 {

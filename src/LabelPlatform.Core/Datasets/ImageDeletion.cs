@@ -72,14 +72,7 @@ public sealed class ImageDeletion(IDbContextFactory<PlatformDbContext> contexts,
         var deleted = 0;
         foreach (var file in distinct.Where(f => !referenced.Contains(f.Sha256)))
         {
-            foreach (var path in new[] { store.OriginalPath(file.Sha256, file.Format), store.ThumbnailPath(file.Sha256) })
-            {
-                if (File.Exists(path))
-                {
-                    File.Delete(path);
-                }
-            }
-
+            await store.DeleteAsync(file.Sha256, file.Format, cancellationToken);
             deleted++;
         }
 

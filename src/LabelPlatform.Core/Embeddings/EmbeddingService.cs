@@ -77,7 +77,8 @@ public sealed class EmbeddingService(
             embedder.SessionCount,
             async (chunk, results, ct) =>
             {
-                foreach (var item in await background.RunAsync(token => EmbedChunk(model, chunk, progress, token), ct))
+                var files = await ReadChunkAsync(chunk, progress, ct);
+                foreach (var item in await background.RunAsync(token => EmbedChunk(model, files, progress, token), ct))
                 {
                     await results.WriteAsync(item, ct);
                 }
@@ -102,20 +103,41 @@ public sealed class EmbeddingService(
     }
 
     /// <summary>
+    /// Reads a chunk's files from the store (asynchronously, before the lowered thread takes over: the store may be a
+    /// network share or an S3 bucket); a file that cannot be read is reported and left out.
+    /// </summary>
+    private async Task<List<(Pending Image, byte[] Bytes)>> ReadChunkAsync(Pending[] chunk, JobProgress progress, CancellationToken ct)
+    {
+        var files = new List<(Pending, byte[])>(chunk.Length);
+        foreach (var image in chunk)
+        {
+            try
+            {
+                files.Add((image, await store.ReadOriginalAsync(image.Sha256, image.Format, ct)));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                progress.Fail(image.Origin, $"cannot read image {image.Id}: {ex.Message}");
+            }
+        }
+
+        return files;
+    }
+
+    /// <summary>
     /// Decodes and preprocesses a chunk, runs it as one batch; images that fail are reported and left out. Synchronous
     /// on purpose: it runs on a lowered <see cref="BackgroundCpu"/> thread, which must not hand work to the shared pool.
     /// </summary>
-    private List<(long Id, float[] Vector)> EmbedChunk(EmbeddingModel model, Pending[] chunk, JobProgress progress, CancellationToken ct)
+    private List<(long Id, float[] Vector)> EmbedChunk(EmbeddingModel model, List<(Pending Image, byte[] Bytes)> chunk, JobProgress progress, CancellationToken ct)
     {
         var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
-        var inputs = new float[chunk.Length * perImage];
-        var ready = new List<Pending>(chunk.Length);
-        foreach (var image in chunk)
+        var inputs = new float[chunk.Count * perImage];
+        var ready = new List<Pending>(chunk.Count);
+        foreach (var (image, bytes) in chunk)
         {
             ct.ThrowIfCancellationRequested();
             try
             {
-                var bytes = File.ReadAllBytes(store.OriginalPath(image.Sha256, image.Format));
                 preprocessor.Fill(bytes, model.Preprocessing, inputs.AsSpan(ready.Count * perImage, perImage));
                 ready.Add(image);
             }

@@ -63,7 +63,7 @@ public sealed class ModelCheckImages(IDbContextFactory<PlatformDbContext> contex
             try
             {
                 var input = new float[ImagePreprocessor.InputLength(p)];
-                preprocessor.Fill(await File.ReadAllBytesAsync(store.OriginalPath(image.Sha256, image.Format), cancellationToken), p, input);
+                preprocessor.Fill(await store.ReadOriginalAsync(image.Sha256, image.Format, cancellationToken), p, input);
                 images.Add(input);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or ImageFormatException or InvalidImageContentException)

@@ -47,11 +47,12 @@ public sealed class LabelExport(IDbContextFactory<PlatformDbContext> contexts, G
 
                 break;
             case "folders":
-                // A folder-per-class layout as a manifest: where each stored file would go, and where it lies now.
+                // A folder-per-class layout as a manifest: where each stored file would go, and its key in the store
+                // (its path under the data directory, or under the bucket's prefix).
                 await writer.WriteLineAsync("target\tstored\timage_id");
                 foreach (var r in rows.Where(r => r.Source != "rejected"))
                 {
-                    await writer.WriteLineAsync($"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}\t{store.OriginalPathInDataDirectory(r.Sha256, r.Format)}\t{r.ImageId}");
+                    await writer.WriteLineAsync($"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}\t{ImageStore.OriginalKey(r.Sha256, r.Format)}\t{r.ImageId}");
                 }
 
                 break;
@@ -87,8 +88,8 @@ public sealed class LabelExport(IDbContextFactory<PlatformDbContext> contexts, G
             foreach (var r in rows.Where(r => r.Source != "rejected"))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var source = store.OriginalPath(r.Sha256, r.Format);
-                if (!File.Exists(source))
+                await using var source = await store.OpenOriginalAsync(r.Sha256, r.Format, cancellationToken);
+                if (source is null)
                 {
                     // Listed, not fatal: the archive still holds every image that is there.
                     missing.Add($"{r.ImageId}\t{r.Sha256}\t{r.Origin}");
@@ -96,7 +97,8 @@ public sealed class LabelExport(IDbContextFactory<PlatformDbContext> contexts, G
                 }
 
                 // Images are compressed already: stored as they are, the export is fast and no bigger.
-                zip.CreateEntryFromFile(source, $"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}", CompressionLevel.NoCompression);
+                await using var entry = await zip.CreateEntry($"{SafeFolder(r.Label)}/{r.Sha256}.{r.Extension}", CompressionLevel.NoCompression).OpenAsync(cancellationToken);
+                await source.Stream.CopyToAsync(entry, cancellationToken);
             }
 
             if (missing.Count > 0)

@@ -1,16 +1,12 @@
-using LabelPlatform.Core.Data;
-using Microsoft.Extensions.Options;
-
 namespace LabelPlatform.Core.Images;
 
 /// <summary>
-/// Content-addressed files under the data directory: originals at images/ab/cd/{sha256}.{ext}, thumbnails at
-/// thumbs/ab/{sha256}.jpg. The same bytes are written once, whichever dataset they belong to.
+/// Content-addressed images: originals under the key images/ab/cd/{sha256}.{ext}, thumbnails under thumbs/ab/{sha256}.jpg,
+/// in whichever <see cref="IBlobStorage"/> is configured (the data directory, a share, or an S3 bucket). The same bytes
+/// are written once, whichever dataset they belong to.
 /// </summary>
-public sealed class ImageStore(IOptions<StorageOptions> options)
+public sealed class ImageStore(IBlobStorage blobs)
 {
-    private readonly StorageOptions _options = options.Value;
-
     public static string Extension(string format) => format.ToUpperInvariant() switch
     {
         "JPEG" => "jpg",
@@ -31,54 +27,60 @@ public sealed class ImageStore(IOptions<StorageOptions> options)
         _ => "application/octet-stream",
     };
 
-    public string OriginalPath(string sha256, string format)
+    /// <summary>images/ab/cd/{sha256}.{ext}: the key of an original (the same relative path the data directory always had).</summary>
+    public static string OriginalKey(string sha256, string format)
     {
         Guard(sha256);
-        return Path.Combine(_options.ImagesPath, sha256[..2], sha256[2..4], $"{sha256}.{Extension(format)}");
+        return $"images/{sha256[..2]}/{sha256[2..4]}/{sha256}.{Extension(format)}";
     }
 
-    /// <summary><see cref="OriginalPath"/> relative to the data directory (images/ab/cd/{sha256}.{ext}), for manifests.</summary>
-    public string OriginalPathInDataDirectory(string sha256, string format) => Path.GetRelativePath(_options.RootPath, OriginalPath(sha256, format));
-
-    public string ThumbnailPath(string sha256)
+    /// <summary>thumbs/ab/{sha256}.jpg: the key of a thumbnail.</summary>
+    public static string ThumbnailKey(string sha256)
     {
         Guard(sha256);
-        return Path.Combine(_options.ThumbnailsPath, sha256[..2], $"{sha256}.jpg");
+        return $"thumbs/{sha256[..2]}/{sha256}.jpg";
     }
+
+    /// <summary>Where an original lies, for people and manifests (a file path, or an s3:// address).</summary>
+    public string DescribeOriginal(string sha256, string format) => blobs.Describe(OriginalKey(sha256, format));
 
     /// <summary>Writes the original and its thumbnail unless they are already there. Safe to call concurrently.</summary>
     public async Task SaveAsync(ValidatedImage image, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        await WriteOnceAsync(OriginalPath(image.Sha256, image.Format), bytes, cancellationToken);
-        await WriteOnceAsync(ThumbnailPath(image.Sha256), image.Thumbnail, cancellationToken);
+        // The original first: a thumbnail's presence then implies its original's (a crash between the two leaves an
+        // original that the next save of the same bytes completes).
+        await blobs.PutIfAbsentAsync(OriginalKey(image.Sha256, image.Format), bytes, cancellationToken);
+        await blobs.PutIfAbsentAsync(ThumbnailKey(image.Sha256), image.Thumbnail, cancellationToken);
     }
 
-    private static async Task WriteOnceAsync(string path, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-    {
-        if (File.Exists(path))
-        {
-            return;
-        }
+    /// <summary>The original, open to stream, or null when the store does not have it.</summary>
+    public Task<BlobStream?> OpenOriginalAsync(string sha256, string format, CancellationToken cancellationToken) =>
+        blobs.OpenReadAsync(OriginalKey(sha256, format), cancellationToken);
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // Write beside the target and rename, so a killed process never leaves a half-written file under the final name.
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            await File.WriteAllBytesAsync(temp, bytes.ToArray(), cancellationToken);
-            File.Move(temp, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another writer stored the same content first: same bytes, nothing to do.
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+    public Task<BlobStream?> OpenThumbnailAsync(string sha256, CancellationToken cancellationToken) =>
+        blobs.OpenReadAsync(ThumbnailKey(sha256), cancellationToken);
+
+    /// <summary>The original's bytes; a missing one throws <see cref="FileNotFoundException"/> (an IOException, as reading a missing file always did).</summary>
+    public async Task<byte[]> ReadOriginalAsync(string sha256, string format, CancellationToken cancellationToken)
+    {
+        await using var blob = await OpenOriginalAsync(sha256, format, cancellationToken)
+            ?? throw new FileNotFoundException($"image {sha256}.{Extension(format)} is missing from the store", blobs.Describe(OriginalKey(sha256, format)));
+        var bytes = new byte[blob.Length];
+        await blob.Stream.ReadExactlyAsync(bytes, cancellationToken);
+        return bytes;
+    }
+
+    public Task<bool> HasOriginalAsync(string sha256, string format, CancellationToken cancellationToken) =>
+        blobs.ExistsAsync(OriginalKey(sha256, format), cancellationToken);
+
+    public Task<bool> HasThumbnailAsync(string sha256, CancellationToken cancellationToken) =>
+        blobs.ExistsAsync(ThumbnailKey(sha256), cancellationToken);
+
+    /// <summary>Removes an original and its thumbnail (the caller has checked no image row refers to the bytes any more).</summary>
+    public async Task DeleteAsync(string sha256, string format, CancellationToken cancellationToken)
+    {
+        await blobs.DeleteAsync(ThumbnailKey(sha256), cancellationToken);
+        await blobs.DeleteAsync(OriginalKey(sha256, format), cancellationToken);
     }
 
     private static void Guard(string sha256)

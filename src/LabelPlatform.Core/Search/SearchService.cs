@@ -246,7 +246,7 @@ public sealed class SearchService(
 
         // Not embedded yet (its job is still running, or never started): compute it now from the stored file.
         var input = new float[ImagePreprocessor.InputLength(query.Model.Preprocessing)];
-        preprocessor.Fill(await File.ReadAllBytesAsync(store.OriginalPath(image.Sha256, image.Format), cancellationToken), query.Model.Preprocessing, input);
+        preprocessor.Fill(await store.ReadOriginalAsync(image.Sha256, image.Format, cancellationToken), query.Model.Preprocessing, input);
         return (await embedder.EmbedAsync(query.Model, input, 1, cancellationToken))[0]
             ?? throw new SearchException($"the model returned an empty vector for image {image.Id}");
     }

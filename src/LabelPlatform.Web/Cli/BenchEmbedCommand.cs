@@ -120,18 +120,19 @@ internal static class BenchEmbedCommand
             var batch = embedder.MaxBatch(model);
 
             // Pre-made tensors for the bare loops: a pool of distinct images, cycled (keeps memory small).
-            var pool = images.Take(256).Select(i =>
+            var pool = new List<float[]>();
+            foreach (var i in images.Take(256))
             {
                 var t = new float[perImage];
-                preprocessor.Fill(File.ReadAllBytes(store.OriginalPath(i.Sha, i.Format)), model.Preprocessing, t);
-                return t;
-            }).ToList();
+                preprocessor.Fill(await store.ReadOriginalAsync(i.Sha, i.Format, ct), model.Preprocessing, t);
+                pool.Add(t);
+            }
 
             await stderr.WriteLineAsync($"bench embed: {images.Count} images, {model.Label}, batch {batch}, {Environment.ProcessorCount} cores");
             var bareSingle = BareLoop(modelBytes, model, pool, images.Count, batch, sessions: Environment.ProcessorCount, threadsPerSession: 1);
             var bareShared = BareLoop(modelBytes, model, pool, images.Count, batch, sessions: 1, threadsPerSession: Environment.ProcessorCount);
             var naive = await NaiveAsync(modelBytes, model, images, preprocessor, store, contexts, ct);
-            var decode = DecodeOnly(images, model, preprocessor, store);
+            var decode = await DecodeOnlyAsync(images, model, preprocessor, store, ct);
 
             // End to end through the real job, in both session layouts (vectors deleted before each pass).
             var endToEndSingle = await EndToEndAsync(services, dataset.Id, model, sessions: Environment.ProcessorCount, threads: 1, ct);
@@ -185,15 +186,14 @@ internal static class BenchEmbedCommand
     }
 
     /// <summary>Read, decode and preprocess only, on every core: what the pipeline spends besides inference.</summary>
-    private static double DecodeOnly(List<(long Id, string Sha, string Format)> images, EmbeddingModel model, ImagePreprocessor preprocessor, ImageStore store)
+    private static async Task<double> DecodeOnlyAsync(List<(long Id, string Sha, string Format)> images, EmbeddingModel model, ImagePreprocessor preprocessor, ImageStore store, CancellationToken ct)
     {
         var perImage = ImagePreprocessor.InputLength(model.Preprocessing);
         var clock = Stopwatch.StartNew();
-        Parallel.ForEach(images, () => new float[perImage], (image, _, buffer) =>
+        await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (image, token) =>
         {
-            preprocessor.Fill(File.ReadAllBytes(store.OriginalPath(image.Sha, image.Format)), model.Preprocessing, buffer);
-            return buffer;
-        }, _ => { });
+            preprocessor.Fill(await store.ReadOriginalAsync(image.Sha, image.Format, token), model.Preprocessing, new float[perImage]);
+        });
         return images.Count / clock.Elapsed.TotalSeconds;
     }
 
@@ -247,7 +247,7 @@ internal static class BenchEmbedCommand
         foreach (var image in images)
         {
             var input = new float[perImage];
-            preprocessor.Fill(await File.ReadAllBytesAsync(store.OriginalPath(image.Sha, image.Format), ct), model.Preprocessing, input);
+            preprocessor.Fill(await store.ReadOriginalAsync(image.Sha, image.Format, ct), model.Preprocessing, input);
             if (model.FixedBatchSize is > 1)
             {
                 throw new InvalidOperationException("the naive pipeline runs one image per call");

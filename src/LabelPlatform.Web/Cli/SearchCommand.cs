@@ -75,7 +75,7 @@ internal static class SearchCommand
                         k = response.K,
                         index_size = response.IndexSize,
                         milliseconds = Math.Round(response.Milliseconds, 2),
-                        results = response.Results.Select(r => new { image_id = r.ImageId, score = r.Score, @class = r.ClassName, origin = r.Origin, path = store.OriginalPath(r.Sha256, r.Format) }),
+                        results = response.Results.Select(r => new { image_id = r.ImageId, score = r.Score, @class = r.ClassName, origin = r.Origin, path = store.DescribeOriginal(r.Sha256, r.Format) }),
                     }, CliJson.Options));
                 }
                 else

@@ -111,9 +111,10 @@ public class DatasetImporterTests
         var store = platform.Get<LabelPlatform.Core.Images.ImageStore>();
         foreach (var image in await db.Images.ToListAsync())
         {
-            var original = store.OriginalPath(image.Sha256, image.Format);
-            Assert.Equal(image.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(original))));
-            using var thumb = SixLabors.ImageSharp.Image.Load(store.ThumbnailPath(image.Sha256));
+            var original = await store.ReadOriginalAsync(image.Sha256, image.Format, default);
+            Assert.Equal(image.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(original)));
+            await using var thumbnail = (await store.OpenThumbnailAsync(image.Sha256, default))!;
+            using var thumb = SixLabors.ImageSharp.Image.Load(thumbnail.Stream);
             Assert.True(Math.Max(thumb.Width, thumb.Height) <= 256);
         }
     }

@@ -32,7 +32,7 @@ public class EmbeddingPipelineTests
         foreach (var row in await db.Embeddings.Join(db.Images, e => e.ImageId, i => i.Id, (e, i) => new { e.Vector, i.Sha256, i.Format }).ToListAsync())
         {
             var input = new float[ImagePreprocessor.InputLength(model.Preprocessing)];
-            platform.Get<ImagePreprocessor>().Fill(await File.ReadAllBytesAsync(store.OriginalPath(row.Sha256, row.Format)), model.Preprocessing, input);
+            platform.Get<ImagePreprocessor>().Fill(await store.ReadOriginalAsync(row.Sha256, row.Format, default), model.Preprocessing, input);
             using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 3, 224, 224]);
             using var options = new RunOptions();
             using var output = reference.Run(options, ["input"], [value], ["embedding"]);
@@ -62,7 +62,7 @@ public class EmbeddingPipelineTests
         await using (var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync())
         {
             var victim = await db.Images.OrderByDescending(i => i.Id).FirstAsync();
-            File.Delete(platform.Get<LabelPlatform.Core.Images.ImageStore>().OriginalPath(victim.Sha256, victim.Format));
+            await platform.Get<LabelPlatform.Core.Images.IBlobStorage>().DeleteAsync(LabelPlatform.Core.Images.ImageStore.OriginalKey(victim.Sha256, victim.Format), default);
         }
 
         var (second, run) = await platform.EmbedAsync("rerun", model);

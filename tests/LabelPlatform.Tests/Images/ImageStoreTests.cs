@@ -1,4 +1,3 @@
-using LabelPlatform.Core.Data;
 using LabelPlatform.Core.Images;
 
 using LabelPlatform.Tests.Infrastructure;
@@ -12,8 +11,13 @@ public sealed class ImageStoreTests : IDisposable
 
     public ImageStoreTests()
     {
-        _store = new ImageStore(Microsoft.Extensions.Options.Options.Create(new StorageOptions { RootPath = _root.Path }));
+        _store = new ImageStore(new FileSystemBlobStorage(_root.Path));
     }
+
+    // Where the file-system storage puts each key (the layout every existing data directory has).
+    private string OriginalPath(string sha, string format) => Path.Combine([_root.Path, .. ImageStore.OriginalKey(sha, format).Split('/')]);
+
+    private string ThumbnailPath(string sha) => Path.Combine([_root.Path, .. ImageStore.ThumbnailKey(sha).Split('/')]);
 
     public void Dispose() => _root.Dispose();
 
@@ -31,9 +35,9 @@ public sealed class ImageStoreTests : IDisposable
     {
         var sha = new string('a', 2) + new string('b', 2) + new string('0', 60);
 
-        Assert.Equal(Path.Combine(_root.Path, "images", "aa", "bb", sha + ".jpg"), _store.OriginalPath(sha, "JPEG"));
-        Assert.Equal(Path.Combine(_root.Path, "images", "aa", "bb", sha + ".webp"), _store.OriginalPath(sha, "webp"));
-        Assert.Equal(Path.Combine(_root.Path, "thumbs", "aa", sha + ".jpg"), _store.ThumbnailPath(sha));
+        Assert.Equal($"images/aa/bb/{sha}.jpg", ImageStore.OriginalKey(sha, "JPEG"));
+        Assert.Equal($"images/aa/bb/{sha}.webp", ImageStore.OriginalKey(sha, "webp"));
+        Assert.Equal($"thumbs/aa/{sha}.jpg", ImageStore.ThumbnailKey(sha));
     }
 
     [Theory]
@@ -64,8 +68,8 @@ public sealed class ImageStoreTests : IDisposable
     [InlineData("00000000000000000000000000000000000000000000000000000000000000000")] // 65 digits
     public void Refuses_anything_but_a_lower_case_SHA256_as_a_file_name(string sha)
     {
-        Assert.Throws<ArgumentException>(() => _store.OriginalPath(sha, "JPEG"));
-        Assert.Throws<ArgumentException>(() => _store.ThumbnailPath(sha));
+        Assert.Throws<ArgumentException>(() => ImageStore.OriginalKey(sha, "JPEG"));
+        Assert.Throws<ArgumentException>(() => ImageStore.ThumbnailKey(sha));
     }
 
     [Fact]
@@ -76,8 +80,8 @@ public sealed class ImageStoreTests : IDisposable
 
         await _store.SaveAsync(image, bytes, CancellationToken.None);
 
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(_store.OriginalPath(image.Sha256, image.Format)));
-        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(_store.ThumbnailPath(image.Sha256)));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(OriginalPath(image.Sha256, image.Format)));
+        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(ThumbnailPath(image.Sha256)));
         Assert.Equal(2, AllFiles().Count());
     }
 
@@ -87,14 +91,14 @@ public sealed class ImageStoreTests : IDisposable
         var bytes = TestImages.Png();
         var image = Validated(bytes);
         await _store.SaveAsync(image, bytes, CancellationToken.None);
-        var path = _store.OriginalPath(image.Sha256, image.Format);
+        var path = OriginalPath(image.Sha256, image.Format);
         var written = File.GetLastWriteTimeUtc(path);
 
         // Different bytes under the same name can only come from a bug elsewhere; write-once keeps what is there.
         await _store.SaveAsync(image with { Thumbnail = [1, 2, 3] }, new byte[] { 9, 9, 9 }, CancellationToken.None);
 
         Assert.Equal(bytes, await File.ReadAllBytesAsync(path));
-        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(_store.ThumbnailPath(image.Sha256)));
+        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(ThumbnailPath(image.Sha256)));
         Assert.Equal(written, File.GetLastWriteTimeUtc(path));
     }
 
@@ -104,11 +108,11 @@ public sealed class ImageStoreTests : IDisposable
         var bytes = TestImages.Jpeg();
         var image = Validated(bytes);
         await _store.SaveAsync(image, bytes, CancellationToken.None);
-        File.Delete(_store.ThumbnailPath(image.Sha256));
+        File.Delete(ThumbnailPath(image.Sha256));
 
         await _store.SaveAsync(image, bytes, CancellationToken.None);
 
-        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(_store.ThumbnailPath(image.Sha256)));
+        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(ThumbnailPath(image.Sha256)));
     }
 
     [Fact]
@@ -119,8 +123,8 @@ public sealed class ImageStoreTests : IDisposable
 
         await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => _store.SaveAsync(image, bytes, CancellationToken.None))));
 
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(_store.OriginalPath(image.Sha256, image.Format)));
-        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(_store.ThumbnailPath(image.Sha256)));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(OriginalPath(image.Sha256, image.Format)));
+        Assert.Equal(image.Thumbnail, await File.ReadAllBytesAsync(ThumbnailPath(image.Sha256)));
         Assert.Equal(2, AllFiles().Count());
     }
 
@@ -134,7 +138,7 @@ public sealed class ImageStoreTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _store.SaveAsync(image, bytes, cancelled.Token));
 
-        Assert.False(File.Exists(_store.OriginalPath(image.Sha256, image.Format)));
+        Assert.False(File.Exists(OriginalPath(image.Sha256, image.Format)));
         Assert.Empty(AllFiles());
     }
 

@@ -89,10 +89,9 @@ public class BrowseBulkTests(BrowseFixture fixture) : IClassFixture<BrowseFixtur
         await fixture.WithDbAsync(async db => (await db.Images.FirstAsync(i => i.Id == other.ImageIds[0])).Sha256 = shared);
         foreach (var r in rows)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(store.OriginalPath(r.Sha256, r.Format))!);
-            await File.WriteAllBytesAsync(store.OriginalPath(r.Sha256, r.Format), [1, 2, 3]);
-            Directory.CreateDirectory(Path.GetDirectoryName(store.ThumbnailPath(r.Sha256))!);
-            await File.WriteAllBytesAsync(store.ThumbnailPath(r.Sha256), [4, 5]);
+            var blobs = fixture.Factory.Services.GetRequiredService<IBlobStorage>();
+            await blobs.PutIfAbsentAsync(ImageStore.OriginalKey(r.Sha256, r.Format), new byte[] { 1, 2, 3 }, default);
+            await blobs.PutIfAbsentAsync(ImageStore.ThumbnailKey(r.Sha256), new byte[] { 4, 5 }, default);
         }
 
         await fixture.VoteAsync(data.DatasetId, "u1", chosen[1], data.ClassIds[0]);
@@ -124,11 +123,11 @@ public class BrowseBulkTests(BrowseFixture fixture) : IClassFixture<BrowseFixtur
         Assert.Equal((0, 0, 0, 0, 0, 0, 0), (left.Images, left.Embeddings, left.Votes, left.Events, left.Finals, left.Splits, left.Links));
         Assert.Equal(57, left.Remaining);
         Assert.Equal(57, left.SplitRows);
-        Assert.True(File.Exists(store.OriginalPath(shared, rows[0].Format)) && File.Exists(store.ThumbnailPath(shared)));
+        Assert.True(await store.HasOriginalAsync(shared, rows[0].Format, default) && await store.HasThumbnailAsync(shared, default));
         foreach (var r in rows.Skip(1))
         {
-            Assert.False(File.Exists(store.OriginalPath(r.Sha256, r.Format)));
-            Assert.False(File.Exists(store.ThumbnailPath(r.Sha256)));
+            Assert.False(await store.HasOriginalAsync(r.Sha256, r.Format, default));
+            Assert.False(await store.HasThumbnailAsync(r.Sha256, default));
         }
     }
 

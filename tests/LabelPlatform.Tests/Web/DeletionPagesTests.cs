@@ -30,10 +30,9 @@ public class DeletionPagesTests(BrowseFixture fixture) : IClassFixture<BrowseFix
         var rows = await fixture.ReadDbAsync(db => db.Images.Where(i => ids.Contains(i.Id)).Select(i => new { i.Sha256, i.Format }).ToListAsync());
         foreach (var r in rows)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Store.OriginalPath(r.Sha256, r.Format))!);
-            Directory.CreateDirectory(Path.GetDirectoryName(Store.ThumbnailPath(r.Sha256))!);
-            await File.WriteAllBytesAsync(Store.OriginalPath(r.Sha256, r.Format), [1, 2, 3]);
-            await File.WriteAllBytesAsync(Store.ThumbnailPath(r.Sha256), [4, 5]);
+            var blobs = fixture.Factory.Services.GetRequiredService<IBlobStorage>();
+            await blobs.PutIfAbsentAsync(ImageStore.OriginalKey(r.Sha256, r.Format), new byte[] { 1, 2, 3 }, default);
+            await blobs.PutIfAbsentAsync(ImageStore.ThumbnailKey(r.Sha256), new byte[] { 4, 5 }, default);
         }
     }
 
@@ -112,8 +111,8 @@ public class DeletionPagesTests(BrowseFixture fixture) : IClassFixture<BrowseFix
         Assert.Equal(60, await fixture.ReadDbAsync(db => db.Images.CountAsync(i => i.DatasetId == other.DatasetId)));
         foreach (var p in paths)
         {
-            Assert.Equal(p.Sha256 == shared, File.Exists(Store.OriginalPath(p.Sha256, p.Format)));
-            Assert.Equal(p.Sha256 == shared, File.Exists(Store.ThumbnailPath(p.Sha256)));
+            Assert.Equal(p.Sha256 == shared, await Store.HasOriginalAsync(p.Sha256, p.Format, default));
+            Assert.Equal(p.Sha256 == shared, await Store.HasThumbnailAsync(p.Sha256, default));
         }
 
         // The report is a record: it opens, names the dataset and says it was deleted.

@@ -146,13 +146,11 @@ public sealed class LabelWebTests : IAsyncLifetime
         Assert.Equal(2, row.GetProperty("votes").GetArrayLength());
 
         // Images by class: the reviewed image's file sits in its final class's folder; files missing from the store are listed, not fatal.
-        var store = _factory.Services.GetRequiredService<LabelPlatform.Core.Images.ImageStore>();
         var stored = await db.Images.Where(i => i.DatasetId == _data.DatasetId).OrderBy(i => i.Id != image).ThenBy(i => i.Id).Take(3).ToListAsync();
         foreach (var i in stored)
         {
-            var path = store.OriginalPath(i.Sha256, i.Format);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, System.Text.Encoding.ASCII.GetBytes($"image {i.Id}"));
+            await _factory.Services.GetRequiredService<LabelPlatform.Core.Images.IBlobStorage>().PutIfAbsentAsync(
+                LabelPlatform.Core.Images.ImageStore.OriginalKey(i.Sha256, i.Format), System.Text.Encoding.ASCII.GetBytes($"image {i.Id}"), default);
         }
 
         var names = await db.ImageClasses.Where(c => c.DatasetId == _data.DatasetId).ToDictionaryAsync(c => c.Id, c => c.Name);
