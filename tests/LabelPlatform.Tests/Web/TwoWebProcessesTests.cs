@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LabelPlatform.Core.Data;
+using LabelPlatform.Core.Labelling;
 using LabelPlatform.Tests.Infrastructure;
 using LabelPlatform.Tests.Jobs;
 using Microsoft.EntityFrameworkCore;
@@ -28,6 +29,8 @@ public partial class TwoWebProcessesTests
     {
         await using var core = await CorePlatform.StartAsync();
         var seed = await EvaluationSeed.CreateAsync(core.Services, "sync", classes: 3, perClass: 20);
+        // One vote decides: the label a labeller gives is then the image's current label, which the search filter uses.
+        await core.Get<LabellingSettingsService>().SaveSettingsAsync(seed.DatasetId, overlap: 1, leaseSeconds: 600, modelId: null, user: "test");
         var settings = new Dictionary<string, string?>
         {
             ["Storage:DataDirectory"] = core.DataDirectory,
@@ -70,7 +73,7 @@ public partial class TwoWebProcessesTests
             inSearch = inSearch || (await LabelFilterAsync(clientB, d, newClass, target)).Any(labelled.Contains);
             return inQueue && inSearch;
         }, InStep);
-        Assert.True(seen, $"after {clock.Elapsed.TotalSeconds:0.00} s B's queue shows the new labels as the hint: {inQueue}; B's label filter finds them: {inSearch}");
+        Assert.True(seen, $"after {clock.Elapsed.TotalSeconds:0.00} s B's queue shows the new labels as the hint: {inQueue}; B's label filter finds them: {inSearch}\n{LastPage[Math.Max(0, LastPage.IndexOf("<main", StringComparison.Ordinal))..][..Math.Min(3000, LastPage.Length)]}");
 
         // Deletion through A: the image leaves B's results, and B still answers k results.
         var query = seed.ImageIds[20];
@@ -111,9 +114,12 @@ public partial class TwoWebProcessesTests
     }
 
     /// <summary>The search page's "current label" filter (a reviewer's decision, else the labellers', else the import label): the result ids.</summary>
+    private static string LastPage = "";
+
     private static async Task<List<long>> LabelFilterAsync(HttpClient client, int datasetId, int classId, long queryImage)
     {
         var html = await client.GetStringAsync($"/Search?DatasetId={datasetId}&ModelName=sync-model&K=10&Only=label:{classId}&ImageId={queryImage}");
+        LastPage = html;
         return [.. ResultThumb().Matches(html).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
     }
 
