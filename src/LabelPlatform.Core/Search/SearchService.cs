@@ -75,7 +75,6 @@ public sealed class SearchService(
     OnnxEmbedder embedder,
     IOptions<SearchOptions> options) : IDisposable
 {
-    private const int LoadPage = 4096;
     /// <summary>How often indexes whose dataset or model another process deleted are looked for and dropped.</summary>
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
@@ -187,33 +186,17 @@ public sealed class SearchService(
 
             while (true)
             {
-                var last = entry.LastEmbeddingId;
-                var page = await db.Embeddings.AsNoTracking()
-                    .Where(e => e.ModelId == model.Id && e.Id > last)
-                    .Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => new { e.Id, e.ImageId, i.SourceClassId, e.Vector })
-                    .OrderBy(x => x.Id)
-                    .Take(LoadPage)
-                    .ToListAsync(cancellationToken);
-                if (page.Count == 0)
+                if (await EmbeddingPageReader.ReadAsync(db, datasetId, model.Id, model.Dimension, entry.LastEmbeddingId, cancellationToken) is not { } page)
                 {
                     break;
                 }
 
-                var ids = new long[page.Count];
-                var classes = new int?[page.Count];
-                var vectors = new float[page.Count * model.Dimension];
-                for (var i = 0; i < page.Count; i++)
-                {
-                    ids[i] = page[i].ImageId;
-                    classes[i] = page[i].SourceClassId;
-                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(page[i].Vector).CopyTo(vectors.AsSpan(i * model.Dimension, model.Dimension));
-                }
-
+                var (ids, classes, vectors) = (page.ImageIds, page.Classes, page.Vectors);
                 var indexes = entry.Indexes;
                 indexes.Exact.AddRange(ids, classes, vectors);
                 indexes.Ann?.AddRange(ids, classes, vectors);
                 entry.MaxImageId = Math.Max(entry.MaxImageId, ids.Max());
-                Volatile.Write(ref entry.LastEmbeddingId, page[^1].Id);
+                Volatile.Write(ref entry.LastEmbeddingId, page.LastEmbeddingId);
             }
         }
         finally
