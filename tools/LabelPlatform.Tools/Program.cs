@@ -12,5 +12,6 @@ foreach (var command in BenchScoring.Create())
 
 bench.Subcommands.Add(BenchServe.Create());
 bench.Subcommands.Add(BenchAnn.Create());
+bench.Subcommands.Add(BenchIndexLoad.Create());
 root.Subcommands.Add(bench);
 return await root.Parse(args).InvokeAsync();

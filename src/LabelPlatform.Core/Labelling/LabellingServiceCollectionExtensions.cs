@@ -8,6 +8,7 @@ public static class LabellingServiceCollectionExtensions
     public static IServiceCollection AddLabelling(this IServiceCollection services)
     {
         services.AddSingleton<LabelWriteGate>();
+        services.AddSingleton<LabelVersions>();
         services.AddSingleton<LabellingSettingsService>();
         services.AddSingleton<LabelLeases>();
         services.AddSingleton<LabelNames>();

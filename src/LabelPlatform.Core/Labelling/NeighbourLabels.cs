@@ -8,20 +8,25 @@ namespace LabelPlatform.Core.Labelling;
 /// <summary>
 /// What nearest-neighbour hints (suggestions, expansion, queue orders, review queues) are computed from: the dataset's
 /// model, its images' vectors, and the labels neighbours vote with: human labels, plus import labels where asked,
-/// cached until the next labelling write.
+/// cached until the next labelling write in any process (<see cref="LabelVersions"/>, checked at most once per
+/// <see cref="LabelCacheMaxAge"/>).
 /// </summary>
 public sealed class NeighbourLabels(
     IDbContextFactory<PlatformDbContext> contexts,
     ModelRegistry models,
     GroundTruthService groundTruth,
-    LabelWriteGate writes,
+    LabelVersions versions,
     LabellingSettingsService labellingSettings,
     TimeProvider clock) : IDisposable
 {
-    /// <summary>Neighbour labels are rebuilt after a write, but at most every few seconds under a stream of writes.</summary>
-    private static readonly TimeSpan LabelCacheMaxAge = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Neighbour labels are rebuilt after a write, but at most once a second under a stream of writes, and the version
+    /// is asked for at most once a second: a label given through another web process shows in hints here within about
+    /// a second (the scale-out promise is two).
+    /// </summary>
+    public static readonly TimeSpan LabelCacheMaxAge = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<(int Dataset, bool WithImport), (long Generation, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
+    private readonly ConcurrentDictionary<(int Dataset, bool WithImport), (LabelVersion Version, DateTimeOffset At, Dictionary<long, int> Labels)> _labels = new();
     private readonly ConcurrentDictionary<int, (DateTimeOffset At, int? ModelId)> _models = new();
     private readonly SemaphoreSlim _rebuildGate = new(1, 1);
 
@@ -35,16 +40,25 @@ public sealed class NeighbourLabels(
         }
 
         var now = clock.GetUtcNow();
-        if (!_models.TryGetValue(datasetId, out var cached) || now - cached.At > TimeSpan.FromMinutes(1))
+        if (_models.TryGetValue(datasetId, out var cached) && now - cached.At <= TimeSpan.FromMinutes(1))
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var best = await db.Embeddings.Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => e.ModelId)
-                .GroupBy(m => m).OrderByDescending(g => g.Count()).Select(g => (int?)g.Key).FirstOrDefaultAsync(cancellationToken);
-            cached = (now, best);
-            _models[datasetId] = cached;
+            // A model named here may have been deleted since, by another process too: then choose again now.
+            if (cached.ModelId is not { } id)
+            {
+                return null;
+            }
+
+            if (await models.FindByIdAsync(id, cancellationToken) is { } model)
+            {
+                return model;
+            }
         }
 
-        return cached.ModelId is { } id ? await models.FindByIdAsync(id, cancellationToken) : null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var best = await db.Embeddings.Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => e.ModelId)
+            .GroupBy(m => m).OrderByDescending(g => g.Count()).Select(g => (int?)g.Key).FirstOrDefaultAsync(cancellationToken);
+        _models[datasetId] = (now, best);
+        return best is { } chosenNow ? await models.FindByIdAsync(chosenNow, cancellationToken) : null;
     }
 
     /// <summary>
@@ -55,11 +69,18 @@ public sealed class NeighbourLabels(
     /// </summary>
     internal async Task<Dictionary<long, int>> LabelsAsync(int datasetId, bool withImport, CancellationToken cancellationToken)
     {
-        var generation = writes.Generation(datasetId);
         var now = clock.GetUtcNow();
         var key = (datasetId, withImport);
-        if (_labels.TryGetValue(key, out var cached) && (cached.Generation == generation || now - cached.At < LabelCacheMaxAge))
+        if (_labels.TryGetValue(key, out var cached) && now - cached.At < LabelCacheMaxAge)
         {
+            return cached.Labels;
+        }
+
+        var version = await versions.CurrentAsync(datasetId, cancellationToken);
+        if (cached.Labels is not null && cached.Version == version)
+        {
+            // Nothing written anywhere since: good for another interval without asking again.
+            _labels.TryUpdate(key, (version, now, cached.Labels), cached);
             return cached.Labels;
         }
 
@@ -77,12 +98,12 @@ public sealed class NeighbourLabels(
 
         try
         {
-            if (_labels.TryGetValue(key, out cached) && (cached.Generation == generation || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))
+            if (_labels.TryGetValue(key, out cached) && (cached.Version == version || clock.GetUtcNow() - cached.At < LabelCacheMaxAge))
             {
                 return cached.Labels;
             }
 
-            return await RebuildLabelsAsync(datasetId, withImport, generation, now, cancellationToken);
+            return await RebuildLabelsAsync(datasetId, withImport, version, now, cancellationToken);
         }
         finally
         {
@@ -90,7 +111,7 @@ public sealed class NeighbourLabels(
         }
     }
 
-    private async Task<Dictionary<long, int>> RebuildLabelsAsync(int datasetId, bool withImport, long generation, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, int>> RebuildLabelsAsync(int datasetId, bool withImport, LabelVersion version, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var labels = withImport ? new Dictionary<long, int>((await groundTruth.CurrentAsync(datasetId, cancellationToken)).ClassOf) : [];
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -107,7 +128,7 @@ public sealed class NeighbourLabels(
             }
         }
 
-        _labels[(datasetId, withImport)] = (generation, now, labels);
+        _labels[(datasetId, withImport)] = (version, now, labels);
         return labels;
     }
 

@@ -76,8 +76,12 @@ public sealed class SearchService(
     QueryBatcher batcher,
     IOptions<SearchOptions> options) : IDisposable
 {
-    private const int LoadPage = 4096;
-    private readonly ConcurrentDictionary<(int DatasetId, int ModelId), Lazy<IndexEntry>> _indexes = new();
+    /// <summary>How often indexes whose dataset or model another process deleted are looked for and dropped.</summary>
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<(int DatasetId, int ModelId), Lazy<SearchIndexEntry>> _indexes = new();
+    private long _sweptAt = Stopwatch.GetTimestamp();
+    private int _sweeping;
 
     public int MaxK => options.Value.MaxK;
 
@@ -107,7 +111,8 @@ public sealed class SearchService(
 
         var vector = await QueryVectorAsync(query, cancellationToken);
         var entry = await SyncAsync(query.DatasetId, query.Model, cancellationToken);
-        IVectorIndex index = query.Approximate ? entry.Ann! : entry.Exact;
+        var indexes = entry.Indexes;
+        IVectorIndex index = query.Approximate ? indexes.Ann! : indexes.Exact;
         var exclude = query.ImageId is { } self && !query.IncludeSelf ? self : (long?)null;
         var hits = query.OnlyImageIds is { } only ? SearchAmong(index, vector, query, only, exclude) : index.Search(vector, query.K, query.ClassId, exclude);
         var results = await DescribeAsync(hits, cancellationToken);
@@ -152,12 +157,15 @@ public sealed class SearchService(
     public async Task<IVectorIndex> GetIndexAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken) =>
         (await SyncAsync(datasetId, model, cancellationToken, mayLag: true)).Exact;
 
-    private async Task<IndexEntry> SyncAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken, bool mayLag = false)
+    private SearchIndexes CreateIndexes(int dimension) => new(
+        new ExactVectorIndex(dimension) { MaxDegreeOfParallelism = options.Value.MaxDegreeOfParallelism },
+        options.Value.Ann ? new AnnVectorIndex(dimension, new AnnIndexOptions { Threads = options.Value.MaxDegreeOfParallelism }) : null);
+
+    private async Task<SearchIndexEntry> SyncAsync(int datasetId, EmbeddingModel model, CancellationToken cancellationToken, bool mayLag = false)
     {
+        await SweepAsync(cancellationToken);
         // Lazy: GetOrAdd may run its factory twice under a race, and a native HNSW index must not be built and dropped.
-        var entry = _indexes.GetOrAdd((datasetId, model.Id), _ => new Lazy<IndexEntry>(() => new IndexEntry(
-            new ExactVectorIndex(model.Dimension) { MaxDegreeOfParallelism = options.Value.MaxDegreeOfParallelism },
-            options.Value.Ann ? new AnnVectorIndex(model.Dimension, new AnnIndexOptions { Threads = options.Value.MaxDegreeOfParallelism }) : null))).Value;
+        var entry = _indexes.GetOrAdd((datasetId, model.Id), _ => new Lazy<SearchIndexEntry>(() => new SearchIndexEntry(CreateIndexes(model.Dimension)))).Value;
         if (!await entry.Gate.WaitAsync(0, cancellationToken))
         {
             if (mayLag && Volatile.Read(ref entry.LastEmbeddingId) > 0)
@@ -171,33 +179,25 @@ public sealed class SearchService(
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            if (entry.LastEmbeddingId > 0 && IndexFreshness.Due(entry, Stopwatch.GetTimestamp()))
+            {
+                // Images deleted through any process leave the index (and its results) within a second.
+                await IndexFreshness.CheckAsync(db, datasetId, entry, CreateIndexes, cancellationToken);
+            }
+
             while (true)
             {
-                var last = entry.LastEmbeddingId;
-                var page = await db.Embeddings.AsNoTracking()
-                    .Where(e => e.ModelId == model.Id && e.Id > last)
-                    .Join(db.Images.Where(i => i.DatasetId == datasetId), e => e.ImageId, i => i.Id, (e, i) => new { e.Id, e.ImageId, i.SourceClassId, e.Vector })
-                    .OrderBy(x => x.Id)
-                    .Take(LoadPage)
-                    .ToListAsync(cancellationToken);
-                if (page.Count == 0)
+                if (await EmbeddingPageReader.ReadAsync(db, datasetId, model.Id, model.Dimension, entry.LastEmbeddingId, cancellationToken) is not { } page)
                 {
                     break;
                 }
 
-                var ids = new long[page.Count];
-                var classes = new int?[page.Count];
-                var vectors = new float[page.Count * model.Dimension];
-                for (var i = 0; i < page.Count; i++)
-                {
-                    ids[i] = page[i].ImageId;
-                    classes[i] = page[i].SourceClassId;
-                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(page[i].Vector).CopyTo(vectors.AsSpan(i * model.Dimension, model.Dimension));
-                }
-
-                entry.Exact.AddRange(ids, classes, vectors);
-                entry.Ann?.AddRange(ids, classes, vectors);
-                Volatile.Write(ref entry.LastEmbeddingId, page[^1].Id);
+                var (ids, classes, vectors) = (page.ImageIds, page.Classes, page.Vectors);
+                var indexes = entry.Indexes;
+                indexes.Exact.AddRange(ids, classes, vectors);
+                indexes.Ann?.AddRange(ids, classes, vectors);
+                entry.MaxImageId = Math.Max(entry.MaxImageId, ids.Max());
+                Volatile.Write(ref entry.LastEmbeddingId, page.LastEmbeddingId);
             }
         }
         finally
@@ -266,6 +266,33 @@ public sealed class SearchService(
     }
 
     /// <summary>
+    /// Drops the indexes whose dataset or model is gone: <see cref="Forget"/> runs only in the process that deleted,
+    /// and another web process would otherwise keep the vectors (gigabytes at a million) until it restarted. One
+    /// caller at a time, at most every <see cref="SweepInterval"/>.
+    /// </summary>
+    private async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        if (_indexes.IsEmpty || Stopwatch.GetElapsedTime(Interlocked.Read(ref _sweptAt)) < SweepInterval || Interlocked.Exchange(ref _sweeping, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            foreach (var (datasetId, modelId) in await IndexFreshness.GoneAsync(db, [.. _indexes.Keys], cancellationToken))
+            {
+                Forget(datasetId, modelId);
+            }
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _sweptAt, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    /// <summary>
     /// Drops the in-memory indexes of a dataset (every model, or one): after a dataset or model is deleted its
     /// vectors must not linger in memory or in results. A later query loads afresh from the store.
     /// </summary>
@@ -287,14 +314,5 @@ public sealed class SearchService(
         {
             entry.Value.Ann?.Dispose();
         }
-    }
-
-    private sealed class IndexEntry(ExactVectorIndex exact, AnnVectorIndex? ann)
-    {
-        public ExactVectorIndex Exact { get; } = exact;
-        public AnnVectorIndex? Ann { get; } = ann;
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-        /// <summary>Written under <see cref="Gate"/>; read without it (volatile) to tell a loaded index from a new one.</summary>
-        public long LastEmbeddingId;
     }
 }

@@ -26,6 +26,13 @@ public sealed class UniquenessScores(IDbContextFactory<PlatformDbContext> contex
             alive = await db.Images.AsNoTracking().Where(i => i.DatasetId == datasetId).Select(i => i.Id).ToHashSetAsync(cancellationToken);
         }
 
+        if (alive.Count == 0)
+        {
+            // The dataset is gone or empty (deleted through any process): keep no scores, nor the index they name.
+            _cache.TryRemove((datasetId, model.Id), out _);
+            return new Dictionary<long, float>();
+        }
+
         var entry = _cache.GetOrAdd((datasetId, model.Id), _ => new Entry());
         await entry.Gate.WaitAsync(cancellationToken);
         try

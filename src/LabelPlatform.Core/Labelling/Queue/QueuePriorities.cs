@@ -28,7 +28,7 @@ public sealed class QueuePlan(QueueOrder order, long[] ids, bool rotate)
 /// uncertainty order also when labels change (at most every <see cref="UncertaintyMaxAge"/>); the diversity order
 /// when images or vectors are added. Orders that need embeddings fall back to the random one without them.
 /// </summary>
-public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> contexts, LabelWriteGate writes, NeighbourLabels neighbourLabels,
+public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> contexts, LabelVersions versions, NeighbourLabels neighbourLabels,
     Search.SearchService search, TimeProvider clock) : IDisposable
 {
     /// <summary>How many unlabelled images the uncertainty order ranks (each costs one neighbour search).</summary>
@@ -77,7 +77,7 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
     public void Dispose() => _buildGate.Dispose();
 
     /// <summary>What a plan depends on: the images (count, newest id), the vectors for ranked orders, the labels for uncertainty.</summary>
-    private readonly record struct PlanStamp(int Images, long Newest, int Vectors, long Labels)
+    private readonly record struct PlanStamp(int Images, long Newest, int Vectors, LabelVersion? Labels)
     {
         public bool SameContent(PlanStamp other) => (Images, Newest, Vectors) == (other.Images, other.Newest, other.Vectors);
     }
@@ -93,7 +93,8 @@ public sealed class QueuePriorities(IDbContextFactory<PlatformDbContext> context
         var count = await images.CountAsync(cancellationToken);
         var newest = await images.MaxAsync(i => (long?)i.Id, cancellationToken) ?? 0;
         var vectors = order == QueueOrder.Random ? 0 : await db.Embeddings.CountAsync(e => images.Any(i => i.Id == e.ImageId), cancellationToken);
-        var labels = order == QueueOrder.Uncertainty ? writes.Generation(datasetId) : 0;
+        // Labels as every process sees them: a label given through another web process also re-ranks this one's queue.
+        var labels = order == QueueOrder.Uncertainty ? await versions.CurrentAsync(datasetId, cancellationToken) : (LabelVersion?)null;
         return new PlanStamp(count, newest, vectors, labels);
     }
 
