@@ -11,12 +11,12 @@ internal sealed class CrawlRunState : IDisposable
     private readonly IDbContextFactory<PlatformDbContext> _contexts;
     private readonly TimeProvider _clock;
     private readonly CrawlSettings _settings;
-    private readonly JobProgress _progress;
+    private readonly JobProgress? _progress;
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly Dictionary<(CrawlUrlKind, CrawlUrlStatus), int> _counts = [];
     private int _admittedPages, _admittedImages;
 
-    private CrawlRunState(IDbContextFactory<PlatformDbContext> contexts, CrawlerOptions options, TimeProvider clock, Crawl crawl, CrawlSettings settings, long jobRunId, JobProgress progress)
+    private CrawlRunState(IDbContextFactory<PlatformDbContext> contexts, CrawlerOptions options, TimeProvider clock, Crawl crawl, CrawlSettings settings, long jobRunId, JobProgress? progress)
     {
         _contexts = contexts;
         _clock = clock;
@@ -41,7 +41,7 @@ internal sealed class CrawlRunState : IDisposable
     public List<(long Id, ulong Hash)> Canonical { get; } = [];
 
     public static async Task<CrawlRunState> LoadAsync(IDbContextFactory<PlatformDbContext> contexts, CrawlerOptions options, TimeProvider clock, Crawl crawl, CrawlSettings settings,
-        long jobRunId, JobProgress progress, CancellationToken cancellationToken)
+        long jobRunId, JobProgress? progress, CancellationToken cancellationToken)
     {
         var state = new CrawlRunState(contexts, options, clock, crawl, settings, jobRunId, progress);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -105,8 +105,70 @@ internal sealed class CrawlRunState : IDisposable
         await db.SaveChangesAsync(cancellationToken);
     }, cancellationToken);
 
+    /// <summary>
+    /// Reads the frontier's totals and admissions again: other fetchers of the crawl (other processes, other
+    /// machines) decide URLs too, and the run's progress and limits are the crawl's. Caller holds the writer.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await CrawlFrontier.CountRowsAsync(db, Crawl.Id, cancellationToken);
+        lock (_counts)
+        {
+            _counts.Clear();
+            foreach (var (key, n) in rows)
+            {
+                _counts[key] = n;
+            }
+        }
+
+        SetAdmitted(rows);
+    }
+
+    /// <summary>The admission counts from the frontier (see <see cref="RefreshAsync"/>). Caller holds the writer.</summary>
+    public async Task RefreshAdmittedAsync(PlatformDbContext db, CancellationToken cancellationToken) =>
+        SetAdmitted(await CrawlFrontier.CountRowsAsync(db, Crawl.Id, cancellationToken));
+
+    private void SetAdmitted(Dictionary<(CrawlUrlKind Kind, CrawlUrlStatus Status), int> rows)
+    {
+        _admittedPages = rows.Where(r => r.Key.Kind == CrawlUrlKind.Page && r.Key.Status != CrawlUrlStatus.Skipped).Sum(r => r.Value);
+        _admittedImages = rows.Where(r => r.Key.Kind == CrawlUrlKind.Image && r.Key.Status != CrawlUrlStatus.Skipped).Sum(r => r.Value);
+    }
+
+    /// <summary>
+    /// Takes back the found URLs of <paramref name="db"/> that another fetcher has stored already (its own copy
+    /// stands), so the save does not break on the frontier's unique index. Caller holds the writer.
+    /// </summary>
+    public async Task DropStoredAsync(PlatformDbContext db, CancellationToken cancellationToken)
+    {
+        var added = db.ChangeTracker.Entries<CrawlUrl>().Where(e => e.State == EntityState.Added).ToList();
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        var urls = added.Select(e => e.Entity.Url).Distinct().ToList();
+        var stored = (await db.CrawlUrls.AsNoTracking().Where(u => u.CrawlId == Crawl.Id && urls.Contains(u.Url)).Select(u => new { u.Kind, u.Url }).ToListAsync(cancellationToken))
+            .Select(u => (u.Kind, u.Url)).ToHashSet();
+        foreach (var e in added.Where(e => stored.Contains((e.Entity.Kind, e.Entity.Url))))
+        {
+            e.State = EntityState.Detached;
+            Count(e.Entity.Kind, e.Entity.Status, -1);
+            if (e.Entity.Status != CrawlUrlStatus.Skipped)
+            {
+                _ = e.Entity.Kind == CrawlUrlKind.Page ? _admittedPages-- : _admittedImages--;
+            }
+        }
+    }
+
     public async Task ReportAsync(bool force, CancellationToken cancellationToken)
     {
+        if (_progress is null)
+        {
+            // A helper fetcher: the run's own loop reports the crawl's progress.
+            return;
+        }
+
         CrawlCounts counts;
         lock (_counts)
         {

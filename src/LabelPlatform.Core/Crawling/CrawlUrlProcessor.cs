@@ -15,6 +15,7 @@ internal sealed class CrawlUrlProcessor(
     CrawlRunState state,
     IDbContextFactory<PlatformDbContext> contexts,
     CrawlFrontier frontier,
+    CrawlHostTurns turns,
     GuardedFetcher fetcher,
     RobotsCache robots,
     NetworkGuard guard,
@@ -26,6 +27,7 @@ internal sealed class CrawlUrlProcessor(
     private readonly CrawlRunState _state = state;
     private readonly IDbContextFactory<PlatformDbContext> _contexts = contexts;
     private readonly CrawlFrontier _frontier = frontier;
+    private readonly CrawlHostTurns _turns = turns;
     private readonly GuardedFetcher _fetcher = fetcher;
     private readonly RobotsCache _robots = robots;
     private readonly NetworkGuard _guard = guard;
@@ -34,20 +36,24 @@ internal sealed class CrawlUrlProcessor(
     private readonly TimeProvider _clock = clock;
     private readonly ILogger _logger = logger;
 
+    /// <summary>This fetcher's name on its claims (unique per run of a fetch loop, on any machine).</summary>
+    public string Owner { get; } = CrawlText.Clip($"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}", 64);
+
     /// <summary>
     /// Fetches and records one frontier entry. <paramref name="claimToken"/> stops it before it claims the URL (pause,
     /// cancel); once claimed, only <paramref name="cancellationToken"/> (shutdown, lost lease) cuts it off.
+    /// True when this fetcher claimed it (and so fetched it).
     /// </summary>
-    public async Task ProcessAsync(CrawlUrl entry, CancellationToken claimToken, CancellationToken cancellationToken)
+    public async Task<bool> ProcessAsync(CrawlUrl entry, CancellationToken claimToken, CancellationToken cancellationToken)
     {
         var url = new Uri(entry.Url);
         using (await _state.Politeness.EnterAsync(UrlNormalizer.Authority(url), claimToken))
         {
             claimToken.ThrowIfCancellationRequested();
-            if (!await _frontier.ClaimAsync(entry.Id, cancellationToken))
+            if (!await _frontier.ClaimAsync(entry.Id, Owner, cancellationToken))
             {
-                // Another execution of this run took it (a requeued job overlapping a slow one).
-                return;
+                // Another fetcher took it (a fetcher on another worker, or a requeued job overlapping a slow one).
+                return false;
             }
 
             var requestSent = false;
@@ -73,6 +79,8 @@ internal sealed class CrawlUrlProcessor(
                 _logger.LogWarning(ex, "Crawl {CrawlId}: {Url} failed unexpectedly", _state.Crawl.Id, entry.Url);
                 await FinishAsync(entry, CrawlUrlStatus.Failed, $"could not be processed: {ex.GetType().Name}: {ex.Message}", null, 0, cancellationToken);
             }
+
+            return true;
         }
     }
 
@@ -80,7 +88,14 @@ internal sealed class CrawlUrlProcessor(
     {
         var authority = UrlNormalizer.Authority(url);
         var token = _options.RobotsProductToken;
-        Task BeforeRequest(Uri target, CancellationToken ct) => _state.Politeness.WaitTurnAsync(UrlNormalizer.Authority(target), ct);
+        async Task BeforeRequest(Uri target, CancellationToken ct)
+        {
+            var host = UrlNormalizer.Authority(target);
+            // In-process turn first (no round trip while this fetcher alone waits), then the crawl-wide one in the database.
+            await _state.Politeness.WaitTurnAsync(host, ct);
+            await _turns.TakeAsync(_state.Crawl.Id, host, _state.Politeness.DelayOf(host), ct);
+        }
+
         async Task BeforeOwnRequest(Uri target, CancellationToken ct)
         {
             await BeforeRequest(target, ct);
@@ -167,6 +182,8 @@ internal sealed class CrawlUrlProcessor(
         try
         {
             await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+            // Other fetchers admit URLs too: the limits count the crawl's frontier, not this fetcher's share.
+            await _state.RefreshAdmittedAsync(db, cancellationToken);
             if (result.FinalUrl.AbsoluteUri != entry.Url && UrlNormalizer.Normalize(result.FinalUrl.AbsoluteUri, null) is { } landed)
             {
                 // The page a redirect landed on is fetched now: a link to it (often its own) must not fetch it again.
@@ -189,7 +206,25 @@ internal sealed class CrawlUrlProcessor(
                 reason = $"redirected to {result.FinalUrl.AbsoluteUri}" + (reason is null ? "" : "; " + reason);
             }
 
-            await UpdateAsync(db, entry, CrawlUrlStatus.Fetched, reason, result.HttpStatus, retries, null, extract.Title, cancellationToken);
+            await _state.DropStoredAsync(db, cancellationToken);
+            try
+            {
+                await UpdateAsync(db, entry, CrawlUrlStatus.Fetched, reason, result.HttpStatus, retries, null, extract.Title, cancellationToken);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+            {
+                // Another fetcher stored one of these links between the check and the save: once more without it.
+                var found = db.ChangeTracker.Entries<CrawlUrl>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+                await using var again = await _contexts.CreateDbContextAsync(cancellationToken);
+                foreach (var row in found)
+                {
+                    row.Id = 0;
+                    again.CrawlUrls.Add(row);
+                }
+
+                await _state.DropStoredAsync(again, cancellationToken);
+                await UpdateAsync(again, entry, CrawlUrlStatus.Fetched, reason, result.HttpStatus, retries, null, extract.Title, cancellationToken);
+            }
         }
         finally
         {
@@ -251,7 +286,21 @@ internal sealed class CrawlUrlProcessor(
             // fetch having happened, even when a pause arrives now): never an image without its provenance.
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
             db.Images.Add(row);
-            await db.SaveChangesAsync(CancellationToken.None);
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+            {
+                // Another fetcher of this crawl stored the same bytes first: this URL is its duplicate.
+                await tx.RollbackAsync(CancellationToken.None);
+                await using var fresh = await _contexts.CreateDbContextAsync(CancellationToken.None);
+                var first = await fresh.Images.Where(i => i.DatasetId == _state.Crawl.DatasetId && i.Sha256 == sha).Select(i => i.Id).FirstAsync(CancellationToken.None);
+                _state.ShaToImage[sha] = first;
+                await UpdateAsync(fresh, entry, CrawlUrlStatus.Duplicate, $"same bytes as image {first}", result.HttpStatus, retries, first, null, cancellationToken);
+                return;
+            }
+
             db.ImageProvenance.Add(new ImageProvenance
             {
                 ImageId = row.Id,

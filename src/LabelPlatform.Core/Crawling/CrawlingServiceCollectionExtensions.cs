@@ -13,6 +13,7 @@ public static class CrawlingServiceCollectionExtensions
         services.AddSingleton<GuardedFetcher>();
         services.AddSingleton<RobotsCache>();
         services.AddSingleton<CrawlFrontier>();
+        services.AddSingleton<CrawlHostTurns>();
         services.AddSingleton<CrawlService>();
         services.AddSingleton<CrawlRunner>();
         return services;
