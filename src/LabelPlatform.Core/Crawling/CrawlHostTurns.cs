@@ -27,6 +27,7 @@ public sealed class CrawlHostTurns(IDbContextFactory<PlatformDbContext> contexts
             if (await db.CrawlHosts.Where(h => h.CrawlId == crawlId && h.Host == host && h.NextFetchAt <= now)
                     .ExecuteUpdateAsync(s => s.SetProperty(h => h.NextFetchAt, next), cancellationToken) == 1)
             {
+                await KeepDelayAfterAsync(db, crawlId, host, now, next, delay, cancellationToken);
                 return;
             }
 
@@ -38,6 +39,7 @@ public sealed class CrawlHostTurns(IDbContextFactory<PlatformDbContext> contexts
                 try
                 {
                     await db.SaveChangesAsync(cancellationToken);
+                    await KeepDelayAfterAsync(db, crawlId, host, now, next, delay, cancellationToken);
                     return;
                 }
                 catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
@@ -46,11 +48,30 @@ public sealed class CrawlHostTurns(IDbContextFactory<PlatformDbContext> contexts
                 }
             }
 
-            var wait = at.Value - clock.GetUtcNow();
+            // Wake a little late rather than early: an early wake costs a round trip for nothing.
+            var wait = at.Value - clock.GetUtcNow() + TimeSpan.FromMilliseconds(1);
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, clock, cancellationToken);
             }
         }
     }
+
+    /// <summary>
+    /// The turn was booked from the time the round trip began; when the database took long (a cold start, a busy
+    /// server) the request goes out that much later, so the next turn moves with it: the delay is kept between the
+    /// requests, not between the bookings.
+    /// </summary>
+    private async Task KeepDelayAfterAsync(PlatformDbContext db, int crawlId, string host, DateTimeOffset booked, DateTimeOffset next, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var sent = clock.GetUtcNow();
+        if (sent - booked > Slack)
+        {
+            var later = sent + delay;
+            await db.CrawlHosts.Where(h => h.CrawlId == crawlId && h.Host == host && h.NextFetchAt == next)
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.NextFetchAt, later), cancellationToken);
+        }
+    }
+
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(2);
 }
