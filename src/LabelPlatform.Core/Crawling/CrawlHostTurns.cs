@@ -74,4 +74,22 @@ public sealed class CrawlHostTurns(IDbContextFactory<PlatformDbContext> contexts
     }
 
     private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// After a request to the host has been answered: the next turn is at least a delay after now. A turn is booked
+    /// before its request leaves, and the time from turn to site varies (a new connection, a loaded machine); from the
+    /// answer on, the request has surely arrived, so no fetcher's next request comes closer than the delay.
+    /// </summary>
+    public async Task AnsweredAsync(int crawlId, string host, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var later = clock.GetUtcNow() + delay;
+        await db.CrawlHosts.Where(h => h.CrawlId == crawlId && h.Host == host && h.NextFetchAt < later)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.NextFetchAt, later), cancellationToken);
+    }
 }

@@ -88,12 +88,21 @@ internal sealed class CrawlUrlProcessor(
     {
         var authority = UrlNormalizer.Authority(url);
         var token = _options.RobotsProductToken;
+        string? asked = null;
         async Task BeforeRequest(Uri target, CancellationToken ct)
         {
-            var host = UrlNormalizer.Authority(target);
+            var host = asked = UrlNormalizer.Authority(target);
             // In-process turn first (no round trip while this fetcher alone waits), then the crawl-wide one in the database.
             await _state.Politeness.WaitTurnAsync(host, ct);
             await _turns.TakeAsync(_state.Crawl.Id, host, _state.Politeness.DelayOf(host), ct);
+        }
+
+        async Task AnsweredAsync()
+        {
+            if (Interlocked.Exchange(ref asked, null) is { } host)
+            {
+                await _turns.AnsweredAsync(_state.Crawl.Id, host, _state.Politeness.DelayOf(host), CancellationToken.None);
+            }
         }
 
         async Task BeforeOwnRequest(Uri target, CancellationToken ct)
@@ -113,6 +122,7 @@ internal sealed class CrawlUrlProcessor(
         }
 
         var rules = await _robots.GetAsync(url, BeforeRequest, cancellationToken);
+        await AnsweredAsync();
         _state.Politeness.SetCrawlDelay(authority, rules.CrawlDelay(token));
         var decision = rules.Check(token, url.PathAndQuery);
         if (!decision.Allowed)
@@ -134,7 +144,16 @@ internal sealed class CrawlUrlProcessor(
         }
 
         var kind = entry.Kind == CrawlUrlKind.Page ? FetchKind.Page : FetchKind.Image;
-        var result = await _fetcher.FetchAsync(url, kind, CheckHop, BeforeOwnRequest, cancellationToken);
+        FetchResult result;
+        try
+        {
+            result = await _fetcher.FetchAsync(url, kind, CheckHop, BeforeOwnRequest, cancellationToken);
+        }
+        finally
+        {
+            await AnsweredAsync();
+        }
+
         var retries = Math.Max(0, result.Attempts - 1);
         if (!result.Ok)
         {
