@@ -8,7 +8,7 @@ namespace LabelPlatform.Jobs;
 /// Entry point for one job run of a crawl (Hangfire and CLI). Reentrant: a run requeued after a crash or shutdown
 /// goes on from the crawl's frontier, where every finished URL is already recorded.
 /// </summary>
-public sealed class CrawlJob(JobExecutor executor, CrawlService crawls)
+public sealed class CrawlJob(JobExecutor executor, CrawlService crawls, CrawlRunner runner)
 {
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Crawl (job run {0})")]
@@ -16,7 +16,7 @@ public sealed class CrawlJob(JobExecutor executor, CrawlService crawls)
     {
         var summary = await executor.RunAsync(jobRunId, async (run, progress, ct) =>
         {
-            var result = await crawls.RunAsync(run, progress, ct);
+            var result = await runner.RunAsync(run, progress, ct);
             return (result, result.Describe());
         }, ex => ex is CrawlException, cancellationToken);
         if (summary is null && !cancellationToken.IsCancellationRequested)

@@ -117,6 +117,7 @@ public static class JobsServiceCollectionExtensions
         services.AddTransient<EmbedDatasetJob>();
         services.AddTransient<EvaluateJob>();
         services.AddTransient<CrawlJob>();
+        services.AddTransient<CrawlFetcherJob>();
         services.AddTransient<TrainJob>();
         services.AddTransient<MapJob>();
         services.AddTransient<ScheduledJobs>();

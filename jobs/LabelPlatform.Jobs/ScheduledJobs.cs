@@ -36,7 +36,11 @@ public sealed class ScheduledJobs(IServiceProvider services, JobRunService runs)
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Crawl (job run {0})")]
     public Task CrawlAsync(long jobRunId, CancellationToken cancellationToken) =>
-        RunAsync(jobRunId, () => services.GetRequiredService<CrawlJob>().RunAsync(jobRunId, cancellationToken));
+        RunAsync(jobRunId, () =>
+        {
+            CrawlFetcherJob.EnqueueExtra(services, jobRunId);
+            return services.GetRequiredService<CrawlJob>().RunAsync(jobRunId, cancellationToken);
+        });
 
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Train (job run {0})")]

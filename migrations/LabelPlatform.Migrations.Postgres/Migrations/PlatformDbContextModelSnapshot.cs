@@ -71,6 +71,23 @@ namespace LabelPlatform.Migrations.Postgres.Migrations
                     b.ToTable("Crawls");
                 });
 
+            modelBuilder.Entity("LabelPlatform.Core.Crawling.CrawlHost", b =>
+                {
+                    b.Property<int>("CrawlId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<DateTimeOffset>("NextFetchAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("CrawlId", "Host");
+
+                    b.ToTable("CrawlHosts");
+                });
+
             modelBuilder.Entity("LabelPlatform.Core.Crawling.CrawlUrl", b =>
                 {
                     b.Property<long>("Id")
@@ -82,6 +99,13 @@ namespace LabelPlatform.Migrations.Postgres.Migrations
                     b.Property<string>("AltText")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTimeOffset?>("ClaimExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("CrawlId")
                         .HasColumnType("integer");
@@ -1436,6 +1460,15 @@ namespace LabelPlatform.Migrations.Postgres.Migrations
                     b.HasOne("LabelPlatform.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Crawling.CrawlHost", b =>
+                {
+                    b.HasOne("LabelPlatform.Core.Crawling.Crawl", null)
+                        .WithMany()
+                        .HasForeignKey("CrawlId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -63,6 +63,23 @@ namespace LabelPlatform.Migrations.Migrations
                     b.ToTable("Crawls");
                 });
 
+            modelBuilder.Entity("LabelPlatform.Core.Crawling.CrawlHost", b =>
+                {
+                    b.Property<int>("CrawlId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NextFetchAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("CrawlId", "Host");
+
+                    b.ToTable("CrawlHosts");
+                });
+
             modelBuilder.Entity("LabelPlatform.Core.Crawling.CrawlUrl", b =>
                 {
                     b.Property<long>("Id")
@@ -71,6 +88,13 @@ namespace LabelPlatform.Migrations.Migrations
 
                     b.Property<string>("AltText")
                         .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("CrawlId")
@@ -1388,6 +1412,15 @@ namespace LabelPlatform.Migrations.Migrations
                     b.HasOne("LabelPlatform.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LabelPlatform.Core.Crawling.CrawlHost", b =>
+                {
+                    b.HasOne("LabelPlatform.Core.Crawling.Crawl", null)
+                        .WithMany()
+                        .HasForeignKey("CrawlId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -98,6 +98,23 @@ public class CrawlUrl
     /// <summary>For images: the stored image, or the one it duplicates.</summary>
     public long? ImageId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>While <see cref="CrawlUrlStatus.Fetching"/>: the fetcher holding the claim, and until when (renewed while it lives).</summary>
+    public string? ClaimedBy { get; set; }
+    public DateTimeOffset? ClaimExpiresAt { get; set; }
+}
+
+/// <summary>
+/// A host of a crawl and when it may next be asked: shared by every fetcher of the crawl on any machine, so the
+/// per-host delay holds between them and not only within one process.
+/// </summary>
+public class CrawlHost
+{
+    public int CrawlId { get; set; }
+
+    /// <summary>scheme://host:port, as <see cref="UrlNormalizer.Authority"/> writes it.</summary>
+    public required string Host { get; set; }
+    public DateTimeOffset NextFetchAt { get; set; }
 }
 
 /// <summary>Where a crawled image came from. Alt text and page title are shown to labellers as hints.</summary>

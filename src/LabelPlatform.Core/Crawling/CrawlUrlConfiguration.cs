@@ -15,6 +15,7 @@ internal sealed class CrawlUrlConfiguration : IEntityTypeConfiguration<CrawlUrl>
         e.Property(u => u.FoundOn).HasMaxLength(UrlNormalizer.MaxLength);
         e.Property(u => u.AltText).HasMaxLength(1000);
         e.Property(u => u.PageTitle).HasMaxLength(500);
+        e.Property(u => u.ClaimedBy).HasMaxLength(64);
         // The frontier's de-duplication: one row per normalised URL and kind in a crawl.
         e.HasIndex(u => new { u.CrawlId, u.Kind, u.Url }).IsUnique();
         e.HasIndex(u => new { u.CrawlId, u.Status, u.Depth });

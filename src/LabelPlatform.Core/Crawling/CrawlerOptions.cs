@@ -55,6 +55,13 @@ public sealed class CrawlerOptions
     [Range(1, 256)]
     public int Concurrency { get; set; } = 4;
 
+    /// <summary>
+    /// Extra fetchers each crawl run enqueues beside itself (Hangfire jobs any worker on the database may run): one
+    /// frontier and one per-host turn for all of them.
+    /// </summary>
+    [Range(0, 64)]
+    public int ExtraFetchers { get; set; }
+
     /// <summary>How long a host's robots.txt is trusted; never more than 24 h.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RobotsCacheDuration { get; set; } = TimeSpan.FromHours(24);

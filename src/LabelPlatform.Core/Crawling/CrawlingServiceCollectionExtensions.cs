@@ -12,7 +12,10 @@ public static class CrawlingServiceCollectionExtensions
         services.AddSection<CrawlerOptions>(configuration, CrawlerOptions.Section);
         services.AddSingleton<GuardedFetcher>();
         services.AddSingleton<RobotsCache>();
+        services.AddSingleton<CrawlFrontier>();
+        services.AddSingleton<CrawlHostTurns>();
         services.AddSingleton<CrawlService>();
+        services.AddSingleton<CrawlRunner>();
         return services;
     }
 }

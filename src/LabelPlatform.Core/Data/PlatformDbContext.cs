@@ -29,6 +29,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<EvaluationRun> EvaluationRuns => Set<EvaluationRun>();
     public DbSet<Crawl> Crawls => Set<Crawl>();
     public DbSet<CrawlUrl> CrawlUrls => Set<CrawlUrl>();
+    public DbSet<CrawlHost> CrawlHosts => Set<CrawlHost>();
     public DbSet<ImageProvenance> ImageProvenance => Set<ImageProvenance>();
     public DbSet<LabellingSettings> LabellingSettings => Set<LabellingSettings>();
     public DbSet<LabelSubmission> LabelSubmissions => Set<LabelSubmission>();

@@ -14,6 +14,7 @@ public static class DatasetsServiceCollectionExtensions
         services.AddSingleton<ArchiveExtractor>();
         services.AddSingleton<ArchiveDownloader>();
         services.AddSingleton<DatasetService>();
+        services.AddSingleton<ImageIngest>();
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<RejectionLog>();
         services.AddSingleton<ImageDeletion>();

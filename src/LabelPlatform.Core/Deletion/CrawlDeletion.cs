@@ -74,6 +74,7 @@ public sealed class CrawlDeletion(IDbContextFactory<PlatformDbContext> contexts,
         {
             await db.ImageProvenance.Where(p => p.CrawlId == crawlId).ExecuteDeleteAsync(cancellationToken);
             await db.CrawlUrls.Where(u => u.CrawlId == crawlId).ExecuteDeleteAsync(cancellationToken);
+            await db.CrawlHosts.Where(h => h.CrawlId == crawlId).ExecuteDeleteAsync(cancellationToken);
             await db.Crawls.Where(c => c.Id == crawlId).ExecuteDeleteAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }

@@ -101,6 +101,7 @@ public sealed class DatasetDeletion(IDbContextFactory<PlatformDbContext> context
             await db.EvaluationSplits.Where(s => s.DatasetId == datasetId).ExecuteDeleteAsync(cancellationToken);
             await db.ImageProvenance.Where(p => mine.Any(i => i.Id == p.ImageId) || crawls.Any(c => c.Id == p.CrawlId)).ExecuteDeleteAsync(cancellationToken);
             await db.CrawlUrls.Where(u => crawls.Any(c => c.Id == u.CrawlId)).ExecuteDeleteAsync(cancellationToken);
+            await db.CrawlHosts.Where(h => crawls.Any(c => c.Id == h.CrawlId)).ExecuteDeleteAsync(cancellationToken);
             await crawls.ExecuteDeleteAsync(cancellationToken);
             await db.DuplicateFiles.Where(d => d.DatasetId == datasetId || mine.Any(i => i.Id == d.ImageId)).ExecuteDeleteAsync(cancellationToken);
             await db.RejectedFiles.Where(r => r.DatasetId == datasetId).ExecuteDeleteAsync(cancellationToken);

@@ -300,7 +300,7 @@ public class CrawlServiceTests
         await using (var db = await platform.Get<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync())
         {
             var slow = await db.CrawlUrls.SingleAsync(u => u.CrawlId == crawl.Id && u.Url.EndsWith("/slow"));
-            Assert.Equal((CrawlUrlStatus.Failed, CrawlService.InterruptedReason), (slow.Status, slow.Reason));
+            Assert.Equal((CrawlUrlStatus.Failed, CrawlFrontier.InterruptedReason), (slow.Status, slow.Reason));
         }
 
         // The same run is picked up again (as Hangfire requeues it after a shutdown) once the old lease lapses.
@@ -374,7 +374,7 @@ public class CrawlServiceTests
     [Fact]
     public void Bad_crawl_input_is_refused_with_a_clear_message()
     {
-        var crawls = new CrawlService(null!, null!, null!, null!, null!, null!, null!, Microsoft.Extensions.Options.Options.Create(new CrawlerOptions()), TimeProvider.System, null!);
+        var crawls = new CrawlService(null!, null!, null!, Microsoft.Extensions.Options.Options.Create(new CrawlerOptions()), TimeProvider.System);
         Assert.Contains("is not an absolute http", Assert.Throws<CrawlException>(() => crawls.BuildSettings(["ftp://x.test/"], null, null, null, null)).Message, StringComparison.Ordinal);
         Assert.Contains("at least one seed", Assert.Throws<CrawlException>(() => crawls.BuildSettings([" "], null, null, null, null)).Message, StringComparison.Ordinal);
         Assert.Contains("max depth", Assert.Throws<CrawlException>(() => crawls.BuildSettings(["http://x.test/"], -1, null, null, null)).Message, StringComparison.Ordinal);

@@ -159,5 +159,5 @@ public static class CrawlRunning
     }
 
     public static Task<CrawlSummary?> RunAsync(CorePlatform platform, long runId, CancellationToken cancellationToken = default) =>
-        new CrawlJob(platform.Get<JobExecutor>(), platform.Get<CrawlService>()).RunAsync(runId, cancellationToken);
+        new CrawlJob(platform.Get<JobExecutor>(), platform.Get<CrawlService>(), platform.Get<CrawlRunner>()).RunAsync(runId, cancellationToken);
 }

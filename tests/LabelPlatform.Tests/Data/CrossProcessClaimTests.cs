@@ -29,7 +29,7 @@ public class CrossProcessClaimTests
 
         foreach (var url in urls)
         {
-            var wins = await RaceAsync(() => first.Get<CrawlService>().ClaimAsync(url, CancellationToken.None), () => second.Get<CrawlService>().ClaimAsync(url, CancellationToken.None));
+            var wins = await RaceAsync(() => first.Get<CrawlFrontier>().ClaimAsync(url, "first", CancellationToken.None), () => second.Get<CrawlFrontier>().ClaimAsync(url, "second", CancellationToken.None));
             Assert.Equal(1, wins.Count(w => w));
         }
 

@@ -17,8 +17,7 @@ namespace LabelPlatform.Core.Datasets.Import;
 public sealed class DatasetImporter(
     IDbContextFactory<PlatformDbContext> contexts,
     DatasetService datasets,
-    ImageValidator validator,
-    ImageStore store,
+    ImageIngest ingest,
     ArchiveExtractor extractor,
     ArchiveDownloader downloader,
     IOptions<ImportOptions> importOptions,
@@ -198,9 +197,9 @@ public sealed class DatasetImporter(
         try
         {
             var length = new FileInfo(file).Length;
-            if (length > validator.Options.MaxFileBytes)
+            if (length > ingest.Validator.Options.MaxFileBytes)
             {
-                return new Outcome(origin, null, null, $"file is {length / (1024 * 1024)} MB, over the {validator.Options.MaxFileBytes / (1024 * 1024)} MB cap", length, null, false);
+                return new Outcome(origin, null, null, $"file is {length / (1024 * 1024)} MB, over the {ingest.Validator.Options.MaxFileBytes / (1024 * 1024)} MB cap", length, null, false);
             }
 
             bytes = await File.ReadAllBytesAsync(file, cancellationToken);
@@ -210,21 +209,14 @@ public sealed class DatasetImporter(
             return new Outcome(origin, null, null, $"cannot read the file: {ex.Message}", null, null, false);
         }
 
-        var sha = ImageValidator.Sha256Hex(bytes);
-        if (known.ContainsKey(sha))
+        var outcome = await ingest.CheckAndStoreAsync(bytes, known.ContainsKey, null, cancellationToken);
+        return outcome.Result switch
         {
-            // Same bytes already in the dataset: skip the decode.
-            return new Outcome(origin, null, classId, null, bytes.Length, sha, true);
-        }
-
-        var check = validator.Check(bytes);
-        if (!check.Accepted)
-        {
-            return new Outcome(origin, null, classId, check.RejectionReason, bytes.Length, check.Sha256, false);
-        }
-
-        await store.SaveAsync(check.Image!, bytes, cancellationToken);
-        return new Outcome(origin, check.Image, classId, null, bytes.Length, sha, false);
+            // Same bytes already in the dataset: the decode was skipped.
+            IngestResult.Known => new Outcome(origin, null, classId, null, bytes.Length, outcome.Sha256, true),
+            IngestResult.Stored => new Outcome(origin, outcome.Image, classId, null, bytes.Length, outcome.Sha256, false),
+            _ => new Outcome(origin, null, classId, outcome.RejectionReason, bytes.Length, outcome.Sha256, false),
+        };
     }
 
     private async Task CommitAsync(long jobRunId, int datasetId, List<Outcome> batch, ConcurrentDictionary<string, byte> known, HashSet<string> resumed, JobProgress progress, CancellationToken cancellationToken)
@@ -242,7 +234,7 @@ public sealed class DatasetImporter(
             {
                 if (known.TryAdd(image.Sha256, 0))
                 {
-                    var row = DatasetImage.From(image, datasetId, ImageSource.Import, outcome.Origin, jobRunId, now);
+                    var row = ImageIngest.Row(image, datasetId, ImageSource.Import, outcome.Origin, jobRunId, now);
                     row.SourceClassId = outcome.ClassId;
                     db.Images.Add(row);
                     added[image.Sha256] = row;
