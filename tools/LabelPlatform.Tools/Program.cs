@@ -10,5 +10,6 @@ foreach (var command in BenchScoring.Create())
     bench.Subcommands.Add(command);
 }
 
+bench.Subcommands.Add(BenchScale.Create());
 root.Subcommands.Add(bench);
 return await root.Parse(args).InvokeAsync();
