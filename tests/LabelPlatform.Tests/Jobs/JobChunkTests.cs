@@ -94,6 +94,54 @@ public class JobChunkTests
         Assert.Equal((24, 22, 1, 1), (done.Processed, done.Succeeded, done.Duplicates, done.Failed));
     }
 
+    [Fact]
+    public async Task Cancel_stops_a_chunked_run_in_its_running_chunk_and_no_further_chunk_is_claimed()
+    {
+        await using var platform = await CorePlatform.StartAsync(new() { ["Jobs:LeaseDuration"] = "00:00:03" });
+        var runs = platform.Get<JobRunService>();
+        var run = await runs.CreateAsync(JobKinds.Embed, null, new { }, "test");
+        var work = new EndlessWork();
+        var running = platform.Get<ChunkedJobRunner>().RunAsync(run.Id, work, CancellationToken.None);
+
+        Assert.True(await Polling.WaitUntilAsync(() => Task.FromResult(work.Started > 0), TimeSpan.FromSeconds(60)), "no chunk started");
+        Assert.True(await runs.RequestCancelAsync(run.Id));
+
+        Assert.False(await running);
+        var done = (await runs.FindAsync(run.Id))!;
+        Assert.Equal(JobState.Cancelled, done.State);
+        Assert.Equal(1, work.Started);
+        var rows = await platform.Get<JobChunkService>().ListAsync(run.Id);
+        Assert.Equal(4, rows.Count);
+        Assert.Equal(3, rows.Count(c => c.State == JobChunkState.Pending));
+    }
+
+    /// <summary>Four chunks whose work reports progress until it is cancelled.</summary>
+    private sealed class EndlessWork : IChunkedWork
+    {
+        private int _started;
+
+        public int Started => Volatile.Read(ref _started);
+
+        public string Kind => JobKinds.Embed;
+
+        public bool IsExpectedFailure(Exception exception) => false;
+
+        public Task<IReadOnlyList<ChunkRange>> PlanAsync(JobRun run, int chunkSize, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<ChunkRange>>(Enumerable.Range(0, 4).Select(i => new ChunkRange(i, i, 1)).ToList());
+
+        public async Task RunChunkAsync(JobRun run, JobChunk chunk, JobProgress progress, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _started);
+            while (true)
+            {
+                await Task.Delay(50, cancellationToken);
+                await progress.FlushAsync(cancellationToken: cancellationToken);
+            }
+        }
+
+        public Task<string> DescribeAsync(JobRun run, CancellationToken cancellationToken) => Task.FromResult("done");
+    }
+
     /// <summary>A running run with a plan of <paramref name="count"/> chunks, its lease shared by the chunk workers.</summary>
     private static async Task<JobRun> PlannedRunAsync(CorePlatform platform, int count)
     {

@@ -160,7 +160,7 @@ public class WorkerProcessTests : IDisposable
             held = rows.FirstOrDefault(c => c.State == JobChunkState.Running && c.Worker == firstName);
             return held is not null && (await runs.FindAsync(run.Id))!.Processed >= Images / 2
                 && rows.Any(c => c.State == JobChunkState.Done && c.Worker == firstName) && rows.Any(c => c.State == JobChunkState.Done && c.Worker == secondName);
-        }, TimeSpan.FromSeconds(180)), "the two workers never both took part while the first held a chunk");
+        }, TimeSpan.FromSeconds(300)), $"the two workers never both took part while the first held a chunk: {await DescribeChunksAsync(chunks, run.Id)}");
         first.Kill(entireProcessTree: true); // SIGKILL mid-chunk
         await first.WaitForExitAsync();
         Assert.True((await runs.FindAsync(run.Id))!.Processed < Images, "the embedding finished before the worker was killed; the test proved nothing");
@@ -236,6 +236,9 @@ public class WorkerProcessTests : IDisposable
         Assert.Equal(counts.Accepted + outcomes.Count(o => o.Url.Contains("/i/", StringComparison.Ordinal) && o.Status == Core.Crawling.CrawlUrlStatus.Failed), outcomes.Count(o => o.Url.Contains("/i/", StringComparison.Ordinal)));
         Assert.Equal(counts.Accepted, await db.Images.CountAsync(i => i.DatasetId == dataset.Id));
     }
+
+    private static async Task<string> DescribeChunksAsync(JobChunkService chunks, long jobRunId) =>
+        string.Join("; ", (await chunks.ListAsync(jobRunId)).Select(c => $"{c.Index}:{c.State}@{c.Worker}x{c.Attempts}"));
 
     private ServiceProvider BuildClientServices()
     {
