@@ -110,6 +110,7 @@ public static class JobsServiceCollectionExtensions
                 server.WorkerCount = options.WorkerCount;
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
+            services.AddHostedService<ChunkJoinService>();
         }
 
         services.AddSingleton<IJobScheduler, HangfireJobScheduler>();

@@ -13,5 +13,6 @@ foreach (var command in BenchScoring.Create())
 bench.Subcommands.Add(BenchServe.Create());
 bench.Subcommands.Add(BenchAnn.Create());
 bench.Subcommands.Add(BenchIndexLoad.Create());
+bench.Subcommands.Add(BenchScale.Create());
 root.Subcommands.Add(bench);
 return await root.Parse(args).InvokeAsync();

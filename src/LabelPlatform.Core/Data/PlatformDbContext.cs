@@ -21,6 +21,7 @@ public class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : Id
     public DbSet<DuplicateFile> DuplicateFiles => Set<DuplicateFile>();
     public DbSet<JobRun> JobRuns => Set<JobRun>();
     public DbSet<JobRunItemError> JobRunItemErrors => Set<JobRunItemError>();
+    public DbSet<JobChunk> JobChunks => Set<JobChunk>();
     public DbSet<EmbeddingModel> EmbeddingModels => Set<EmbeddingModel>();
     public DbSet<ImageEmbedding> Embeddings => Set<ImageEmbedding>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();

@@ -71,7 +71,19 @@ public sealed class EmbeddingService(
 
         progress.SetMessage($"Embedding {todo.Count:N0} images with {model.Label}");
         await progress.FlushAsync(force: true, cancellationToken);
+        await EmbedAsync(run.Id, model, todo, progress, cancellationToken);
 
+        progress.SetMessage($"{progress.Succeeded:N0} embedded, {progress.Failed:N0} failed; {skipped:N0} were already done");
+        await progress.FlushAsync(force: true, cancellationToken);
+        return new EmbedSummary(run.Id, datasetName, model.Name, model.Version, total, progress.Succeeded, skipped, progress.Failed, stopwatch.Elapsed.TotalSeconds)
+        {
+            ExecutionPath = model.ExecutionPath,
+        };
+    }
+
+    /// <summary>Runs the images through the batched pipeline, committing vectors as they come.</summary>
+    internal async Task EmbedAsync(long jobRunId, EmbeddingModel model, List<Pending> todo, JobProgress progress, CancellationToken cancellationToken)
+    {
         await BatchedPipeline.RunAsync<Pending[], (long ImageId, float[] Vector)>(
             todo.Chunk(embedder.MaxBatch(model)),
             embedder.SessionCount,
@@ -88,18 +100,11 @@ public sealed class EmbeddingService(
             options.Value.CommitEvery,
             async batch =>
             {
-                await CommitAsync(run.Id, model.Id, batch, progress, cancellationToken);
+                await CommitAsync(jobRunId, model.Id, batch, progress, cancellationToken);
                 await progress.FlushAsync(cancellationToken: cancellationToken);
             },
             prefill: null,
             cancellationToken);
-
-        progress.SetMessage($"{progress.Succeeded:N0} embedded, {progress.Failed:N0} failed; {skipped:N0} were already done");
-        await progress.FlushAsync(force: true, cancellationToken);
-        return new EmbedSummary(run.Id, datasetName, model.Name, model.Version, total, progress.Succeeded, skipped, progress.Failed, stopwatch.Elapsed.TotalSeconds)
-        {
-            ExecutionPath = model.ExecutionPath,
-        };
     }
 
     /// <summary>
@@ -209,7 +214,7 @@ public sealed class EmbeddingService(
     /// <summary>The stored form of a timestamp (SQLite keeps DateTimeOffset as binary ticks, see ProviderConventions).</summary>
     private static object Timestamp(PlatformDbContext db, DateTimeOffset value) => ProviderConventions.StoredTimestamp(db.Database, value);
 
-    private sealed record Pending(long Id, string Sha256, string Format, string Origin);
+    internal sealed record Pending(long Id, string Sha256, string Format, string Origin);
 }
 
 /// <summary>An embed or registration request that cannot go on; the reason is for people.</summary>

@@ -1,4 +1,5 @@
 using LabelPlatform.Core.Settings;
+using LabelPlatform.Core.Jobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,6 +20,8 @@ public static class EmbeddingsServiceCollectionExtensions
         services.AddSingleton<FloatVariants>();
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<EmbeddingService>();
+        services.AddSingleton<EmbedChunkWork>();
+        services.AddSingleton<IChunkedWork>(sp => sp.GetRequiredService<EmbedChunkWork>());
         services.AddSingleton<EmbedRuns>();
         return services;
     }

@@ -40,6 +40,14 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
     /// </summary>
     public TimeSpan? DrainOnCancel { get; set; }
 
+    /// <summary>
+    /// Set for a chunk of a chunked run: the counters go to the chunk's row (and the run's are summed from all chunks)
+    /// instead of overwriting the run's, which other workers' chunks add to as well.
+    /// </summary>
+    public Func<PlatformDbContext, ChunkCounts, CancellationToken, Task>? CountsWriter { get; init; }
+
+    public ChunkCounts Counts => new(Processed, Succeeded, Duplicates, Failed);
+
     /// <summary>Records that Cancel was pressed and fires <see cref="StopRequested"/>.</summary>
     public void SignalCancel()
     {
@@ -108,14 +116,25 @@ public sealed class JobProgress(IDbContextFactory<PlatformDbContext> contexts, T
         int processed = Processed, succeeded = Succeeded, duplicates = Duplicates, failed = Failed;
         var total = _total;
         var message = _message;
-        await db.JobRuns.Where(j => j.Id == jobRunId).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.Total, total)
-            .SetProperty(j => j.Processed, processed)
-            .SetProperty(j => j.Succeeded, succeeded)
-            .SetProperty(j => j.Duplicates, duplicates)
-            .SetProperty(j => j.Failed, failed)
-            .SetProperty(j => j.Message, message)
-            .SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        if (CountsWriter is { } writeCounts)
+        {
+            await writeCounts(db, new ChunkCounts(processed, succeeded, duplicates, failed), cancellationToken);
+            await db.JobRuns.Where(j => j.Id == jobRunId).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Message, message)
+                .SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        }
+        else
+        {
+            await db.JobRuns.Where(j => j.Id == jobRunId).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Total, total)
+                .SetProperty(j => j.Processed, processed)
+                .SetProperty(j => j.Succeeded, succeeded)
+                .SetProperty(j => j.Duplicates, duplicates)
+                .SetProperty(j => j.Failed, failed)
+                .SetProperty(j => j.Message, message)
+                .SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        }
+
         if (await db.JobRuns.Where(j => j.Id == jobRunId).Select(j => j.CancelRequested).FirstOrDefaultAsync(cancellationToken))
         {
             SignalCancel();

@@ -105,6 +105,17 @@ public sealed class JobOptions
     /// <summary>Threads for that work; 0 = one per core.</summary>
     [Range(0, 1024)]
     public int BackgroundThreads { get; set; }
+
+    /// <summary>
+    /// Items per chunk of a chunked run (embedding: images per id range). Each chunk is claimed by one worker process;
+    /// smaller chunks spread a run over more workers and lose less to a killed one, larger ones cost fewer claims.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int ChunkSize { get; set; } = 256;
+
+    /// <summary>How often an idle job server looks for chunked runs it could help with, and a waiting worker re-checks its run.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan ChunkPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>One item a job could not process; the job went on.</summary>

@@ -12,6 +12,8 @@ public static class JobRunsServiceCollectionExtensions
         services.AddSection<JobOptions>(configuration, JobOptions.Section);
         services.AddSingleton<JobRunService>();
         services.AddSingleton<JobExecutor>();
+        services.AddSingleton<JobChunkService>();
+        services.AddSingleton<ChunkedJobRunner>();
         services.AddSingleton<BackgroundCpu>();
         return services;
     }

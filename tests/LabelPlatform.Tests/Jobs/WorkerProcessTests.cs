@@ -50,6 +50,8 @@ public class WorkerProcessTests : IDisposable
         ["Embeddings:MobileNetV2Path"] = SharedPaths.MobileNetV2,
         ["Embeddings:Int8DotProductsExact"] = "true",
         ["Jobs:LeaseDuration"] = "00:00:03",
+        ["Jobs:ChunkSize"] = "16",
+        ["Jobs:ChunkPollInterval"] = "00:00:00.250",
         // The crawl test's site runs on 127.0.0.1 in this process; nothing else is allowed.
         ["Outbound:AllowedNetworks:0"] = "127.0.0.1/32",
         ["Crawler:PerHostDelay"] = "00:00:00.100",
@@ -125,6 +127,65 @@ public class WorkerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_workers_embed_one_run_together_and_one_killed_half_way_leaves_exactly_one_vector_per_image()
+    {
+        const int Images = 300;
+        using var folder = new ImportFolder();
+        for (var i = 0; i < Images; i++)
+        {
+            // Distinct sizes: every file is a different image (the import would fold identical bytes into one).
+            folder.Add($"generated/{i:D3}.jpg", TestImages.Jpeg(40 + i % 30, 30 + i / 30, (byte)(i * 7)));
+        }
+
+        await using var client = BuildClientServices();
+        await DatabaseInitializer.InitializeAsync(client);
+        var dataset = await client.GetRequiredService<DatasetService>().GetOrCreateAsync("embed-two", null, "test");
+        var runs = client.GetRequiredService<JobRunService>();
+        var import = await runs.CreateAsync(JobKinds.Import, dataset.Id, new ImportParameters { Source = ImportSources.Folder, Path = folder.Root }, "test");
+        await client.GetRequiredService<ImportDatasetJob>().ImportAsync(import.Id, CancellationToken.None);
+        var model = (await client.GetRequiredService<ModelRegistry>().FindOrRegisterBuiltInAsync(ModelRegistry.MobileNetV2))!;
+        var chunks = client.GetRequiredService<JobChunkService>();
+
+        var first = StartWorker();
+        var second = StartWorker();
+        var firstName = $"{Environment.MachineName}:{first.Id}";
+        var secondName = $"{Environment.MachineName}:{second.Id}";
+        var run = await runs.CreateAndEnqueueAsync(JobKinds.Embed, dataset.Id, new EmbedParameters(model.Id), "test");
+
+        // Half-way, with both workers having done a share and the first one holding a chunk it has not finished.
+        JobChunk? held = null;
+        Assert.True(await Polling.WaitUntilAsync(async () =>
+        {
+            var rows = await chunks.ListAsync(run.Id);
+            held = rows.FirstOrDefault(c => c.State == JobChunkState.Running && c.Worker == firstName);
+            return held is not null && (await runs.FindAsync(run.Id))!.Processed >= Images / 2
+                && rows.Any(c => c.State == JobChunkState.Done && c.Worker == firstName) && rows.Any(c => c.State == JobChunkState.Done && c.Worker == secondName);
+        }, TimeSpan.FromSeconds(300)), $"the two workers never both took part while the first held a chunk: {await DescribeChunksAsync(chunks, run.Id)}");
+        first.Kill(entireProcessTree: true); // SIGKILL mid-chunk
+        await first.WaitForExitAsync();
+        Assert.True((await runs.FindAsync(run.Id))!.Processed < Images, "the embedding finished before the worker was killed; the test proved nothing");
+        // Read after the kill: the chunk seen held above may have been finished in between; what the dead worker holds now is what must be resumed.
+        var heldAtKill = (await chunks.ListAsync(run.Id)).Where(c => c.State == JobChunkState.Running && c.Worker == firstName).Select(c => c.Id).ToList();
+        Assert.True(heldAtKill.Count > 0, $"the first worker held no chunk when it was killed: {await DescribeChunksAsync(chunks, run.Id)}");
+
+        // Generous: the wait ends as soon as the run does.
+        Assert.True(await Polling.WaitUntilAsync(async () => (await runs.FindAsync(run.Id))!.IsFinished, TimeSpan.FromSeconds(300)), "the surviving worker did not finish the run");
+
+        var done = (await runs.FindAsync(run.Id))!;
+        Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.Error}");
+        Assert.Equal((Images, Images, 0, 0), (done.Processed, done.Succeeded, done.Duplicates, done.Failed));
+        var rows = await chunks.ListAsync(run.Id);
+        Assert.All(rows, c => Assert.Equal(JobChunkState.Done, c.State));
+        Assert.Equal(Images, rows.Sum(c => c.Succeeded));
+        Assert.All(rows.Where(c => heldAtKill.Contains(c.Id)), resumed => Assert.Equal((secondName, 2), (resumed.Worker, resumed.Attempts)));
+        Assert.Contains(rows, c => c.Worker == firstName);
+        await using var db = await client.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
+        var vectors = db.Embeddings.Where(e => e.ModelId == model.Id && db.Images.Any(i => i.Id == e.ImageId && i.DatasetId == dataset.Id));
+        Assert.Equal(Images, await vectors.CountAsync());
+        Assert.Equal(Images, await vectors.Select(e => e.ImageId).Distinct().CountAsync());
+    }
+
+    [Fact]
     public async Task Killed_worker_mid_crawl_is_resumed_and_no_url_is_requested_twice()
     {
         // A hub page links to 12 pages, each with one image: losing one page to the kill loses nothing else. Pages
@@ -177,6 +238,9 @@ public class WorkerProcessTests : IDisposable
         Assert.Equal(counts.Accepted + outcomes.Count(o => o.Url.Contains("/i/", StringComparison.Ordinal) && o.Status == Core.Crawling.CrawlUrlStatus.Failed), outcomes.Count(o => o.Url.Contains("/i/", StringComparison.Ordinal)));
         Assert.Equal(counts.Accepted, await db.Images.CountAsync(i => i.DatasetId == dataset.Id));
     }
+
+    private static async Task<string> DescribeChunksAsync(JobChunkService chunks, long jobRunId) =>
+        string.Join("; ", (await chunks.ListAsync(jobRunId)).Select(c => $"{c.Index}:{c.State}@{c.Worker}x{c.Attempts}"));
 
     private ServiceProvider BuildClientServices()
     {

@@ -28,6 +28,7 @@ public class DetailsModel(PlatformDbContext db, JobRunService runs, RejectionLog
         Errors = await log.ItemErrorsPageAsync(id, errors, ct);
         ItemsPerSecond = JobEndpoints.ToStatus(run, clock.GetUtcNow()).ItemsPerSecond;
         Interrupted = run.IsInterrupted(clock.GetUtcNow());
+        Chunks = await db.JobChunks.AsNoTracking().Where(c => c.JobRunId == id).OrderBy(c => c.Index).ToListAsync(ct);
         if (run.Kind == JobKinds.Evaluate)
         {
             Report = await db.EvaluationRuns.AsNoTracking().Where(e => e.JobRunId == id)
@@ -38,6 +39,13 @@ public class DetailsModel(PlatformDbContext db, JobRunService runs, RejectionLog
     }
 
     public bool Interrupted { get; private set; }
+
+    /// <summary>A chunked run's shares, in plan order: which worker process did (or holds) each.</summary>
+    public List<JobChunk> Chunks { get; private set; } = [];
+
+    /// <summary>Per worker process: chunks done, chunks held now, items it stored.</summary>
+    public IEnumerable<(string Worker, int Done, int Running, int Succeeded)> Workers => Chunks.Where(c => c.Worker != null).GroupBy(c => c.Worker!)
+        .Select(g => (g.Key, g.Count(c => c.State == JobChunkState.Done), g.Count(c => c.State == JobChunkState.Running), g.Sum(c => c.Succeeded)));
 
     /// <summary>The evaluation an evaluate run computes, so its page links to the report.</summary>
     public sealed record EvaluationLink(long Id, string Label, bool Ready);
