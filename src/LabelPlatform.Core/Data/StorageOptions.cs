@@ -25,8 +25,6 @@ public sealed class StorageOptions
 
     public string DatabasePath => Path.Combine(RootPath, "labelplatform.db");
     public string HangfireDatabasePath => Path.Combine(RootPath, "hangfire.db");
-    public string ImagesPath => Path.Combine(RootPath, "images");
-    public string ThumbnailsPath => Path.Combine(RootPath, "thumbs");
     public string UploadsPath => Path.Combine(RootPath, "uploads");
     public string StagingPath => Path.Combine(RootPath, "staging");
     public string ModelsPath => Path.Combine(RootPath, "models");
